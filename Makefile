@@ -1,0 +1,41 @@
+# Two commands work on a fresh machine with only Python and make: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint format typecheck unit docs bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python examples/demo.py
+
+test: lint typecheck unit docs
+
+lint: $(STAMP)
+	$(BIN)/ruff check meetbot_sdk tests examples benchmarks docs/conf.py
+	$(BIN)/ruff format --check meetbot_sdk tests examples benchmarks docs/conf.py
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix meetbot_sdk tests examples benchmarks docs/conf.py
+	$(BIN)/ruff format meetbot_sdk tests examples benchmarks docs/conf.py
+
+typecheck: $(STAMP)
+	$(BIN)/mypy --strict meetbot_sdk tests/typing
+
+unit: $(STAMP)
+	$(BIN)/pytest --cov --cov-branch --cov-report=term --cov-fail-under=90
+
+docs: $(STAMP)
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) docs/_build .mypy_cache .pytest_cache .ruff_cache .coverage htmlcov

@@ -1,0 +1,78 @@
+"""The official typed Python SDK for the MeetBot Usage & Analytics API.
+
+>>> from meetbot_sdk import MeetBot
+>>> with MeetBot() as client:  # doctest: +SKIP
+...     analytics = client.analytics.get(period="7d")
+
+The public API is exactly what ``__all__`` lists; every other module is private.
+"""
+
+from meetbot_sdk._client import (
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    AsyncMeetBot,
+    MeetBot,
+)
+from meetbot_sdk._exceptions import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    InternalServerError,
+    MeetBotError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    UnprocessableEntityError,
+)
+from meetbot_sdk._models import (
+    Analytics,
+    ApiCallStats,
+    ApiKeyUsage,
+    ApiLog,
+    ApiLogPage,
+    BotStats,
+    DailyCount,
+    RecentRequest,
+    RecordingStats,
+    TranscriptionStats,
+    WebhookStats,
+)
+from meetbot_sdk._version import __version__
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "APIConnectionError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "Analytics",
+    "ApiCallStats",
+    "ApiKeyUsage",
+    "ApiLog",
+    "ApiLogPage",
+    "AsyncMeetBot",
+    "AuthenticationError",
+    "BadRequestError",
+    "BotStats",
+    "ConflictError",
+    "DailyCount",
+    "InternalServerError",
+    "MeetBot",
+    "MeetBotError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RecentRequest",
+    "RecordingStats",
+    "TranscriptionStats",
+    "UnprocessableEntityError",
+    "WebhookStats",
+    "__version__",
+]

@@ -1,0 +1,265 @@
+"""The one cattrs converter: every wire detail of the API lives here and nowhere else.
+
+- Wire names are the camelCase of the attribute names, except the few the API spells
+  otherwise (``ApiLogPage.page_size`` is ``page_size`` on the wire).
+- Unknown keys are ignored; unknown values of open sets (platforms, statuses) are kept,
+  since breakdowns are plain ``dict[str, int]``.
+- Types are strict: ``"5"`` is not an ``int``, ``True`` is not an ``int``, ``{}`` is not a list.
+- Timestamps parse from ISO 8601 with ``Z``, offsets or fractional seconds of any length, and
+  come out timezone-aware in UTC; naive ones are taken as UTC.
+
+Two converters are built by the same function: a fast one for the hot path, and one with
+cattrs' detailed validation that is only used, after a failure, to say which field was wrong.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
+
+import attrs
+from cattrs.cols import is_mapping, is_sequence, list_structure_factory, mapping_structure_factory
+from cattrs.errors import (
+    AttributeValidationNote,
+    ClassValidationError,
+    IterableValidationError,
+    IterableValidationNote,
+)
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from cattrs.preconf.json import JsonConverter, make_converter
+
+from meetbot_sdk import _models
+
+__all__ = ["DecodeError", "parse_timestamp", "structure", "unstructure"]
+
+T = TypeVar("T")
+
+_UTC = datetime.timezone.utc
+
+# Wire names that are not the camelCase of the attribute name: (class, attribute) -> wire name.
+_WIRE_NAME_EXCEPTIONS: dict[tuple[type, str], str] = {
+    (_models.ApiLogPage, "page_size"): "page_size",
+}
+
+
+class DecodeError(ValueError):
+    """Data that does not fit a model; ``path`` names the field the way the wire spells it."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}" if path else reason)
+
+
+def wire_name(cls: type, attribute: str) -> str:
+    """The key under which ``cls.attribute`` travels on the wire."""
+    special = _WIRE_NAME_EXCEPTIONS.get((cls, attribute))
+    if special is not None:
+        return special
+    head, *rest = attribute.split("_")
+    return head + "".join(word.capitalize() for word in rest)
+
+
+def _show(value: object) -> str:
+    """A short description of an offending value for error messages."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+# --- primitives: strict, no coercion --------------------------------------------------------
+
+
+def _structure_int(value: object, _: object) -> int:
+    if value.__class__ is int:
+        return value
+    raise TypeError(f"expected an integer, got {_show(value)}")
+
+
+def _structure_float(value: object, _: object) -> float:
+    cls = value.__class__
+    if cls is float or cls is int:
+        return float(value)  # type: ignore[arg-type]
+    raise TypeError(f"expected a number, got {_show(value)}")
+
+
+def _structure_str(value: object, _: object) -> str:
+    if value.__class__ is str:
+        return value
+    raise TypeError(f"expected a string, got {_show(value)}")
+
+
+def _structure_date(value: object, _: object) -> datetime.date:
+    if value.__class__ is str and len(value) == 10:
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise TypeError(f"expected a date as YYYY-MM-DD, got {_show(value)}")
+
+
+_FRACTION = re.compile(r"\.(\d+)")
+
+
+def parse_timestamp(text: str) -> datetime.datetime:
+    """Parse an ISO 8601 timestamp into an aware UTC datetime (naive is taken as UTC).
+
+    Accepts ``Z`` and ``±HH:MM`` offsets and any number of fractional digits, on every
+    supported Python (3.10's ``fromisoformat`` knows neither ``Z`` nor 1-5 digit fractions).
+
+    Raises:
+        ValueError: ``text`` is not an ISO 8601 timestamp.
+    """
+    try:
+        parsed = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        parsed = datetime.datetime.fromisoformat(_normalise_timestamp(text))
+    tz = parsed.tzinfo
+    if tz is _UTC:
+        return parsed
+    if tz is None:
+        return parsed.replace(tzinfo=_UTC)
+    return parsed.astimezone(_UTC)
+
+
+def _normalise_timestamp(text: str) -> str:
+    """Rewrite the forms older ``fromisoformat`` rejects: ``Z`` and odd-length fractions."""
+    if text[-1:] in ("Z", "z"):
+        text = text[:-1] + "+00:00"
+    return _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
+
+
+def _structure_datetime(value: object, _: object) -> datetime.datetime:
+    if value.__class__ is str and len(value) >= 10:
+        try:
+            return parse_timestamp(value)
+        except ValueError:
+            pass
+    raise TypeError(f"expected an ISO 8601 timestamp, got {_show(value)}")
+
+
+def _unstructure_datetime(value: datetime.datetime) -> str:
+    if value.utcoffset() == datetime.timedelta(0):
+        return value.replace(tzinfo=None).isoformat() + "Z"
+    return value.isoformat()
+
+
+# --- containers and classes -----------------------------------------------------------------
+
+
+def _checked(hook: Callable[[Any, Any], T], expected: type, noun: str) -> Callable[[Any, Any], T]:
+    """Refuse a value of the wrong JSON kind before ``hook`` can misread it (``{}`` as [])."""
+
+    def structure_checked(value: Any, type_: Any) -> T:
+        if not isinstance(value, expected):
+            raise TypeError(f"expected {noun}, got {_show(value)}")
+        return hook(value, type_)
+
+    return structure_checked
+
+
+def _build(*, detailed: bool) -> JsonConverter:
+    converter = make_converter(detailed_validation=detailed)
+    converter.register_structure_hook(int, _structure_int)
+    converter.register_structure_hook(float, _structure_float)
+    converter.register_structure_hook(str, _structure_str)
+    converter.register_structure_hook(datetime.date, _structure_date)
+    converter.register_structure_hook(datetime.datetime, _structure_datetime)
+    converter.register_unstructure_hook(datetime.date, datetime.date.isoformat)
+    converter.register_unstructure_hook(datetime.datetime, _unstructure_datetime)
+
+    def structure_list(type_: Any) -> Callable[[Any, Any], Any]:
+        return _checked(list_structure_factory(type_, converter), list, "a list")
+
+    def structure_mapping(type_: Any) -> Callable[[Any, Any], Any]:
+        return _checked(mapping_structure_factory(type_, converter), Mapping, "an object")
+
+    def structure_class(cls: type) -> Callable[[Any, Any], Any]:
+        renames: dict[str, Any] = {
+            a.name: override(rename=wire_name(cls, a.name)) for a in attrs.fields(cls)
+        }
+        hook: Callable[[Any, Any], Any] = make_dict_structure_fn(cls, converter, **renames)
+        # The fast path needs no check: indexing a non-mapping fails anyway. The detailed
+        # converter runs only to word the error, so it says what was expected.
+        return _checked(hook, Mapping, "an object") if detailed else hook
+
+    def unstructure_class(cls: type) -> Callable[[Any], Any]:
+        renames: dict[str, Any] = {
+            a.name: override(rename=wire_name(cls, a.name)) for a in attrs.fields(cls)
+        }
+        return make_dict_unstructure_fn(cls, converter, **renames)
+
+    converter.register_structure_hook_factory(is_sequence, structure_list)
+    converter.register_structure_hook_factory(is_mapping, structure_mapping)
+    converter.register_structure_hook_factory(attrs.has, structure_class)
+    converter.register_unstructure_hook_factory(attrs.has, unstructure_class)
+    return converter
+
+
+_fast = _build(detailed=False)
+_detailed = _build(detailed=True)
+
+
+def structure(data: Any, cls: type[T]) -> T:
+    """Build ``cls`` from decoded JSON.
+
+    Raises:
+        DecodeError: the data does not fit; the message names the first offending field.
+    """
+    try:
+        return _fast.structure(data, cls)
+    except Exception:  # any failure is re-run below, to be worded
+        raise _explain(data, cls) from None
+
+
+def unstructure(instance: object) -> dict[str, Any]:
+    """The JSON-ready wire shape of a model instance."""
+    result: dict[str, Any] = _fast.unstructure(instance)
+    return result
+
+
+def _explain(data: Any, cls: type) -> DecodeError:
+    """Re-run with detailed validation to find and word the first offending field."""
+    try:
+        _detailed.structure(data, cls)
+    except Exception as exc:  # every failure becomes a DecodeError
+        problems = list(_leaves(exc, ""))
+        path, leaf = problems[0]
+        reason = _reason(leaf)
+        if len(problems) > 1:
+            reason += f" (and {len(problems) - 1} more problem{'s' * (len(problems) > 2)})"
+        return DecodeError(path.lstrip("."), reason)
+    # The fast converter failed where the detailed one did not: a bug, but still worded.
+    return DecodeError("", f"could not decode {cls.__name__}")  # pragma: no cover
+
+
+def _leaves(exc: BaseException, path: str) -> Iterator[tuple[str, BaseException]]:
+    if isinstance(exc, ClassValidationError):
+        for sub in exc.exceptions:
+            names = [n.name for n in _notes(sub) if isinstance(n, AttributeValidationNote)]
+            step = f".{wire_name(exc.cl, names[0])}" if names else ""
+            yield from _leaves(sub, path + step)
+    elif isinstance(exc, IterableValidationError):
+        for sub in exc.exceptions:
+            keys = [n.index for n in _notes(sub) if isinstance(n, IterableValidationNote)]
+            step = "" if not keys else f"[{keys[0]!r}]"
+            yield from _leaves(sub, path + step)
+    else:
+        yield path, exc
+
+
+def _notes(exc: BaseException) -> list[object]:
+    return list(getattr(exc, "__notes__", ()))
+
+
+def _reason(leaf: BaseException) -> str:
+    if isinstance(leaf, KeyError):
+        return "required field missing"
+    if isinstance(leaf, TypeError) and str(leaf).startswith("expected "):
+        return str(leaf)
+    return f"invalid value ({type(leaf).__name__}: {leaf})"

@@ -1,0 +1,159 @@
+"""The resources hung on a client: ``client.analytics``, ``client.api_logs``, ``client.api_keys``.
+
+Each method is one line: describe the call (:mod:`meetbot_sdk._endpoints`, shared by both
+twins), send it, return the model. The async twins have the same names and signatures.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from meetbot_sdk import _endpoints
+from meetbot_sdk._endpoints import ApiLogFilters, Period
+from meetbot_sdk._models import Analytics, ApiKeyUsage, ApiLogPage
+
+if TYPE_CHECKING:
+    if sys.version_info >= (3, 11):
+        from typing import Unpack
+    else:
+        from typing_extensions import Unpack
+
+    from meetbot_sdk._client import AsyncMeetBot, MeetBot
+
+__all__ = [
+    "AnalyticsResource",
+    "ApiKeysResource",
+    "ApiLogsResource",
+    "AsyncAnalyticsResource",
+    "AsyncApiKeysResource",
+    "AsyncApiLogsResource",
+]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _same_doc(sync_method: Callable[..., Any]) -> Callable[[_F], _F]:
+    """Give an async twin the docstring of its sync method, so the prose exists once."""
+
+    def decorate(method: _F) -> _F:
+        method.__doc__ = sync_method.__doc__
+        return method
+
+    return decorate
+
+
+class _SyncResource:
+    def __init__(self, client: MeetBot) -> None:
+        self._client = client
+
+
+class _AsyncResource:
+    def __init__(self, client: AsyncMeetBot) -> None:
+        self._client = client
+
+
+class AnalyticsResource(_SyncResource):
+    """``client.analytics``: usage analytics of the account."""
+
+    def get(self, period: Period = "30d") -> Analytics:
+        """Fetch the account's analytics over a period.
+
+        Args:
+            period: ``"7d"``, ``"30d"`` or ``"90d"``: how far back the daily series reach.
+
+        Returns:
+            API calls, bots, recordings, transcriptions and webhook deliveries.
+
+        Raises:
+            ValueError: ``period`` is not one of the three allowed values.
+            APIStatusError: The API refused the request (a subclass per status).
+
+        Example:
+            >>> client.analytics.get(period="7d").bots.platform_breakdown  # doctest: +SKIP
+            {'google': 15, 'zoom': 8, 'teams': 2}
+        """
+        return self._client._request(_endpoints.analytics_get(period))
+
+
+class AsyncAnalyticsResource(_AsyncResource):
+    """``client.analytics`` of :class:`~meetbot_sdk.AsyncMeetBot`."""
+
+    @_same_doc(AnalyticsResource.get)
+    async def get(self, period: Period = "30d") -> Analytics:
+        return await self._client._request(_endpoints.analytics_get(period))
+
+
+class ApiLogsResource(_SyncResource):
+    """``client.api_logs``: the account's request logs, newest first."""
+
+    def get_page(
+        self, *, page: int = 1, page_size: int = 20, **filters: Unpack[ApiLogFilters]
+    ) -> ApiLogPage:
+        """Fetch one page of request logs, newest first.
+
+        Args:
+            page: The page number, from 1.
+            page_size: Logs per page, 1 to 100.
+            **filters: Any of ``method`` (``"GET"``, …), ``status_code`` (an int),
+                ``path`` (substring match), ``api_key_id`` (an int), ``start_date`` and
+                ``end_date`` (a ``date``, a ``datetime`` or an ISO 8601 string; aware
+                datetimes are sent in UTC, naive ones are taken as UTC). ``None`` means no
+                filter.
+
+        Returns:
+            The logs of that page with ``total``, the number of logs matching the filters.
+
+        Raises:
+            TypeError: An argument has the wrong type, or a filter name is unknown.
+            ValueError: An argument is out of range (``page < 1``, ``page_size`` outside
+                1..100, ``start_date`` after ``end_date``, ...).
+            APIStatusError: The API refused the request (a subclass per status).
+
+        Example:
+            >>> page = client.api_logs.get_page(page_size=50, status_code=500)  # doctest: +SKIP
+            >>> [log.path for log in page.logs]  # doctest: +SKIP
+        """
+        call = _endpoints.api_logs_get_page(page, page_size, filters)
+        return self._client._request(call)
+
+
+class AsyncApiLogsResource(_AsyncResource):
+    """``client.api_logs`` of :class:`~meetbot_sdk.AsyncMeetBot`."""
+
+    @_same_doc(ApiLogsResource.get_page)
+    async def get_page(
+        self, *, page: int = 1, page_size: int = 20, **filters: Unpack[ApiLogFilters]
+    ) -> ApiLogPage:
+        call = _endpoints.api_logs_get_page(page, page_size, filters)
+        return await self._client._request(call)
+
+
+class ApiKeysResource(_SyncResource):
+    """``client.api_keys``: usage per API key."""
+
+    def get_usage(self, key_id: int) -> ApiKeyUsage:
+        """Fetch the usage of one API key.
+
+        Args:
+            key_id: The key's id: a positive ``int`` (strings are refused, so that no path
+                can be smuggled into the URL).
+
+        Returns:
+            Request counts and the key's most recent requests.
+
+        Raises:
+            TypeError: ``key_id`` is not an int (``bool`` included).
+            ValueError: ``key_id`` is not positive.
+            NotFoundError: The account has no key with that id.
+        """
+        return self._client._request(_endpoints.api_keys_get_usage(key_id))
+
+
+class AsyncApiKeysResource(_AsyncResource):
+    """``client.api_keys`` of :class:`~meetbot_sdk.AsyncMeetBot`."""
+
+    @_same_doc(ApiKeysResource.get_usage)
+    async def get_usage(self, key_id: int) -> ApiKeyUsage:
+        return await self._client._request(_endpoints.api_keys_get_usage(key_id))
