@@ -1,0 +1,120 @@
+"""The public surface: exactly the names of the contract, documented, and twins that match."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import inspect
+import pathlib
+from typing import Any
+
+import pytest
+
+import meetbot_sdk
+from meetbot_sdk import _resources
+
+SURFACE = {
+    "MeetBot",
+    "AsyncMeetBot",
+    "Analytics",
+    "ApiCallStats",
+    "BotStats",
+    "DailyCount",
+    "RecordingStats",
+    "TranscriptionStats",
+    "WebhookStats",
+    "ApiLog",
+    "ApiLogPage",
+    "ApiKeyUsage",
+    "RecentRequest",
+    "MeetBotError",
+    "APIConnectionError",
+    "APITimeoutError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "BadRequestError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ConflictError",
+    "UnprocessableEntityError",
+    "RateLimitError",
+    "InternalServerError",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_TIMEOUT",
+    "DEFAULT_MAX_RETRIES",
+    "__version__",
+}
+
+TWINS = [
+    (meetbot_sdk.MeetBot, meetbot_sdk.AsyncMeetBot),
+    (_resources.AnalyticsResource, _resources.AsyncAnalyticsResource),
+    (_resources.ApiLogsResource, _resources.AsyncApiLogsResource),
+    (_resources.ApiKeysResource, _resources.AsyncApiKeysResource),
+]
+CONTEXT_MANAGER = {"__enter__", "__exit__", "__aenter__", "__aexit__"}
+
+
+def test_all_is_exactly_the_contract() -> None:
+    assert set(meetbot_sdk.__all__) == SURFACE
+    assert len(meetbot_sdk.__all__) == len(SURFACE)
+    for name in meetbot_sdk.__all__:
+        assert getattr(meetbot_sdk, name) is not None
+
+
+def test_version_matches_the_installed_distribution() -> None:
+    assert meetbot_sdk.__version__ == importlib.metadata.version("meetbot-sdk")
+
+
+def test_the_package_is_typed() -> None:
+    assert (pathlib.Path(meetbot_sdk.__file__).parent / "py.typed").is_file()
+
+
+@pytest.mark.parametrize("name", sorted(SURFACE - {"__version__"}))
+def test_every_public_class_and_constant_is_documented(name: str) -> None:
+    obj = getattr(meetbot_sdk, name)
+    if inspect.isclass(obj):
+        assert inspect.getdoc(obj), f"{name} has no docstring"
+        for member_name, member in vars(obj).items():
+            if callable(member) and not member_name.startswith("_"):
+                assert inspect.getdoc(member), f"{name}.{member_name} has no docstring"
+
+
+def _public_methods(cls: type) -> dict[str, Any]:
+    return {
+        name: member
+        for name, member in inspect.getmembers(cls, callable)
+        if (not name.startswith("_") or name == "__init__") and name not in CONTEXT_MANAGER
+    }
+
+
+def _shape(method: Any) -> list[tuple[str, Any, Any, str]]:
+    """Parameters with annotations made flavour-neutral (httpx.AsyncClient ~ httpx.Client)."""
+    signature = inspect.signature(method)
+    shape = [
+        (p.name, p.kind, p.default, str(p.annotation).replace("Async", ""))
+        for p in signature.parameters.values()
+    ]
+    shape.append(("return", None, None, str(signature.return_annotation).replace("Async", "")))
+    return shape
+
+
+@pytest.mark.parametrize(("sync_cls", "async_cls"), TWINS, ids=lambda cls: cls.__name__)
+def test_async_twin_has_the_same_methods_and_signatures(sync_cls: type, async_cls: type) -> None:
+    sync_methods = _public_methods(sync_cls)
+    async_methods = _public_methods(async_cls)
+    assert sorted(sync_methods) == sorted(async_methods)
+    for name, method in sync_methods.items():
+        twin = async_methods[name]
+        assert _shape(method) == _shape(twin), name
+        if name != "__init__" and not name.startswith("with_"):
+            assert inspect.iscoroutinefunction(twin), f"{async_cls.__name__}.{name} is not async"
+            assert not inspect.iscoroutinefunction(method)
+            assert inspect.getdoc(twin) == inspect.getdoc(method)
+
+
+def test_both_clients_carry_the_same_resources() -> None:
+    sync = meetbot_sdk.MeetBot("k")
+    async_ = meetbot_sdk.AsyncMeetBot("k")
+    for name in ("analytics", "api_logs", "api_keys"):
+        sync_resource, async_resource = getattr(sync, name), getattr(async_, name)
+        assert (type(sync_resource), type(async_resource)) in TWINS

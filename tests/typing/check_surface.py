@@ -1,0 +1,73 @@
+"""What users write must type-check. mypy --strict checks this file; pytest never runs it."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import httpx
+from typing_extensions import assert_type
+
+from meetbot_sdk import (
+    Analytics,
+    ApiKeyUsage,
+    ApiLog,
+    ApiLogPage,
+    AsyncMeetBot,
+    DailyCount,
+    MeetBot,
+    NotFoundError,
+    RateLimitError,
+)
+
+
+def sync_usage() -> None:
+    with MeetBot("key", timeout=httpx.Timeout(10.0), max_retries=3) as client:
+        assert_type(client, MeetBot)
+        analytics = client.analytics.get(period="7d")
+        assert_type(analytics, Analytics)
+        assert_type(analytics.bots.platform_breakdown, dict[str, int])
+        assert_type(analytics.api_calls.daily_breakdown, list[DailyCount])
+        assert_type(analytics.api_calls.daily_breakdown[0].date, datetime.date)
+        page = client.api_logs.get_page(
+            page=2,
+            page_size=50,
+            method="GET",
+            status_code=500,
+            path="/bots",
+            api_key_id=1,
+            start_date=datetime.date(2026, 1, 1),
+            end_date="2026-01-31",
+        )
+        assert_type(page, ApiLogPage)
+        assert_type(page.logs, list[ApiLog])
+        assert_type(page.logs[0].created_at, datetime.datetime)
+        assert_type(page.logs[0].api_key_id, int | None)
+        assert_type(client.api_keys.get_usage(1), ApiKeyUsage)
+        assert_type(client.with_options(timeout=5.0), MeetBot)
+        assert_type(analytics.to_dict(), dict[str, Any])
+        assert_type(Analytics.from_dict(analytics.to_dict()), Analytics)
+        try:
+            client.api_keys.get_usage(99)
+        except NotFoundError as exc:
+            assert_type(exc.status_code, int)
+            assert_type(exc.request_id, str | None)
+        except RateLimitError as exc:
+            assert_type(exc.retry_after, float | None)
+
+
+async def async_usage() -> None:
+    async with AsyncMeetBot(base_url="https://api.meetbot.dev/v1") as client:
+        assert_type(client, AsyncMeetBot)
+        assert_type(await client.analytics.get(), Analytics)
+        assert_type(await client.api_logs.get_page(method="POST"), ApiLogPage)
+        assert_type(await client.api_keys.get_usage(3), ApiKeyUsage)
+        assert_type(client.with_options(max_retries=0), AsyncMeetBot)
+    await client.close()
+
+
+def mistakes_are_caught(client: MeetBot) -> None:
+    client.analytics.get(period="1y")  # type: ignore[arg-type]
+    client.api_logs.get_page(methd="GET")  # type: ignore[call-arg]
+    client.api_logs.get_page(status_code="500")  # type: ignore[arg-type]
+    client.api_keys.get_usage("1")  # type: ignore[arg-type]
