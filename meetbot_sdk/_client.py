@@ -9,8 +9,9 @@ import ipaddress
 import json
 import os
 import platform
+import sys
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 import httpx
@@ -34,6 +35,12 @@ from meetbot_sdk._resources import (
 )
 from meetbot_sdk._version import __version__
 
+if TYPE_CHECKING:
+    if sys.version_info >= (3, 11):
+        from typing import Self
+    else:
+        from typing_extensions import Self
+
 __all__ = [
     "API_KEY_ENV",
     "BASE_URL_ENV",
@@ -51,7 +58,8 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 """5 s to connect, 30 s for each read, write and wait for a pooled connection."""
 
 DEFAULT_MAX_RETRIES = 2
-"""How many times a failed request is retried (retry behaviour: see the changelog)."""
+"""How many times a client may retry a failed request (stored and validated; retrying itself
+lands with the retry policy, see the changelog)."""
 
 API_KEY_ENV = "MEETBOT_API_KEY"
 BASE_URL_ENV = "MEETBOT_BASE_URL"
@@ -62,7 +70,6 @@ USER_AGENT = (
 
 T = TypeVar("T")
 _HttpT = TypeVar("_HttpT", httpx.Client, httpx.AsyncClient)
-_ClientT = TypeVar("_ClientT", bound="_BaseClient[Any]")
 
 
 @attrs.frozen
@@ -183,11 +190,11 @@ class _BaseClient(Generic[_HttpT]):
         return self._config.max_retries
 
     def with_options(
-        self: _ClientT,
+        self,
         *,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
-    ) -> _ClientT:
+    ) -> Self:
         """Return a copy of the client with some options changed.
 
         The copy shares the connection pool (and the credential) of this client, so it is
@@ -283,11 +290,11 @@ class MeetBot(_BaseClient[httpx.Client]):
     """
 
     analytics: AnalyticsResource
-    """Account analytics: :meth:`AnalyticsResource.get`."""
+    """Account analytics, see :meth:`AnalyticsResource.get`."""
     api_logs: ApiLogsResource
-    """Request logs: :meth:`ApiLogsResource.get_page`."""
+    """Request logs, see :meth:`ApiLogsResource.get_page`."""
     api_keys: ApiKeysResource
-    """Per-key usage: :meth:`ApiKeysResource.get_usage`."""
+    """Per-key usage, see :meth:`ApiKeysResource.get_usage`."""
 
     def __init__(
         self,
@@ -351,11 +358,11 @@ class AsyncMeetBot(_BaseClient[httpx.AsyncClient]):
     """
 
     analytics: AsyncAnalyticsResource
-    """Account analytics: :meth:`AsyncAnalyticsResource.get`."""
+    """Account analytics, see :meth:`AsyncAnalyticsResource.get`."""
     api_logs: AsyncApiLogsResource
-    """Request logs: :meth:`AsyncApiLogsResource.get_page`."""
+    """Request logs, see :meth:`AsyncApiLogsResource.get_page`."""
     api_keys: AsyncApiKeysResource
-    """Per-key usage: :meth:`AsyncApiKeysResource.get_usage`."""
+    """Per-key usage, see :meth:`AsyncApiKeysResource.get_usage`."""
 
     def __init__(
         self,

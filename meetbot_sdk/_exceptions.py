@@ -203,7 +203,8 @@ def status_error(response: httpx.Response, *, secret: str) -> APIStatusError:
     ``secret`` (the credential) is redacted from the message should the server echo it.
     """
     body, message = _read_body(response)
-    message = message.replace(secret, _REDACTED) if secret else message
+    if secret:
+        body, message = _redact(body, secret), message.replace(secret, _REDACTED)
     if response.is_redirect:
         location = response.headers.get("location", "")
         message = f"unexpected redirect to {location!r}; the SDK does not follow redirects"
@@ -216,6 +217,17 @@ def status_error(response: httpx.Response, *, secret: str) -> APIStatusError:
             retry_after=retry_after_seconds(response.headers),
         )
     return cls(message, response=response, body=body)
+
+
+def _redact(value: object, secret: str) -> object:
+    """``value`` with every occurrence of ``secret`` in its strings replaced."""
+    if isinstance(value, str):
+        return value.replace(secret, _REDACTED)
+    if isinstance(value, list):
+        return [_redact(item, secret) for item in value]
+    if isinstance(value, dict):
+        return {key: _redact(item, secret) for key, item in value.items()}
+    return value
 
 
 def _read_body(response: httpx.Response) -> tuple[object, str]:

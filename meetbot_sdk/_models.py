@@ -7,10 +7,17 @@ fields live in :mod:`meetbot_sdk._converter`. ``to_dict``/``from_dict`` merely d
 from __future__ import annotations
 
 import datetime
+import sys
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import attrs
+
+if TYPE_CHECKING:
+    if sys.version_info >= (3, 11):
+        from typing import Self
+    else:
+        from typing_extensions import Self
 
 __all__ = [
     "Analytics",
@@ -25,9 +32,6 @@ __all__ = [
     "TranscriptionStats",
     "WebhookStats",
 ]
-
-_M = TypeVar("_M", bound="_Model")
-
 
 class _Model:
     """Adds the JSON-ready round trip shared by every payload class."""
@@ -44,7 +48,7 @@ class _Model:
         return unstructure(self)
 
     @classmethod
-    def from_dict(cls: type[_M], data: Mapping[str, Any]) -> _M:
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
         """Build the model from its wire shape (as returned by the API or :meth:`to_dict`).
 
         Unknown keys are ignored; values of the wrong type are refused.

@@ -147,6 +147,7 @@ class ApiKeysResource(_SyncResource):
             TypeError: ``key_id`` is not an int (``bool`` included).
             ValueError: ``key_id`` is not positive.
             NotFoundError: The account has no key with that id.
+            APIStatusError: The API refused the request otherwise (a subclass per status).
         """
         return self._client._request(_endpoints.api_keys_get_usage(key_id))
 

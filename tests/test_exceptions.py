@@ -100,6 +100,9 @@ def test_an_echoed_credential_is_redacted_from_the_message() -> None:
     assert SECRET not in str(error)
     assert SECRET not in repr(error)
     assert error.message == "Invalid API key [redacted]"
+    assert error.body == {"detail": "Invalid API key [redacted]"}
+    text = status_error(response(401, text=f"bad {SECRET}"), secret=SECRET)
+    assert (text.message, text.body) == ("bad [redacted]", "bad [redacted]")
 
 
 def test_redirects_are_reported_not_followed() -> None:

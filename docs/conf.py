@@ -1,0 +1,115 @@
+"""Sphinx configuration for the meetbot-sdk documentation."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from sphinx.addnodes import pending_xref
+from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
+from sphinx.pycode import ModuleAnalyzer
+from sphinx.util.nodes import make_refnode
+
+# Document the package from this checkout, whether or not it is installed.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import meetbot_sdk
+
+project = "meetbot-sdk"
+author = "MeetBot SDK developers"
+copyright = "MeetBot SDK developers"
+version = meetbot_sdk.__version__
+release = meetbot_sdk.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.viewcode",
+]
+
+exclude_patterns = ["_build"]
+
+# --- autodoc ---------------------------------------------------------------------------------
+autodoc_member_order = "bysource"
+autodoc_typehints = "signature"
+
+# --- napoleon: Google style only -------------------------------------------------------------
+napoleon_google_docstring = True
+napoleon_numpy_docstring = False
+
+# --- HTML ------------------------------------------------------------------------------------
+html_theme = "furo"
+html_title = f"meetbot-sdk {release}"
+
+
+# --- hooks -----------------------------------------------------------------------------------
+def _defining_module_doc(name: str, obj: object) -> list[str] | None:
+    """The doc comment of a constant that a package re-exports, from the private module
+    that defines it (autodoc would otherwise show the docstring of the value's type)."""
+    package_name, _, attr = name.rpartition(".")
+    package = importlib.import_module(package_name)
+    for module_info in pkgutil.iter_modules(getattr(package, "__path__", []), package_name + "."):
+        if not module_info.name.rpartition(".")[2].startswith("_"):
+            continue
+        module = importlib.import_module(module_info.name)
+        if getattr(module, attr, None) is not obj:
+            continue
+        docs = ModuleAnalyzer.for_module(module_info.name).find_attr_docs()
+        if ("", attr) in docs:
+            return list(docs["", attr])
+    return None
+
+
+def _process_docstring(  # noqa: PLR0917 (the signature autodoc calls)
+    app: Sphinx, what: str, name: str, obj: object, options: Any, lines: list[str]
+) -> None:
+    if what == "data" and name.startswith("meetbot_sdk"):
+        found = _defining_module_doc(name, obj)
+        if found is not None:
+            lines[:] = found
+    if what in ("attribute", "data", "property") and lines:
+        # Napoleon reads "text: more" on the first line of an attribute's docstring as
+        # "type: description". Types here come from annotations (STYLE.md: no types repeated
+        # in docstrings), so the line is prose: an empty reST comment takes its place.
+        lines[:0] = ["..", ""]
+
+
+_PRIVATE_MODULE = re.compile(r"\._[a-z][a-z_]*(?=\.)")
+
+
+def _public_name(name: str) -> str:
+    """``meetbot_sdk._models.Analytics`` -> ``meetbot_sdk.Analytics``."""
+    return _PRIVATE_MODULE.sub("", name)
+
+
+def _resolve_by_public_name(
+    app: Sphinx, env: BuildEnvironment, node: pending_xref, contnode: nodes.TextElement
+) -> nodes.reference | None:
+    """Link names that autodoc spells with their private module (``meetbot_sdk._models.X``
+    in signatures), or that docstrings write relative to another class
+    (``AnalyticsResource.get``), to where they are documented."""
+    if node.get("refdomain") != "py":
+        return None
+    wanted = _public_name(node["reftarget"])
+    objects: dict[str, Any] = env.get_domain("py").objects  # type: ignore[attr-defined]
+    found = [
+        name
+        for name in objects
+        if _public_name(name) == wanted or _public_name(name).endswith("." + wanted)
+    ]
+    if len(found) != 1:
+        return None
+    entry = objects[found[0]]
+    return make_refnode(app.builder, node["refdoc"], entry.docname, entry.node_id, contnode)
+
+
+def setup(app: Sphinx) -> None:
+    # Before napoleon (priority 500), which rewrites attribute docstrings.
+    app.connect("autodoc-process-docstring", _process_docstring, priority=400)
+    app.connect("missing-reference", _resolve_by_public_name)

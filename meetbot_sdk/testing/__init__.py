@@ -1,0 +1,24 @@
+"""A fake MeetBot server, for testing code that talks to the MeetBot API.
+
+:class:`FakeMeetBot` serves a seeded, realistic account (API keys, bots, request logs)
+over the wire format of the Usage & Analytics API, independently of the SDK's client. Use
+it in-process through an ``httpx`` transport, or over real HTTP on a loopback port:
+
+>>> import httpx
+>>> from meetbot_sdk.testing import FakeMeetBot
+>>> fake = FakeMeetBot(seed=1, log_count=500)
+>>> auth = {"Authorization": f"Bearer {fake.api_key}"}
+>>> with httpx.Client(base_url=fake.base_url, transport=fake.transport(), headers=auth) as client:
+...     client.get("/users/me/api-logs", params={"page_size": 10}).json()["total"]
+500
+>>> with fake.serve() as base_url, httpx.Client(base_url=base_url, headers=auth) as client:
+...     client.get("/users/me/analytics", params={"period": "7d"}).status_code
+200
+>>> [request.path for request in fake.requests]
+['/users/me/api-logs', '/users/me/analytics']
+"""
+
+from meetbot_sdk.testing._exchange import RecordedRequest
+from meetbot_sdk.testing._fake import TEST_API_KEY, FakeMeetBot
+
+__all__ = ["TEST_API_KEY", "FakeMeetBot", "RecordedRequest"]
