@@ -26,7 +26,7 @@ format: $(STAMP)
 	$(BIN)/ruff format meetbot_sdk tests examples benchmarks docs/conf.py
 
 typecheck: $(STAMP)
-	$(BIN)/mypy --strict meetbot_sdk tests/typing
+	$(BIN)/mypy --strict meetbot_sdk tests/typing examples
 
 unit: $(STAMP)
 	$(BIN)/pytest --cov --cov-branch --cov-report=term --cov-fail-under=90

@@ -33,6 +33,7 @@ __all__ = [
     "WebhookStats",
 ]
 
+
 class _Model:
     """Adds the JSON-ready round trip shared by every payload class."""
 

@@ -1,0 +1,133 @@
+"""The SDK's main job, end to end: analytics, the newest request logs, and one key's usage.
+
+By default it starts the embedded fake MeetBot server on 127.0.0.1, so no account is needed::
+
+    make demo
+
+Against your real account::
+
+    MEETBOT_API_KEY=mb_live_... python examples/demo.py --real
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import sys
+from collections.abc import Iterator, Sequence
+
+from meetbot_sdk import Analytics, ApiKeyUsage, ApiLog, MeetBot, MeetBotError
+from meetbot_sdk.testing import FakeMeetBot
+
+
+def format_analytics(analytics: Analytics, period: str) -> str:
+    calls, bots = analytics.api_calls, analytics.bots
+    rec, tr, hooks = analytics.recordings, analytics.transcriptions, analytics.webhooks
+    busiest = max(calls.daily_breakdown, key=lambda day: day.count, default=None)
+    lines = [
+        f"Usage over the last {period}",
+        f"  API calls     today {calls.today:,} · this month {calls.this_month:,} · "
+        f"total {calls.total:,}",
+    ]
+    if busiest is not None:
+        lines.append(f"                busiest day {busiest.date} with {busiest.count:,} calls")
+    lines += [
+        f"  Bots          {bots.created:,} created in the period · {bots.active:,} active now",
+        f"    by platform {_breakdown(bots.platform_breakdown)}",
+        f"    by status   {_breakdown(bots.status_breakdown)}",
+        f"  Recordings    {rec.total:,} · {rec.total_duration_seconds / 3600:,.1f} h · "
+        f"{rec.storage_used_mb:,.1f} MB stored",
+        f"  Transcripts   {tr.total:,} · {tr.total_minutes:,.1f} min",
+        f"  Webhooks      {hooks.total_deliveries:,} deliveries · {hooks.success_rate:.1f}% ok · "
+        f"{hooks.avg_response_time_ms:.0f} ms average",
+    ]
+    return "\n".join(lines)
+
+
+def _breakdown(counts: dict[str, int]) -> str:
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return ", ".join(f"{name} {count:,}" for name, count in ordered) or "none"
+
+
+def format_logs(logs: Sequence[ApiLog]) -> str:
+    header = ("when (UTC)", "method", "status", "ms", "key", "path")
+    rows = [
+        (
+            log.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            log.method,
+            str(log.status_code),
+            str(log.response_time_ms),
+            log.api_key_name or "(access token)",
+            log.path,
+        )
+        for log in logs
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    right = {2, 3}
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(
+            cell.rjust(w) if i in right else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def format_usage(key_id: int, usage: ApiKeyUsage) -> str:
+    lines = [
+        f"API key {key_id}: {usage.requests_today:,} requests today · "
+        f"{usage.requests_this_month:,} this month · {usage.requests_total:,} in all"
+    ]
+    lines += [
+        f"  {r.created_at:%Y-%m-%d %H:%M} {r.method:<6} {r.status_code} {r.path}"
+        for r in usage.recent_requests[:5]
+    ]
+    return "\n".join(lines)
+
+
+def run(client: MeetBot, *, period: str = "30d", key_id: int | None = None) -> str:
+    """Everything the demo prints, as one string."""
+    analytics = client.analytics.get(period=period)  # type: ignore[arg-type]
+    page = client.api_logs.get_page(page=1, page_size=15)
+    if key_id is None:
+        key_id = next((log.api_key_id for log in page.logs if log.api_key_id), None)
+    parts = [
+        format_analytics(analytics, period),
+        f"Newest {len(page.logs)} of {page.total:,} request logs\n" + format_logs(page.logs),
+    ]
+    if key_id is not None:
+        parts.append(format_usage(key_id, client.api_keys.get_usage(key_id)))
+    return "\n\n".join(parts)
+
+
+@contextlib.contextmanager
+def _client(real: bool) -> Iterator[MeetBot]:
+    if real:
+        with MeetBot() as client:  # MEETBOT_API_KEY, MEETBOT_BASE_URL
+            yield client
+        return
+    fake = FakeMeetBot(seed=2026, log_count=5_000, now=datetime.datetime.now(datetime.timezone.utc))
+    with fake.serve() as base_url, MeetBot(api_key=fake.api_key, base_url=base_url) as client:
+        print(f"(fake MeetBot server listening at {base_url})\n")
+        yield client
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--real", action="store_true", help="use MEETBOT_API_KEY, not the fake")
+    parser.add_argument("--period", choices=["7d", "30d", "90d"], default="30d")
+    parser.add_argument("--key-id", type=int, default=None, help="whose usage to show")
+    args = parser.parse_args(argv)
+    try:
+        with _client(args.real) as client:
+            print(run(client, period=args.period, key_id=args.key_id))
+    except MeetBotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

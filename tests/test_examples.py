@@ -1,0 +1,54 @@
+"""Every example runs, and says what it should."""
+
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+from types import ModuleType
+
+import httpx
+import pytest
+
+from meetbot_sdk import MeetBot
+from meetbot_sdk.testing import FakeMeetBot
+
+EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
+
+
+def load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.loopback
+def test_demo_runs_against_the_fake_over_loopback(capsys: pytest.CaptureFixture[str]) -> None:
+    assert load("demo").main([]) == 0
+    out = capsys.readouterr().out
+    assert "fake MeetBot server listening at http://127.0.0.1:" in out
+    for heading in ("Usage over the last 30d", "API calls", "by platform", "Webhooks"):
+        assert heading in out
+    assert "Newest 15 of 5,000 request logs" in out
+    assert "API key " in out
+
+
+def test_demo_summary_reports_what_the_server_holds() -> None:
+    fake = FakeMeetBot(seed=3, log_count=1_234)
+    with MeetBot(fake.api_key, http_client=httpx.Client(transport=fake.transport())) as client:
+        text = load("demo").run(client, period="90d", key_id=2)
+    assert "total 1,234" in text
+    assert "Newest 15 of 1,234 request logs" in text
+    assert text.count("\n20") >= 15  # fifteen table rows, each starting with a date
+    key_2 = sum(1 for log in fake.logs if log["apiKeyId"] == 2)
+    assert "API key 2: " in text
+    assert f"{key_2:,} in all" in text
+
+
+def test_demo_against_the_real_api_without_a_key_says_what_is_missing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert load("demo").main(["--real"]) == 1
+    assert "MEETBOT_API_KEY" in capsys.readouterr().err
