@@ -8,8 +8,9 @@
 - Timestamps parse from ISO 8601 with ``Z``, offsets or fractional seconds of any length, and
   come out timezone-aware in UTC; naive ones are taken as UTC.
 
-Two converters are built by the same function: a fast one for the hot path, and one with
-cattrs' detailed validation that is only used, after a failure, to say which field was wrong.
+Two converters are built by the same function: a fast one for the hot path (its model hooks
+compiled by :mod:`meetbot_sdk._fast_structure`), and one with cattrs' detailed validation that
+is only used, after a failure, to say which field was wrong.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from cattrs.preconf.json import JsonConverter, make_converter
 
 from meetbot_sdk import _models
+from meetbot_sdk._fast_structure import compile_structure
 
 __all__ = ["DecodeError", "parse_timestamp", "structure", "unstructure"]
 
@@ -180,13 +182,13 @@ def _build(*, detailed: bool) -> JsonConverter:
         return _checked(mapping_structure_factory(type_, converter), Mapping, "an object")
 
     def structure_class(cls: type) -> Callable[[Any, Any], Any]:
-        renames: dict[str, Any] = {
-            a.name: override(rename=wire_name(cls, a.name)) for a in attrs.fields(cls)
-        }
+        names = {a.name: wire_name(cls, a.name) for a in attrs.fields(cls)}
+        if not detailed:
+            # Indexing a non-mapping fails anyway, and any failure is re-run in detail.
+            return compile_structure(cls, names, converter.get_structure_hook)
+        renames: dict[str, Any] = {name: override(rename=wire) for name, wire in names.items()}
         hook: Callable[[Any, Any], Any] = make_dict_structure_fn(cls, converter, **renames)
-        # The fast path needs no check: indexing a non-mapping fails anyway. The detailed
-        # converter runs only to word the error, so it says what was expected.
-        return _checked(hook, Mapping, "an object") if detailed else hook
+        return _checked(hook, Mapping, "an object")
 
     def unstructure_class(cls: type) -> Callable[[Any], Any]:
         renames: dict[str, Any] = {

@@ -1,0 +1,16 @@
+"""Run every benchmark and print its figures: ``make bench`` or ``python -m benchmarks``."""
+
+from __future__ import annotations
+
+from benchmarks import bench_calls, bench_decode, bench_import
+
+
+def main() -> None:
+    for bench in (bench_decode, bench_calls, bench_import):
+        print(f"== {bench.__name__.rpartition('.')[2]}")
+        bench.main()
+        print()
+
+
+if __name__ == "__main__":
+    main()
