@@ -11,7 +11,7 @@ import os
 import platform
 import sys
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 import attrs
 import httpx
@@ -160,9 +160,32 @@ def _make_config(
 class _BaseClient(Generic[_HttpT]):
     """Configuration, request building and response handling: everything but sending."""
 
+    _http_class: ClassVar[type[httpx.Client | httpx.AsyncClient]]
+    _resource_classes: ClassVar[dict[str, type]]
     _config: _Config
     _http: _HttpT
     _owns_http: bool
+
+    def __init__(
+        self,
+        api_key: str | None,
+        *,
+        base_url: str | httpx.URL | None,
+        timeout: float | httpx.Timeout,
+        max_retries: int,
+        http_client: _HttpT | None,
+    ) -> None:
+        config = _make_config(api_key, base_url, timeout, max_retries)
+        if http_client is not None:
+            if not isinstance(http_client, self._http_class):
+                expected = f"httpx.{self._http_class.__qualname__}"
+                raise TypeError(
+                    f"http_client must be an {expected}, got {type(http_client).__name__}"
+                )
+            self._setup(config, http_client, owns_http=False)
+        else:
+            http = self._http_class(timeout=config.timeout, follow_redirects=False)
+            self._setup(config, cast("_HttpT", http), owns_http=True)
 
     def _setup(self, config: _Config, http: _HttpT, *, owns_http: bool) -> None:
         self._config = config
@@ -173,6 +196,8 @@ class _BaseClient(Generic[_HttpT]):
             "User-Agent": USER_AGENT,
             "Accept": "application/json",
         }
+        for name, resource_class in self._resource_classes.items():
+            setattr(self, name, resource_class(self))
 
     @property
     def base_url(self) -> str:
@@ -258,14 +283,6 @@ class _BaseClient(Generic[_HttpT]):
         )
 
 
-def _check_http_client(http_client: object, expected: type) -> None:
-    if not isinstance(http_client, expected):
-        raise TypeError(
-            f"http_client must be an {expected.__module__}.{expected.__qualname__}, "
-            f"got {type(http_client).__name__}"
-        )
-
-
 class MeetBot(_BaseClient[httpx.Client]):
     """The synchronous client. Safe to share between threads.
 
@@ -296,6 +313,13 @@ class MeetBot(_BaseClient[httpx.Client]):
     api_keys: ApiKeysResource
     """Per-key usage, see :meth:`ApiKeysResource.get_usage`."""
 
+    _http_class = httpx.Client
+    _resource_classes: ClassVar[dict[str, type]] = {
+        "analytics": AnalyticsResource,
+        "api_logs": ApiLogsResource,
+        "api_keys": ApiKeysResource,
+    }
+
     def __init__(
         self,
         api_key: str | None = None,
@@ -305,19 +329,13 @@ class MeetBot(_BaseClient[httpx.Client]):
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.Client | None = None,
     ) -> None:
-        config = _make_config(api_key, base_url, timeout, max_retries)
-        if http_client is not None:
-            _check_http_client(http_client, httpx.Client)
-            self._setup(config, http_client, owns_http=False)
-        else:
-            http = httpx.Client(timeout=config.timeout, follow_redirects=False)
-            self._setup(config, http, owns_http=True)
-
-    def _setup(self, config: _Config, http: httpx.Client, *, owns_http: bool) -> None:
-        super()._setup(config, http, owns_http=owns_http)
-        self.analytics = AnalyticsResource(self)
-        self.api_logs = ApiLogsResource(self)
-        self.api_keys = ApiKeysResource(self)
+        super().__init__(
+            api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            http_client=http_client,
+        )
 
     def _request(self, call: _endpoints.APICall[T]) -> T:
         request = self._build_request(call)
@@ -364,6 +382,13 @@ class AsyncMeetBot(_BaseClient[httpx.AsyncClient]):
     api_keys: AsyncApiKeysResource
     """Per-key usage, see :meth:`AsyncApiKeysResource.get_usage`."""
 
+    _http_class = httpx.AsyncClient
+    _resource_classes: ClassVar[dict[str, type]] = {
+        "analytics": AsyncAnalyticsResource,
+        "api_logs": AsyncApiLogsResource,
+        "api_keys": AsyncApiKeysResource,
+    }
+
     def __init__(
         self,
         api_key: str | None = None,
@@ -373,19 +398,13 @@ class AsyncMeetBot(_BaseClient[httpx.AsyncClient]):
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
-        config = _make_config(api_key, base_url, timeout, max_retries)
-        if http_client is not None:
-            _check_http_client(http_client, httpx.AsyncClient)
-            self._setup(config, http_client, owns_http=False)
-        else:
-            http = httpx.AsyncClient(timeout=config.timeout, follow_redirects=False)
-            self._setup(config, http, owns_http=True)
-
-    def _setup(self, config: _Config, http: httpx.AsyncClient, *, owns_http: bool) -> None:
-        super()._setup(config, http, owns_http=owns_http)
-        self.analytics = AsyncAnalyticsResource(self)
-        self.api_logs = AsyncApiLogsResource(self)
-        self.api_keys = AsyncApiKeysResource(self)
+        super().__init__(
+            api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            http_client=http_client,
+        )
 
     async def _request(self, call: _endpoints.APICall[T]) -> T:
         request = self._build_request(call)
