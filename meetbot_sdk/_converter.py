@@ -34,7 +34,14 @@ from cattrs.preconf.json import JsonConverter, make_converter
 from meetbot_sdk import _models
 from meetbot_sdk._fast_structure import compile_structure
 
-__all__ = ["DecodeError", "parse_timestamp", "structure", "unstructure"]
+__all__ = [
+    "DecodeError",
+    "as_utc",
+    "format_timestamp",
+    "parse_timestamp",
+    "structure",
+    "unstructure",
+]
 
 T = TypeVar("T")
 
@@ -121,12 +128,17 @@ def parse_timestamp(text: str) -> datetime.datetime:
         parsed = datetime.datetime.fromisoformat(text)
     except ValueError:
         parsed = datetime.datetime.fromisoformat(_normalise_timestamp(text))
-    tz = parsed.tzinfo
+    return as_utc(parsed)
+
+
+def as_utc(moment: datetime.datetime) -> datetime.datetime:
+    """``moment`` as an aware datetime in UTC; a naive one is taken to be UTC already."""
+    tz = moment.tzinfo
     if tz is _UTC:
-        return parsed
+        return moment
     if tz is None:
-        return parsed.replace(tzinfo=_UTC)
-    return parsed.astimezone(_UTC)
+        return moment.replace(tzinfo=_UTC)
+    return moment.astimezone(_UTC)
 
 
 def _normalise_timestamp(text: str) -> str:
@@ -145,7 +157,8 @@ def _structure_datetime(value: object, _: object) -> datetime.datetime:
     raise TypeError(f"expected an ISO 8601 timestamp, got {_show(value)}")
 
 
-def _unstructure_datetime(value: datetime.datetime) -> str:
+def format_timestamp(value: datetime.datetime) -> str:
+    """ISO 8601 with ``Z`` for UTC instants (``2024-01-15T10:30:00Z``), else with the offset."""
     if value.utcoffset() == datetime.timedelta(0):
         return value.replace(tzinfo=None).isoformat() + "Z"
     return value.isoformat()
@@ -173,7 +186,7 @@ def _build(*, detailed: bool) -> JsonConverter:
     converter.register_structure_hook(datetime.date, _structure_date)
     converter.register_structure_hook(datetime.datetime, _structure_datetime)
     converter.register_unstructure_hook(datetime.date, datetime.date.isoformat)
-    converter.register_unstructure_hook(datetime.datetime, _unstructure_datetime)
+    converter.register_unstructure_hook(datetime.datetime, format_timestamp)
 
     def structure_list(type_: Any) -> Callable[[Any, Any], Any]:
         return _checked(list_structure_factory(type_, converter), list, "a list")

@@ -12,7 +12,7 @@ from typing import Generic, Literal, TypedDict, TypeVar
 
 import attrs
 
-from meetbot_sdk._converter import parse_timestamp
+from meetbot_sdk._converter import as_utc, format_timestamp, parse_timestamp
 from meetbot_sdk._models import Analytics, ApiKeyUsage, ApiLogPage
 
 __all__ = [
@@ -102,14 +102,11 @@ def _format_date(name: str, value: object) -> tuple[str, datetime.datetime]:
     if isinstance(value, str):
         value = _parse_date_text(name, value)
     if isinstance(value, datetime.datetime):
-        instant = parse_timestamp(value.isoformat())  # aware in UTC; naive taken as UTC
-        text = instant.replace(tzinfo=None).isoformat() + "Z"
-        return text, instant
+        instant = as_utc(value)
+        return format_timestamp(instant), instant
     if isinstance(value, datetime.date):
-        midnight = datetime.datetime(
-            value.year, value.month, value.day, tzinfo=datetime.timezone.utc
-        )
-        return value.isoformat(), midnight
+        midnight = datetime.datetime(value.year, value.month, value.day)
+        return value.isoformat(), as_utc(midnight)
     raise TypeError(
         f"{name} must be a datetime.date, a datetime.datetime or an ISO 8601 string, "
         f"got {type(value).__name__} {value!r}"
