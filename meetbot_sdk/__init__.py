@@ -10,6 +10,7 @@ The public API is exactly what ``__all__`` lists; every other module is private.
 from meetbot_sdk._client import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_WAIT,
     DEFAULT_TIMEOUT,
     AsyncMeetBot,
     MeetBot,
@@ -42,11 +43,14 @@ from meetbot_sdk._models import (
     TranscriptionStats,
     WebhookStats,
 )
+from meetbot_sdk._response import RawResponse
+from meetbot_sdk._throttle import RateLimit
 from meetbot_sdk._version import __version__
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_RETRIES",
+    "DEFAULT_MAX_RETRY_WAIT",
     "DEFAULT_TIMEOUT",
     "APIConnectionError",
     "APIResponseValidationError",
@@ -68,7 +72,9 @@ __all__ = [
     "MeetBotError",
     "NotFoundError",
     "PermissionDeniedError",
+    "RateLimit",
     "RateLimitError",
+    "RawResponse",
     "RecentRequest",
     "RecordingStats",
     "TranscriptionStats",

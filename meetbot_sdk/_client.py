@@ -5,26 +5,34 @@ send.
 
 from __future__ import annotations
 
+import asyncio
+import datetime
+import functools
 import ipaddress
-import json
+import logging
+import math
 import os
 import platform
 import sys
+import time
+from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast, overload
 
 import attrs
 import httpx
+import tenacity
 
 from meetbot_sdk import _endpoints
-from meetbot_sdk._converter import DecodeError, structure
 from meetbot_sdk._exceptions import (
     APIConnectionError,
-    APIResponseValidationError,
+    APIStatusError,
     APITimeoutError,
     MeetBotError,
+    RateLimitError,
     status_error,
 )
+from meetbot_sdk._logs import logger, setup_from_env
 from meetbot_sdk._resources import (
     AnalyticsResource,
     ApiKeysResource,
@@ -33,6 +41,15 @@ from meetbot_sdk._resources import (
     AsyncApiKeysResource,
     AsyncApiLogsResource,
 )
+from meetbot_sdk._response import RawResponse, decode
+from meetbot_sdk._retry import (
+    DEFAULT_MAX_RETRY_WAIT,
+    RETRYABLE_STATUSES,
+    RetryableError,
+    retry_options,
+    server_wait,
+)
+from meetbot_sdk._throttle import Admit, RateLimit, Refuse, Throttle, Wait
 from meetbot_sdk._version import __version__
 
 if TYPE_CHECKING:
@@ -46,6 +63,7 @@ __all__ = [
     "BASE_URL_ENV",
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_RETRIES",
+    "DEFAULT_MAX_RETRY_WAIT",
     "DEFAULT_TIMEOUT",
     "AsyncMeetBot",
     "MeetBot",
@@ -58,8 +76,8 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 """5 s to connect, 30 s for each read, write and wait for a pooled connection."""
 
 DEFAULT_MAX_RETRIES = 2
-"""How many times a client may retry a failed request (stored and validated; retrying itself
-lands with the retry policy, see the changelog)."""
+"""How many times a client retries a failed request (connection errors, timeouts, 408, 409,
+429, 500, 502, 503, 504), so a call makes at most three attempts."""
 
 API_KEY_ENV = "MEETBOT_API_KEY"
 BASE_URL_ENV = "MEETBOT_BASE_URL"
@@ -69,6 +87,8 @@ USER_AGENT = (
 )
 
 T = TypeVar("T")
+
+setup_from_env()
 _HttpT = TypeVar("_HttpT", httpx.Client, httpx.AsyncClient)
 
 
@@ -80,6 +100,8 @@ class _Config:
     base_url: str
     timeout: httpx.Timeout
     max_retries: int
+    max_retry_wait: float
+    throttle: bool
 
 
 def _resolve_api_key(api_key: str | None) -> str:
@@ -143,17 +165,36 @@ def _resolve_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
     return httpx.Timeout(float(timeout))
 
 
+def _resolve_max_retry_wait(seconds: float) -> float:
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise TypeError(f"max_retry_wait must be seconds as a float, got {type(seconds).__name__}")
+    if not seconds >= 0 or math.isinf(seconds):
+        raise ValueError(f"max_retry_wait must be a finite number of seconds >= 0, got {seconds!r}")
+    return float(seconds)
+
+
+def _resolve_throttle(throttle: bool) -> bool:
+    if not isinstance(throttle, bool):
+        raise TypeError(f"throttle must be True or False, got {type(throttle).__name__}")
+    return throttle
+
+
 def _make_config(
     api_key: str | None,
+    *,
     base_url: str | httpx.URL | None,
     timeout: float | httpx.Timeout,
     max_retries: int,
+    max_retry_wait: float,
+    throttle: bool,
 ) -> _Config:
     return _Config(
         api_key=_resolve_api_key(api_key),
         base_url=_resolve_base_url(base_url),
         timeout=_resolve_timeout(timeout),
         max_retries=_endpoints.check_int("max_retries", max_retries, minimum=0),
+        max_retry_wait=_resolve_max_retry_wait(max_retry_wait),
+        throttle=_resolve_throttle(throttle),
     )
 
 
@@ -165,6 +206,9 @@ class _BaseClient(Generic[_HttpT]):
     _config: _Config
     _http: _HttpT
     _owns_http: bool
+    _throttle: Throttle
+    # How to wait between attempts; a test may swap it for a recorder.
+    _sleep: Callable[[float], Any]
 
     def __init__(
         self,
@@ -173,24 +217,35 @@ class _BaseClient(Generic[_HttpT]):
         base_url: str | httpx.URL | None,
         timeout: float | httpx.Timeout,
         max_retries: int,
+        max_retry_wait: float,
+        throttle: bool,
         http_client: _HttpT | None,
     ) -> None:
-        config = _make_config(api_key, base_url, timeout, max_retries)
+        config = _make_config(
+            api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_retry_wait=max_retry_wait,
+            throttle=throttle,
+        )
         if http_client is not None:
             if not isinstance(http_client, self._http_class):
                 expected = f"httpx.{self._http_class.__qualname__}"
                 raise TypeError(
                     f"http_client must be an {expected}, got {type(http_client).__name__}"
                 )
-            self._setup(config, http_client, owns_http=False)
+            http, owns_http = http_client, False
         else:
-            http = self._http_class(timeout=config.timeout, follow_redirects=False)
-            self._setup(config, cast("_HttpT", http), owns_http=True)
+            http = cast("_HttpT", self._http_class(timeout=config.timeout, follow_redirects=False))
+            owns_http = True
+        self._setup(config, http, owns_http=owns_http, throttle=Throttle())
 
-    def _setup(self, config: _Config, http: _HttpT, *, owns_http: bool) -> None:
+    def _setup(self, config: _Config, http: _HttpT, *, owns_http: bool, throttle: Throttle) -> None:
         self._config = config
         self._http = http
         self._owns_http = owns_http
+        self._throttle = throttle
         self._headers = {
             "Authorization": f"Bearer {config.api_key}",
             "User-Agent": USER_AGENT,
@@ -206,7 +261,7 @@ class _BaseClient(Generic[_HttpT]):
 
     @property
     def timeout(self) -> httpx.Timeout:
-        """The timeout applied to every request."""
+        """The timeout applied to every attempt."""
         return self._config.timeout
 
     @property
@@ -214,29 +269,64 @@ class _BaseClient(Generic[_HttpT]):
         """How many times a failed request may be retried."""
         return self._config.max_retries
 
+    @property
+    def max_retry_wait(self) -> float:
+        """The longest wait (seconds) the client sleeps for; a longer one raises at once."""
+        return self._config.max_retry_wait
+
+    @property
+    def throttle(self) -> bool:
+        """Whether requests wait for a spent rate-limit budget to reset before being sent."""
+        return self._config.throttle
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """The rate-limit budget the last response stated, or ``None`` when none is known.
+
+        Shared with every ``with_options`` copy. A response without rate-limit headers sets
+        it back to ``None`` (no known limit); a 5xx without them leaves it as it was.
+        """
+        return self._throttle.last_seen
+
     def with_options(
         self,
         *,
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
+        max_retry_wait: float | None = None,
+        throttle: bool | None = None,
     ) -> Self:
         """Return a copy of the client with some options changed.
 
-        The copy shares the connection pool (and the credential) of this client, so it is
-        cheap: make one per call site that needs a different timeout. Closing the copy leaves
-        the pool open; closing the client that created the pool closes it for every copy.
+        The copy shares the connection pool, the credential and the rate-limit budget of
+        this client, so it is cheap: make one per call site that needs a different timeout.
+        Closing the copy leaves the pool open; closing the client that created the pool
+        closes it for every copy.
 
         Args:
             timeout: Seconds, or an :class:`httpx.Timeout`; ``None`` keeps the current one.
             max_retries: ``None`` keeps the current value.
+            max_retry_wait: ``None`` keeps the current value.
+            throttle: ``None`` keeps the current value.
         """
         changes: dict[str, Any] = {}
         if timeout is not None:
             changes["timeout"] = _resolve_timeout(timeout)
         if max_retries is not None:
             changes["max_retries"] = _endpoints.check_int("max_retries", max_retries, minimum=0)
+        if max_retry_wait is not None:
+            changes["max_retry_wait"] = _resolve_max_retry_wait(max_retry_wait)
+        if throttle is not None:
+            changes["throttle"] = _resolve_throttle(throttle)
         clone = type(self).__new__(type(self))
-        clone._setup(attrs.evolve(self._config, **changes), self._http, owns_http=False)
+        clone._setup(
+            attrs.evolve(self._config, **changes),
+            self._http,
+            owns_http=False,
+            throttle=self._throttle,
+        )
+        if "_sleep" in vars(self):
+            clone._sleep = self._sleep
         return clone
 
     def _build_request(self, call: _endpoints.APICall[Any]) -> httpx.Request:
@@ -248,39 +338,125 @@ class _BaseClient(Generic[_HttpT]):
             timeout=self._config.timeout,
         )
 
-    def _process_response(self, call: _endpoints.APICall[T], response: httpx.Response) -> T:
-        if not response.is_success:
-            raise status_error(response, secret=self._config.api_key)
-        try:
-            body = json.loads(response.content)
-        except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
-            raise APIResponseValidationError(
-                f"{response.status_code} response to {call.method} {call.path} is not valid JSON",
-                response=response,
-                body=None,
-            ) from None
-        try:
-            return structure(body, call.model)
-        except DecodeError as exc:
-            raise APIResponseValidationError(
-                f"response does not fit {call.model.__name__}: {exc}",
-                response=response,
-                body=body,
-                path=exc.path,
-            ) from None
+    # --- one attempt, apart from the sending ----------------------------------------------
 
-    @staticmethod
-    def _connection_error(exc: httpx.RequestError, request: httpx.Request) -> APIConnectionError:
+    def _retrying_options(self) -> dict[str, Any]:
+        return retry_options(
+            self._config.max_retries, sleep=self._sleep, before_sleep=self._log_retry
+        )
+
+    def _refused(self, decision: Refuse, request: httpx.Request) -> APIStatusError:
+        """The error for a request the throttle will not send: the server's own refusal."""
+        error = status_error(decision.response, secret=self._config.api_key)
+        if isinstance(error, RateLimitError):
+            error.retry_after = decision.seconds
+        logger.info(
+            "Not sending %s: the server asked to wait %.1f s more, over max_retry_wait=%g s",
+            _target(request),
+            decision.seconds,
+            self._config.max_retry_wait,
+        )
+        return error
+
+    def _log_wait(self, decision: Wait, *, request: httpx.Request) -> None:
+        if math.isinf(decision.seconds):
+            logger.debug("Holding %s: %s", _target(request), decision.reason)
+        else:
+            logger.info(
+                "Waiting %.2f s before %s: %s", decision.seconds, _target(request), decision.reason
+            )
+
+    def _connection_failed(
+        self, exc: httpx.RequestError, request: httpx.Request, started: float, attempt: int
+    ) -> RetryableError:
+        """A failed send becomes the user's error, always worth a retry."""
+        error: APIConnectionError
         if isinstance(exc, httpx.TimeoutException):
-            return APITimeoutError(f"Request timed out ({type(exc).__name__})", request=request)
-        detail = str(exc) or type(exc).__name__
-        return APIConnectionError(f"Connection error: {detail}", request=request)
+            error = APITimeoutError(f"Request timed out ({type(exc).__name__})", request=request)
+        else:
+            detail = str(exc) or type(exc).__name__
+            error = APIConnectionError(f"Connection error: {detail}", request=request)
+        error.__cause__ = exc
+        reason = type(exc).__name__
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s -> %s after %.1f ms (attempt %d)",
+                _target(request),
+                reason,
+                (time.monotonic() - started) * 1000,
+                attempt,
+            )
+        return RetryableError(error, wait=None, target=_target(request), reason=reason)
+
+    def _answered(self, response: httpx.Response, started: float, attempt: int) -> httpx.Response:
+        """Pass a 2xx response on; raise a retry signal or the final error otherwise."""
+        request = response.request
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s -> %d in %.1f ms (attempt %d)",
+                _target(request),
+                response.status_code,
+                (time.monotonic() - started) * 1000,
+                attempt,
+            )
+        if response.is_success:
+            return response
+        error = status_error(response, secret=self._config.api_key)
+        if response.status_code not in RETRYABLE_STATUSES:
+            raise error
+        wait = server_wait(response.status_code, response.headers)
+        if wait is not None and wait > self._config.max_retry_wait:
+            logger.info(
+                "Not retrying %s: the server asks to wait %.1f s, over max_retry_wait=%g s",
+                _target(request),
+                wait,
+                self._config.max_retry_wait,
+            )
+            raise error
+        reason = f"{response.status_code} {response.reason_phrase}".rstrip()
+        raise RetryableError(error, wait=wait, target=_target(request), reason=reason)
+
+    def _log_retry(self, state: tenacity.RetryCallState) -> None:
+        if not logger.isEnabledFor(logging.INFO):
+            return
+        outcome, action = state.outcome, state.next_action
+        signal = outcome.exception() if outcome is not None else None
+        if not isinstance(signal, RetryableError) or action is None:  # pragma: no cover
+            return
+        given = " (the wait the server asked for)" if signal.wait is not None else ""
+        logger.info(
+            "Retrying %s in %.2f s%s, retry %d of %d: %s",
+            signal.target,
+            action.sleep,
+            given,
+            state.attempt_number,
+            self._config.max_retries,
+            signal.reason,
+        )
+
+    def _result(
+        self,
+        call: _endpoints.APICall[T],
+        response: httpx.Response,
+        *,
+        attempts: int,
+        started: float,
+        raw: bool,
+    ) -> T | RawResponse[T]:
+        if raw:
+            elapsed = datetime.timedelta(seconds=time.monotonic() - started)
+            return RawResponse(call, response, retries_taken=attempts - 1, elapsed=elapsed)
+        return decode(call, response)
 
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(base_url={self._config.base_url!r}, "
             f"max_retries={self._config.max_retries})"
         )
+
+
+def _target(request: httpx.Request) -> str:
+    return f"{request.method} {request.url.raw_path.decode('ascii')}"
 
 
 class MeetBot(_BaseClient[httpx.Client]):
@@ -292,7 +468,14 @@ class MeetBot(_BaseClient[httpx.Client]):
         base_url: Defaults to ``MEETBOT_BASE_URL``, then ``https://api.meetbot.dev/v1``.
             ``http://`` is accepted for loopback hosts only.
         timeout: Seconds, or an :class:`httpx.Timeout` (default :data:`DEFAULT_TIMEOUT`).
-        max_retries: How often a failed request may be retried (default 2).
+        max_retries: How often a failed request may be retried (default 2): connection
+            errors, timeouts, 408, 409, 429, 500, 502, 503 and 504, with exponential backoff
+            or the wait the server names. See :doc:`retries`.
+        max_retry_wait: The longest wait in seconds the client sleeps for (default 60), be
+            it a server-given ``Retry-After`` or a rate-limit reset; a longer one raises
+            :class:`RateLimitError` at once, with ``retry_after`` set.
+        throttle: Keep within the rate-limit budget the server announces: when it is spent,
+            the next request waits for the reset instead of provoking a 429 (default on).
         http_client: An :class:`httpx.Client` to send with (proxies, mTLS, custom transports).
             The SDK never closes a client it did not create.
 
@@ -327,6 +510,8 @@ class MeetBot(_BaseClient[httpx.Client]):
         base_url: str | httpx.URL | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
+        throttle: bool = True,
         http_client: httpx.Client | None = None,
     ) -> None:
         super().__init__(
@@ -334,18 +519,49 @@ class MeetBot(_BaseClient[httpx.Client]):
             base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,
+            max_retry_wait=max_retry_wait,
+            throttle=throttle,
             http_client=http_client,
         )
 
-    def _request(self, call: _endpoints.APICall[T]) -> T:
+    _sleep = staticmethod(time.sleep)
+
+    @overload
+    def _request(self, call: _endpoints.APICall[T], *, raw: Literal[False] = ...) -> T: ...
+    @overload
+    def _request(self, call: _endpoints.APICall[T], *, raw: bool) -> T | RawResponse[T]: ...
+    def _request(self, call: _endpoints.APICall[T], *, raw: bool = False) -> T | RawResponse[T]:
         request = self._build_request(call)
+        started = time.monotonic()
+        for attempt in tenacity.Retrying(**self._retrying_options()):
+            with attempt:
+                response = self._attempt(request, attempt.retry_state.attempt_number)
+        attempts = attempt.retry_state.attempt_number
+        return self._result(call, response, attempts=attempts, started=started, raw=raw)
+
+    def _attempt(self, request: httpx.Request, number: int) -> httpx.Response:
+        admit = self._admit(request)
+        response = None
+        started = time.monotonic()
         try:
             # auth=None: an injected client's own auth must not replace our bearer token;
             # no redirects, so the token never travels to another host.
             response = self._http.send(request, auth=None, follow_redirects=False)
         except httpx.RequestError as exc:
-            raise self._connection_error(exc, request) from exc
-        return self._process_response(call, response)
+            raise self._connection_failed(exc, request, started, number) from None
+        finally:
+            self._throttle.release(admit, response)
+        return self._answered(response, started, number)
+
+    def _admit(self, request: httpx.Request) -> Admit | None:
+        if not self._config.throttle:
+            return None
+        decision = self._throttle.acquire(
+            self._config.max_retry_wait, functools.partial(self._log_wait, request=request)
+        )
+        if isinstance(decision, Refuse):
+            raise self._refused(decision, request)
+        return decision
 
     def close(self) -> None:
         """Close the connection pool, unless it was passed in or belongs to another client."""
@@ -396,6 +612,8 @@ class AsyncMeetBot(_BaseClient[httpx.AsyncClient]):
         base_url: str | httpx.URL | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
+        throttle: bool = True,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         super().__init__(
@@ -403,16 +621,49 @@ class AsyncMeetBot(_BaseClient[httpx.AsyncClient]):
             base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,
+            max_retry_wait=max_retry_wait,
+            throttle=throttle,
             http_client=http_client,
         )
 
-    async def _request(self, call: _endpoints.APICall[T]) -> T:
+    _sleep = staticmethod(asyncio.sleep)
+
+    @overload
+    async def _request(self, call: _endpoints.APICall[T], *, raw: Literal[False] = ...) -> T: ...
+    @overload
+    async def _request(self, call: _endpoints.APICall[T], *, raw: bool) -> T | RawResponse[T]: ...
+    async def _request(
+        self, call: _endpoints.APICall[T], *, raw: bool = False
+    ) -> T | RawResponse[T]:
         request = self._build_request(call)
+        started = time.monotonic()
+        async for attempt in tenacity.AsyncRetrying(**self._retrying_options()):
+            with attempt:
+                response = await self._attempt(request, attempt.retry_state.attempt_number)
+        attempts = attempt.retry_state.attempt_number
+        return self._result(call, response, attempts=attempts, started=started, raw=raw)
+
+    async def _attempt(self, request: httpx.Request, number: int) -> httpx.Response:
+        admit = await self._admit(request)
+        response = None
+        started = time.monotonic()
         try:
             response = await self._http.send(request, auth=None, follow_redirects=False)
         except httpx.RequestError as exc:
-            raise self._connection_error(exc, request) from exc
-        return self._process_response(call, response)
+            raise self._connection_failed(exc, request, started, number) from None
+        finally:
+            self._throttle.release(admit, response)
+        return self._answered(response, started, number)
+
+    async def _admit(self, request: httpx.Request) -> Admit | None:
+        if not self._config.throttle:
+            return None
+        decision = await self._throttle.acquire_async(
+            self._config.max_retry_wait, functools.partial(self._log_wait, request=request)
+        )
+        if isinstance(decision, Refuse):
+            raise self._refused(decision, request)
+        return decision
 
     async def close(self) -> None:
         """Close the connection pool, unless it was passed in or belongs to another client."""

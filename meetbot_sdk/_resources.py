@@ -2,17 +2,23 @@
 
 Each method is one line: describe the call (:mod:`meetbot_sdk._endpoints`, shared by both
 twins), send it, return the model. The async twins have the same names and signatures.
+
+``resource.with_raw_response`` holds the same methods returning a :class:`RawResponse`: they
+are the methods of a resource built in raw mode, whose ``_send`` asks the client for the raw
+response; the typing of that swap is stated once, in :func:`_raw` and :func:`_raw_async`.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from meetbot_sdk import _endpoints
 from meetbot_sdk._endpoints import ApiLogFilters, Period
 from meetbot_sdk._models import Analytics, ApiKeyUsage, ApiLogPage
+from meetbot_sdk._response import RawResponse
 
 if TYPE_CHECKING:
     if sys.version_info >= (3, 11):
@@ -24,14 +30,22 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AnalyticsResource",
+    "AnalyticsResourceWithRawResponse",
     "ApiKeysResource",
+    "ApiKeysResourceWithRawResponse",
     "ApiLogsResource",
+    "ApiLogsResourceWithRawResponse",
     "AsyncAnalyticsResource",
+    "AsyncAnalyticsResourceWithRawResponse",
     "AsyncApiKeysResource",
+    "AsyncApiKeysResourceWithRawResponse",
     "AsyncApiLogsResource",
+    "AsyncApiLogsResourceWithRawResponse",
 ]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 def _same_doc(sync_method: Callable[..., Any]) -> Callable[[_F], _F]:
@@ -44,18 +58,42 @@ def _same_doc(sync_method: Callable[..., Any]) -> Callable[[_F], _F]:
     return decorate
 
 
+def _raw(method: Callable[_P, _T]) -> Callable[_P, RawResponse[_T]]:
+    """The method of a raw-mode resource, typed as what it returns in raw mode."""
+    return cast("Callable[_P, RawResponse[_T]]", method)
+
+
+def _raw_async(method: Callable[_P, Awaitable[_T]]) -> Callable[_P, Awaitable[RawResponse[_T]]]:
+    """The async method of a raw-mode resource, typed as what it returns in raw mode."""
+    return cast("Callable[_P, Awaitable[RawResponse[_T]]]", method)
+
+
 class _SyncResource:
-    def __init__(self, client: MeetBot) -> None:
+    def __init__(self, client: MeetBot, *, raw: bool = False) -> None:
         self._client = client
+        self._raw_mode = raw
+
+    def _send(self, call: _endpoints.APICall[_T]) -> _T:
+        # In raw mode this returns a RawResponse; only _raw() lets that be seen.
+        return cast("_T", self._client._request(call, raw=self._raw_mode))
 
 
 class _AsyncResource:
-    def __init__(self, client: AsyncMeetBot) -> None:
+    def __init__(self, client: AsyncMeetBot, *, raw: bool = False) -> None:
         self._client = client
+        self._raw_mode = raw
+
+    async def _send(self, call: _endpoints.APICall[_T]) -> _T:
+        return cast("_T", await self._client._request(call, raw=self._raw_mode))
 
 
 class AnalyticsResource(_SyncResource):
     """``client.analytics``: usage analytics of the account."""
+
+    @functools.cached_property
+    def with_raw_response(self) -> AnalyticsResourceWithRawResponse:
+        """The same methods, returning a :class:`~meetbot_sdk.RawResponse` (headers, retries)."""
+        return AnalyticsResourceWithRawResponse(self._client)
 
     def get(self, period: Period = "30d") -> Analytics:
         """Fetch the account's analytics over a period.
@@ -74,19 +112,29 @@ class AnalyticsResource(_SyncResource):
             >>> client.analytics.get(period="7d").bots.platform_breakdown  # doctest: +SKIP
             {'google': 15, 'zoom': 8, 'teams': 2}
         """
-        return self._client._request(_endpoints.analytics_get(period))
+        return self._send(_endpoints.analytics_get(period))
 
 
 class AsyncAnalyticsResource(_AsyncResource):
     """``client.analytics`` of :class:`~meetbot_sdk.AsyncMeetBot`."""
 
+    @functools.cached_property
+    def with_raw_response(self) -> AsyncAnalyticsResourceWithRawResponse:
+        """The same methods, returning a :class:`~meetbot_sdk.RawResponse` (headers, retries)."""
+        return AsyncAnalyticsResourceWithRawResponse(self._client)
+
     @_same_doc(AnalyticsResource.get)
     async def get(self, period: Period = "30d") -> Analytics:
-        return await self._client._request(_endpoints.analytics_get(period))
+        return await self._send(_endpoints.analytics_get(period))
 
 
 class ApiLogsResource(_SyncResource):
     """``client.api_logs``: the account's request logs, newest first."""
+
+    @functools.cached_property
+    def with_raw_response(self) -> ApiLogsResourceWithRawResponse:
+        """The same methods, returning a :class:`~meetbot_sdk.RawResponse` (headers, retries)."""
+        return ApiLogsResourceWithRawResponse(self._client)
 
     def get_page(
         self, *, page: int = 1, page_size: int = 20, **filters: Unpack[ApiLogFilters]
@@ -116,22 +164,32 @@ class ApiLogsResource(_SyncResource):
             >>> [log.path for log in page.logs]  # doctest: +SKIP
         """
         call = _endpoints.api_logs_get_page(page, page_size, filters)
-        return self._client._request(call)
+        return self._send(call)
 
 
 class AsyncApiLogsResource(_AsyncResource):
     """``client.api_logs`` of :class:`~meetbot_sdk.AsyncMeetBot`."""
+
+    @functools.cached_property
+    def with_raw_response(self) -> AsyncApiLogsResourceWithRawResponse:
+        """The same methods, returning a :class:`~meetbot_sdk.RawResponse` (headers, retries)."""
+        return AsyncApiLogsResourceWithRawResponse(self._client)
 
     @_same_doc(ApiLogsResource.get_page)
     async def get_page(
         self, *, page: int = 1, page_size: int = 20, **filters: Unpack[ApiLogFilters]
     ) -> ApiLogPage:
         call = _endpoints.api_logs_get_page(page, page_size, filters)
-        return await self._client._request(call)
+        return await self._send(call)
 
 
 class ApiKeysResource(_SyncResource):
     """``client.api_keys``: usage per API key."""
+
+    @functools.cached_property
+    def with_raw_response(self) -> ApiKeysResourceWithRawResponse:
+        """The same methods, returning a :class:`~meetbot_sdk.RawResponse` (headers, retries)."""
+        return ApiKeysResourceWithRawResponse(self._client)
 
     def get_usage(self, key_id: int) -> ApiKeyUsage:
         """Fetch the usage of one API key.
@@ -149,12 +207,65 @@ class ApiKeysResource(_SyncResource):
             NotFoundError: The account has no key with that id.
             APIStatusError: The API refused the request otherwise (a subclass per status).
         """
-        return self._client._request(_endpoints.api_keys_get_usage(key_id))
+        return self._send(_endpoints.api_keys_get_usage(key_id))
 
 
 class AsyncApiKeysResource(_AsyncResource):
     """``client.api_keys`` of :class:`~meetbot_sdk.AsyncMeetBot`."""
 
+    @functools.cached_property
+    def with_raw_response(self) -> AsyncApiKeysResourceWithRawResponse:
+        """The same methods, returning a :class:`~meetbot_sdk.RawResponse` (headers, retries)."""
+        return AsyncApiKeysResourceWithRawResponse(self._client)
+
     @_same_doc(ApiKeysResource.get_usage)
     async def get_usage(self, key_id: int) -> ApiKeyUsage:
-        return await self._client._request(_endpoints.api_keys_get_usage(key_id))
+        return await self._send(_endpoints.api_keys_get_usage(key_id))
+
+
+class AnalyticsResourceWithRawResponse:
+    """``client.analytics.with_raw_response``: :meth:`AnalyticsResource.get` returning a
+    :class:`~meetbot_sdk.RawResponse` instead of the model."""
+
+    def __init__(self, client: MeetBot) -> None:
+        self.get = _raw(AnalyticsResource(client, raw=True).get)
+
+
+class AsyncAnalyticsResourceWithRawResponse:
+    """``client.analytics.with_raw_response``: :meth:`AsyncAnalyticsResource.get` returning a
+    :class:`~meetbot_sdk.RawResponse` instead of the model."""
+
+    def __init__(self, client: AsyncMeetBot) -> None:
+        self.get = _raw_async(AsyncAnalyticsResource(client, raw=True).get)
+
+
+class ApiLogsResourceWithRawResponse:
+    """``client.api_logs.with_raw_response``: :meth:`ApiLogsResource.get_page` returning a
+    :class:`~meetbot_sdk.RawResponse` instead of the model."""
+
+    def __init__(self, client: MeetBot) -> None:
+        self.get_page = _raw(ApiLogsResource(client, raw=True).get_page)
+
+
+class AsyncApiLogsResourceWithRawResponse:
+    """``client.api_logs.with_raw_response``: :meth:`AsyncApiLogsResource.get_page` returning a
+    :class:`~meetbot_sdk.RawResponse` instead of the model."""
+
+    def __init__(self, client: AsyncMeetBot) -> None:
+        self.get_page = _raw_async(AsyncApiLogsResource(client, raw=True).get_page)
+
+
+class ApiKeysResourceWithRawResponse:
+    """``client.api_keys.with_raw_response``: :meth:`ApiKeysResource.get_usage` returning a
+    :class:`~meetbot_sdk.RawResponse` instead of the model."""
+
+    def __init__(self, client: MeetBot) -> None:
+        self.get_usage = _raw(ApiKeysResource(client, raw=True).get_usage)
+
+
+class AsyncApiKeysResourceWithRawResponse:
+    """``client.api_keys.with_raw_response``: :meth:`AsyncApiKeysResource.get_usage` returning a
+    :class:`~meetbot_sdk.RawResponse` instead of the model."""
+
+    def __init__(self, client: AsyncMeetBot) -> None:
+        self.get_usage = _raw_async(AsyncApiKeysResource(client, raw=True).get_usage)

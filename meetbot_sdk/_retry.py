@@ -1,7 +1,9 @@
-"""How long the server asks us to wait. Pure functions of headers and the current time.
+"""The retry policy: what is retried and how long to wait. Pure functions of headers, errors
+and the current time, shared by both clients.
 
-Issue 3 grows this module into the retry policy and the rate-limit throttle; for now it reads
-the wait a 429 or 503 response asks for, which :class:`~meetbot_sdk.RateLimitError` exposes.
+The drivers (:class:`tenacity.Retrying` for :class:`~meetbot_sdk.MeetBot`,
+:class:`tenacity.AsyncRetrying` for :class:`~meetbot_sdk.AsyncMeetBot`) are built by
+:func:`retry_options` from the same pieces and differ only in how they sleep.
 """
 
 from __future__ import annotations
@@ -9,10 +11,43 @@ from __future__ import annotations
 import datetime
 import email.utils
 import math
+import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
-__all__ = ["retry_after_seconds"]
+import attrs
+import tenacity
+
+__all__ = [
+    "DEFAULT_MAX_RETRY_WAIT",
+    "INITIAL_BACKOFF",
+    "MAX_BACKOFF",
+    "RETRYABLE_STATUSES",
+    "Budget",
+    "RetryableError",
+    "backoff",
+    "parse_budget",
+    "retry_after_seconds",
+    "retry_options",
+    "server_wait",
+]
+
+RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+"""Statuses worth another try: timeouts, lock conflicts, rate limits and server failures."""
+
+INITIAL_BACKOFF = 0.5
+"""Seconds before the first retry when the server names no wait; doubled for each retry."""
+
+MAX_BACKOFF = 8.0
+"""The longest backoff between two attempts."""
+
+DEFAULT_MAX_RETRY_WAIT = 60.0
+"""The longest server-given wait a client sleeps for; a longer one raises at once."""
+
+# X-RateLimit-Reset is Unix epoch seconds, or seconds from now "when the value is small":
+# anything below this (2001-09-09) cannot be a sensible epoch.
+_EPOCH_THRESHOLD = 1_000_000_000
 
 
 def retry_after_seconds(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
@@ -42,6 +77,152 @@ def retry_after_seconds(headers: Mapping[str, str], *, now: float | None = None)
         when = when.replace(tzinfo=datetime.timezone.utc)
     current = time.time() if now is None else now
     return max(0.0, when.timestamp() - current)
+
+
+@attrs.frozen
+class Budget:
+    """A rate-limit budget as one response stated it.
+
+    Attributes:
+        limit: Requests allowed per window, when the server said.
+        remaining: Requests left in the current window.
+        reset_after: Seconds from the response until the window resets, when the server said.
+    """
+
+    limit: int | None
+    remaining: int
+    reset_after: float | None
+
+
+def parse_budget(headers: Mapping[str, str], *, now: float | None = None) -> Budget | None:
+    """The budget stated by ``X-RateLimit-*`` or else the IETF ``RateLimit-*`` headers.
+
+    A budget needs at least a readable ``Remaining``. ``X-RateLimit-Reset`` is Unix epoch
+    seconds, or seconds from now when it is small; ``RateLimit-Reset`` is always seconds from
+    now. IETF list values such as ``"100, 100;w=60"`` are read by their first item.
+    Malformed values are ignored, never raised.
+
+    Args:
+        headers: Response headers (case-insensitive).
+        now: The current Unix time, for epoch resets; defaults to ``time.time()``.
+    """
+    for prefix, epoch_allowed in (("x-ratelimit-", True), ("ratelimit-", False)):
+        remaining = _count(headers.get(prefix + "remaining"))
+        if remaining is None:
+            continue
+        reset = _number(_first_item(headers.get(prefix + "reset")))
+        if reset is not None and epoch_allowed and reset >= _EPOCH_THRESHOLD:
+            reset = max(0.0, reset - (time.time() if now is None else now))
+        return Budget(
+            limit=_count(headers.get(prefix + "limit")), remaining=remaining, reset_after=reset
+        )
+    return None
+
+
+def server_wait(
+    status: int, headers: Mapping[str, str], *, now: float | None = None
+) -> float | None:
+    """How long the server asks us to wait before trying again, or ``None`` if it does not say.
+
+    ``retry-after-ms`` and ``Retry-After`` count for any status. The rate-limit reset counts
+    when the response is a 429 or says the budget is spent (``Remaining: 0``).
+    """
+    wait = retry_after_seconds(headers, now=now)
+    if wait is not None:
+        return wait
+    budget = parse_budget(headers, now=now)
+    if budget is not None and (status == 429 or budget.remaining == 0):
+        return budget.reset_after
+    return None
+
+
+def backoff(retry_number: int, jitter: float) -> float:
+    """The wait before retry number ``retry_number`` (1 for the first) when the server names none.
+
+    Exponential from :data:`INITIAL_BACKOFF`, capped at :data:`MAX_BACKOFF`, then shortened by
+    up to a quarter: ``jitter`` is a random number in [0, 1) so that clients that failed
+    together do not retry together.
+    """
+    exponent = min(retry_number - 1, 16)  # 2**16 * 0.5 s is far past the cap already
+    return min(MAX_BACKOFF, INITIAL_BACKOFF * 2.0**exponent) * (1.0 - 0.25 * jitter)
+
+
+# --- tenacity -----------------------------------------------------------------------------
+
+
+class RetryableError(Exception):
+    """Raised inside an attempt whose failure is worth retrying; tenacity retries only these.
+
+    It carries the exception the user would see (``error``), the wait the server asked for,
+    if any (``wait``), and what to say in the log (``target``, ``reason``). When retries run
+    out, :func:`retry_options` raises ``error`` in its place.
+    """
+
+    def __init__(
+        self, error: BaseException, *, wait: float | None, target: str, reason: str
+    ) -> None:
+        super().__init__(reason)
+        self.error = error
+        self.wait = wait
+        self.target = target  # "GET /v1/users/me/analytics?period=7d", for the log
+        self.reason = reason
+
+
+def _wait(state: tenacity.RetryCallState) -> float:
+    """tenacity's ``wait``: the server's wait if it named one, else the jittered backoff."""
+    signal = _signal(state)
+    if signal.wait is not None:
+        return signal.wait
+    return backoff(state.attempt_number, random.random())  # noqa: S311 (jitter, not secrets)
+
+
+def _give_up(state: tenacity.RetryCallState) -> Any:
+    """tenacity's ``retry_error_callback``: raise what the last attempt failed with."""
+    signal = _signal(state)
+    raise signal.error from signal.error.__cause__
+
+
+def _signal(state: tenacity.RetryCallState) -> RetryableError:
+    outcome = state.outcome
+    assert outcome is not None  # tenacity only asks after an attempt  # noqa: S101
+    exc = outcome.exception()
+    assert isinstance(exc, RetryableError)  # noqa: S101
+    return exc
+
+
+def retry_options(
+    max_retries: int,
+    *,
+    sleep: Callable[[float], Any],
+    before_sleep: Callable[[tenacity.RetryCallState], Any],
+) -> dict[str, Any]:
+    """Keyword arguments for a ``Retrying`` or ``AsyncRetrying`` that carries out this policy.
+
+    Attempts raise :class:`RetryableError` for a retryable failure and anything else for a
+    final one; a final exception passes through at once, and a :class:`RetryableError` still
+    standing when ``max_retries`` are spent is replaced by the error it carries.
+    """
+    return {
+        "stop": tenacity.stop_after_attempt(max_retries + 1),
+        "wait": _wait,
+        "retry": tenacity.retry_if_exception_type(RetryableError),
+        "retry_error_callback": _give_up,
+        "before_sleep": before_sleep,
+        "sleep": sleep,
+    }
+
+
+def _first_item(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return value.split(",", 1)[0].split(";", 1)[0]
+
+
+def _count(value: str | None) -> int | None:
+    number = _number(_first_item(value))
+    if number is None:
+        return None
+    return int(number)
 
 
 def _number(value: str | None) -> float | None:

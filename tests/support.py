@@ -11,6 +11,15 @@ from meetbot_sdk import AsyncMeetBot, MeetBot
 
 API_KEY = "mb_test_0123456789abcdef"
 BASE = "https://api.meetbot.dev/v1"
+# A small valid body of GET /api-keys/{id}/usage.
+USAGE = {
+    "requestsToday": 15,
+    "requestsThisMonth": 450,
+    "requestsTotal": 2500,
+    "recentRequests": [
+        {"method": "GET", "path": "/api/v1/bots", "statusCode": 200, "createdAt": "2024-01-15Z"}
+    ],
+}
 
 
 class Twin:
@@ -22,14 +31,25 @@ class Twin:
             MeetBot if kind == "sync" else AsyncMeetBot
         )
 
-    def run(self, fn: Callable[[Any], Any], **client_kwargs: Any) -> Any:
+    def run(
+        self, fn: Callable[[Any], Any], *, sleeps: list[float] | None = None, **client_kwargs: Any
+    ) -> Any:
+        """Run ``fn(client)``; with ``sleeps``, the client records its waits there instead."""
         client_kwargs.setdefault("api_key", API_KEY)
         if self.kind == "sync":
             with MeetBot(**client_kwargs) as client:
+                if sleeps is not None:
+                    client._sleep = sleeps.append
                 return fn(client)
+
+        async def record(seconds: float) -> None:
+            assert sleeps is not None
+            sleeps.append(seconds)
 
         async def main() -> Any:
             async with AsyncMeetBot(**client_kwargs) as client:
+                if sleeps is not None:
+                    client._sleep = record
                 result = fn(client)
                 return await result if inspect.isawaitable(result) else result
 

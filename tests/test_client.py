@@ -13,7 +13,7 @@ from pytest_httpx import HTTPXMock
 
 import meetbot_sdk as mb
 from meetbot_sdk import AsyncMeetBot, MeetBot
-from tests.support import API_KEY, BASE, Twin
+from tests.support import API_KEY, BASE, USAGE, Twin
 
 LOG = {
     "id": 100,
@@ -28,14 +28,6 @@ LOG = {
     "createdAt": "2024-01-15T10:30:00.25+00:00",
 }
 PAGE = {"logs": [LOG], "total": 500, "page": 2, "page_size": 1, "newKey": True}
-USAGE = {
-    "requestsToday": 15,
-    "requestsThisMonth": 450,
-    "requestsTotal": 2500,
-    "recentRequests": [
-        {"method": "GET", "path": "/api/v1/bots", "statusCode": 200, "createdAt": "2024-01-15Z"}
-    ],
-}
 
 
 # --- configuration --------------------------------------------------------------------------
@@ -300,7 +292,7 @@ def test_transport_failures_become_connection_errors(
 ) -> None:
     httpx_mock.add_exception(exc)
     with pytest.raises(expected) as info:
-        twin.run(lambda c: c.analytics.get())
+        twin.run(lambda c: c.analytics.get(), max_retries=0)
     assert type(info.value) is expected
     assert info.value.request.url.path == "/v1/users/me/analytics"
     assert info.value.__cause__ is exc

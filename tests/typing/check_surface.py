@@ -17,7 +17,9 @@ from meetbot_sdk import (
     DailyCount,
     MeetBot,
     NotFoundError,
+    RateLimit,
     RateLimitError,
+    RawResponse,
 )
 
 
@@ -45,6 +47,21 @@ def sync_usage() -> None:
         assert_type(page.logs[0].api_key_id, int | None)
         assert_type(client.api_keys.get_usage(1), ApiKeyUsage)
         assert_type(client.with_options(timeout=5.0), MeetBot)
+        assert_type(client.with_options(max_retry_wait=5, throttle=False), MeetBot)
+        raw = client.analytics.with_raw_response.get(period="7d")
+        assert_type(raw, RawResponse[Analytics])
+        assert_type(raw.parse(), Analytics)
+        assert_type(raw.headers, httpx.Headers)
+        assert_type(raw.retries_taken, int)
+        assert_type(raw.elapsed, datetime.timedelta)
+        assert_type(raw.request_id, str | None)
+        raw_page = client.api_logs.with_raw_response.get_page(page=2, status_code=500)
+        assert_type(raw_page.parse(), ApiLogPage)
+        assert_type(client.api_keys.with_raw_response.get_usage(1).parse(), ApiKeyUsage)
+        assert_type(client.rate_limit, RateLimit | None)
+        if client.rate_limit is not None:
+            assert_type(client.rate_limit.remaining, int)
+            assert_type(client.rate_limit.reset, datetime.datetime | None)
         assert_type(analytics.to_dict(), dict[str, Any])
         assert_type(Analytics.from_dict(analytics.to_dict()), Analytics)
         try:
@@ -63,6 +80,11 @@ async def async_usage() -> None:
         assert_type(await client.api_logs.get_page(method="POST"), ApiLogPage)
         assert_type(await client.api_keys.get_usage(3), ApiKeyUsage)
         assert_type(client.with_options(max_retries=0), AsyncMeetBot)
+        raw = await client.analytics.with_raw_response.get()
+        assert_type(raw, RawResponse[Analytics])
+        assert_type((await client.api_logs.with_raw_response.get_page()).parse(), ApiLogPage)
+        assert_type(await client.api_keys.with_raw_response.get_usage(2), RawResponse[ApiKeyUsage])
+        assert_type(client.rate_limit, RateLimit | None)
     await client.close()
 
 
@@ -71,3 +93,5 @@ def mistakes_are_caught(client: MeetBot) -> None:
     client.api_logs.get_page(methd="GET")  # type: ignore[call-arg]
     client.api_logs.get_page(status_code="500")  # type: ignore[arg-type]
     client.api_keys.get_usage("1")  # type: ignore[arg-type]
+    client.analytics.with_raw_response.get(period="1y")  # type: ignore[arg-type]
+    MeetBot("k", throttle="yes")  # type: ignore[arg-type]
