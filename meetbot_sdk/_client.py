@@ -46,6 +46,7 @@ from meetbot_sdk._retry import (
     DEFAULT_MAX_RETRY_WAIT,
     RETRYABLE_STATUSES,
     RetryableError,
+    rate_headers,
     retry_options,
     server_wait,
 )
@@ -404,7 +405,7 @@ class _BaseClient(Generic[_HttpT]):
         error = status_error(response, secret=self._config.api_key)
         if response.status_code not in RETRYABLE_STATUSES:
             raise error
-        wait = server_wait(response.status_code, response.headers)
+        wait = server_wait(response.status_code, rate_headers(response.headers))
         if wait is not None and wait > self._config.max_retry_wait:
             logger.info(
                 "Not retrying %s: the server asks to wait %.1f s, over max_retry_wait=%g s",
@@ -533,11 +534,22 @@ class MeetBot(_BaseClient[httpx.Client]):
     def _request(self, call: _endpoints.APICall[T], *, raw: bool = False) -> T | RawResponse[T]:
         request = self._build_request(call)
         started = time.monotonic()
+        try:
+            response, attempts = self._attempt(request, 1), 1
+        except RetryableError as failure:
+            response, attempts = self._retry(request, failure)
+        return self._result(call, response, attempts=attempts, started=started, raw=raw)
+
+    def _retry(self, request: httpx.Request, failure: RetryableError) -> tuple[httpx.Response, int]:
+        # tenacity drives the retries. Its first attempt replays the failure we already have,
+        # so a call that succeeds at once never pays for the retry machinery.
         for attempt in tenacity.Retrying(**self._retrying_options()):
             with attempt:
-                response = self._attempt(request, attempt.retry_state.attempt_number)
-        attempts = attempt.retry_state.attempt_number
-        return self._result(call, response, attempts=attempts, started=started, raw=raw)
+                number = attempt.retry_state.attempt_number
+                if number == 1:
+                    raise failure
+                response = self._attempt(request, number)
+        return response, number
 
     def _attempt(self, request: httpx.Request, number: int) -> httpx.Response:
         admit = self._admit(request)
@@ -637,11 +649,22 @@ class AsyncMeetBot(_BaseClient[httpx.AsyncClient]):
     ) -> T | RawResponse[T]:
         request = self._build_request(call)
         started = time.monotonic()
+        try:
+            response, attempts = await self._attempt(request, 1), 1
+        except RetryableError as failure:
+            response, attempts = await self._retry(request, failure)
+        return self._result(call, response, attempts=attempts, started=started, raw=raw)
+
+    async def _retry(
+        self, request: httpx.Request, failure: RetryableError
+    ) -> tuple[httpx.Response, int]:
         async for attempt in tenacity.AsyncRetrying(**self._retrying_options()):
             with attempt:
-                response = await self._attempt(request, attempt.retry_state.attempt_number)
-        attempts = attempt.retry_state.attempt_number
-        return self._result(call, response, attempts=attempts, started=started, raw=raw)
+                number = attempt.retry_state.attempt_number
+                if number == 1:
+                    raise failure
+                response = await self._attempt(request, number)
+        return response, number
 
     async def _attempt(self, request: httpx.Request, number: int) -> httpx.Response:
         admit = await self._admit(request)

@@ -26,7 +26,7 @@ import re
 
 import httpx
 
-from meetbot_sdk._retry import retry_after_seconds
+from meetbot_sdk._retry import rate_headers, server_wait
 
 __all__ = [
     "APIConnectionError",
@@ -151,8 +151,8 @@ class RateLimitError(APIStatusError):
     """429: too many requests.
 
     Attributes:
-        retry_after: Seconds the server asked to wait before retrying, or ``None`` when it
-            did not say.
+        retry_after: Seconds the server asked to wait before retrying (``Retry-After``,
+            ``retry-after-ms`` or a rate-limit reset header), or ``None`` when it did not say.
     """
 
     def __init__(
@@ -214,7 +214,7 @@ def status_error(response: httpx.Response, *, secret: str) -> APIStatusError:
             message,
             response=response,
             body=body,
-            retry_after=retry_after_seconds(response.headers),
+            retry_after=server_wait(429, rate_headers(response.headers)),
         )
     return cls(message, response=response, body=body)
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
+import httpx
 import tenacity
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "RetryableError",
     "backoff",
     "parse_budget",
+    "rate_headers",
     "retry_after_seconds",
     "retry_options",
     "server_wait",
@@ -48,6 +50,20 @@ DEFAULT_MAX_RETRY_WAIT = 60.0
 # X-RateLimit-Reset is Unix epoch seconds, or seconds from now "when the value is small":
 # anything below this (2001-09-09) cannot be a sensible epoch.
 _EPOCH_THRESHOLD = 1_000_000_000
+
+
+_RATE_HEADER_PREFIXES = (b"retry-after", b"x-ratelimit-", b"ratelimit-")
+
+
+def rate_headers(headers: httpx.Headers) -> dict[str, str]:
+    """The headers this module reads (``Retry-After*``, ``X-RateLimit-*``, ``RateLimit-*``),
+    lower-cased, in one pass: cheaper than looking up each name in ``httpx.Headers``."""
+    found: dict[str, str] = {}
+    for name, value in headers.raw:
+        lowered = name.lower()
+        if lowered.startswith(_RATE_HEADER_PREFIXES):
+            found.setdefault(lowered.decode("latin-1"), value.decode("latin-1"))
+    return found
 
 
 def retry_after_seconds(headers: Mapping[str, str], *, now: float | None = None) -> float | None:

@@ -29,7 +29,7 @@ from collections.abc import Callable
 import attrs
 import httpx
 
-from meetbot_sdk._retry import Budget, parse_budget, server_wait
+from meetbot_sdk._retry import Budget, parse_budget, rate_headers, server_wait
 
 __all__ = ["Admit", "Refuse", "Throttle", "Wait", "Window"]
 
@@ -249,9 +249,9 @@ class Throttle:
 
     def _observe(self, response: httpx.Response) -> None:
         now, wall = self._clock(), time.time()
-        headers = response.headers
-        budget = parse_budget(headers, now=wall)
-        wait = server_wait(response.status_code, headers, now=wall)
+        headers = rate_headers(response.headers)
+        budget = parse_budget(headers, now=wall) if headers else None
+        wait = server_wait(response.status_code, headers, now=wall) if headers else None
         self._window.observe(now, response, budget, wait)
         if budget is not None:
             reset = None

@@ -16,6 +16,7 @@ from meetbot_sdk._retry import (
     RetryableError,
     backoff,
     parse_budget,
+    rate_headers,
     retry_after_seconds,
     retry_options,
     server_wait,
@@ -214,3 +215,22 @@ def test_the_async_driver_follows_the_same_policy() -> None:
     options = {**script.options(2), "sleep": sleep}
     assert asyncio.run(tenacity.AsyncRetrying(**options)(attempt)) == "ok"
     assert script.sleeps == [1.5]
+
+
+def test_rate_headers_picks_the_names_the_policy_reads_in_one_pass() -> None:
+    headers = httpx.Headers(
+        [
+            ("Content-Type", "application/json"),
+            ("Retry-After", "3"),
+            ("X-RateLimit-Remaining", "4"),
+            ("RateLimit-Reset", "9"),
+            ("x-ratelimit-remaining", "5"),  # a repeat: the first one counts
+            ("X-Request-Id", "req_1"),
+        ]
+    )
+    assert rate_headers(headers) == {
+        "retry-after": "3",
+        "x-ratelimit-remaining": "4",
+        "ratelimit-reset": "9",
+    }
+    assert rate_headers(httpx.Headers({"Content-Type": "text/html"})) == {}
