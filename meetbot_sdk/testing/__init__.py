@@ -2,7 +2,10 @@
 
 :class:`FakeMeetBot` serves a seeded, realistic account (API keys, bots, request logs)
 over the wire format of the Usage & Analytics API, independently of the SDK's client. Use
-it in-process through an ``httpx`` transport, or over real HTTP on a loopback port:
+it in-process through an ``httpx`` transport, or over real HTTP on a loopback port. Script
+failures with :meth:`FakeMeetBot.inject` and :class:`Fault` (error statuses, dropped
+connections, delays, broken bodies) and enforce a rate limit with
+:meth:`FakeMeetBot.set_rate_limit`:
 
 >>> import httpx
 >>> from meetbot_sdk.testing import FakeMeetBot
@@ -20,5 +23,6 @@ it in-process through an ``httpx`` transport, or over real HTTP on a loopback po
 
 from meetbot_sdk.testing._exchange import RecordedRequest
 from meetbot_sdk.testing._fake import TEST_API_KEY, FakeMeetBot
+from meetbot_sdk.testing._faults import Fault
 
-__all__ = ["TEST_API_KEY", "FakeMeetBot", "RecordedRequest"]
+__all__ = ["TEST_API_KEY", "FakeMeetBot", "Fault", "RecordedRequest"]

@@ -8,11 +8,14 @@ so parsing happens here once for both.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import attrs
 
 API_PREFIX = "/v1"
+
+Action = Literal["respond", "drop", "truncate"]
 
 
 @attrs.frozen
@@ -61,15 +64,24 @@ class ParsedRequest:
 class FakeResponse:
     """A response before either front end turns it into its own kind of response.
 
+    The dispatch point decides everything under the fake's lock; the front ends carry out
+    ``delay`` and ``action`` after it is released, so a slow answer holds up no other request.
+
     Attributes:
-        status: The HTTP status code.
+        status: The HTTP status code; meaningless when ``action`` is ``"drop"``.
         headers: Header names and values, in the order to send them.
         body: The encoded body.
+        action: ``"respond"`` sends the response; ``"drop"`` closes the connection without
+            a byte of it; ``"truncate"`` announces the full body length, sends half the body
+            and closes the connection.
+        delay: Seconds to wait before the action.
     """
 
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
+    action: Action = "respond"
+    delay: float = 0.0
 
 
 def parse_request(parts: RequestParts) -> ParsedRequest:

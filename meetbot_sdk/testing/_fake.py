@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 import httpx
 
 from meetbot_sdk.testing._account import generate_account
-from meetbot_sdk.testing._exchange import RequestParts, parse_request
+from meetbot_sdk.testing._exchange import parse_request
+from meetbot_sdk.testing._faults import FaultQueue, RateLimitWindow, respond
+from meetbot_sdk.testing._in_process import InProcessTransport, answer
 from meetbot_sdk.testing._log_generation import LogFactory
 from meetbot_sdk.testing._log_store import LogStore
 from meetbot_sdk.testing._loopback import serve_loopback
@@ -19,10 +22,11 @@ from meetbot_sdk.testing._routes import RouteState, route
 from meetbot_sdk.testing._timestamps import to_micros
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from contextlib import AbstractContextManager
 
-    from meetbot_sdk.testing._exchange import FakeResponse, RecordedRequest
+    from meetbot_sdk.testing._exchange import FakeResponse, RecordedRequest, RequestParts
+    from meetbot_sdk.testing._faults import Fault
 
 TEST_API_KEY = "mb_test_0000000000000000000000000000"
 """The API key a :class:`FakeMeetBot` accepts unless given another."""
@@ -38,7 +42,9 @@ class FakeMeetBot:
 
     The account has four API keys, about 150 bots and ``log_count`` request logs spread
     over the 90 UTC days ending at ``now``. The same arguments always give the same account.
-    Requests authenticate with ``Authorization: Bearer <api_key>``.
+    Requests authenticate with ``Authorization: Bearer <api_key>``. To test how code copes
+    with failures, script them with :meth:`inject` and enforce a rate limit with
+    :meth:`set_rate_limit`.
 
     Args:
         seed: Seeds everything the account holds.
@@ -94,6 +100,8 @@ class FakeMeetBot:
         )
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
+        self._faults = FaultQueue()
+        self._rate_limit: RateLimitWindow | None = None
 
     @property
     def api_key(self) -> str:
@@ -158,34 +166,131 @@ class FakeMeetBot:
             self._logs.extend(logs, instants)
             return self._logs.copies(first)
 
+    def inject(self, *faults: Fault, path: str | None = None) -> None:
+        """Queue faults for the next requests, one per request, in the order given.
+
+        Faults queued by earlier calls come first. A request takes the first queued fault
+        whose ``path`` it matches; when none matches, the fake answers it normally. Every
+        request is recorded in :attr:`requests` either way.
+
+        Args:
+            *faults: What the next requests get instead of a normal answer.
+            path: Only requests whose path starts with this take these faults. Paths are
+                matched without the ``/v1`` prefix, e.g. ``"/users/me/api-logs"``.
+
+        Raises:
+            TypeError: Something other than a :class:`Fault` is given.
+            ValueError: ``path`` does not start with ``/`` or starts with ``/v1``.
+
+        Example:
+            >>> from meetbot_sdk.testing import FakeMeetBot, Fault
+            >>> fake = FakeMeetBot()
+            >>> fake.inject(Fault.status(503), Fault.drop_connection())
+            >>> fake.inject(Fault.delay(0.1), path="/users/me/api-logs")
+            >>> fake.pending_faults
+            3
+        """
+        with self._lock:
+            self._faults.push(faults, path)
+
+    @property
+    def pending_faults(self) -> int:
+        """How many injected faults no request has taken yet."""
+        with self._lock:
+            return len(self._faults)
+
+    def set_rate_limit(
+        self,
+        limit: int,
+        per: float = 1.0,
+        *,
+        reset_format: Literal["delta", "epoch"] = "delta",
+        header_style: Literal["x-ratelimit", "ietf"] = "x-ratelimit",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """Allow ``limit`` requests per fixed window of ``per`` seconds; refuse more with 429.
+
+        A window opens at the first request counted and lasts ``per`` seconds by ``clock``;
+        the first request after it ends opens the next one. Every normally answered request
+        counts, whatever its status, and its response carries the budget in
+        ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` (after this request) and
+        ``X-RateLimit-Reset``, or the IETF draft's ``RateLimit-*`` fields. Once the window
+        is used up, requests are not counted and get a 429 with the same headers,
+        ``Retry-After`` (whole seconds until the window ends, at least 1) and
+        ``{"error": {"code": "rate_limited", "message": ...}}``. Injected faults take
+        precedence and are not counted, except :meth:`Fault.delay`. Calling this again
+        replaces the limit and starts afresh.
+
+        Args:
+            limit: Requests allowed per window, an int >= 1.
+            per: The window's length in seconds, > 0.
+            reset_format: ``"delta"`` sends the reset as seconds until the window ends,
+                rounded up to the millisecond (``"0.734"``); ``"epoch"`` as the Unix time
+                it ends, rounded up to a whole second.
+            header_style: ``"x-ratelimit"`` for ``X-RateLimit-*`` headers, ``"ietf"`` for
+                ``RateLimit-*``, whose reset is always whole seconds from now, rounded up.
+            clock: Returns the current time in seconds; inject a fake one to move time
+                without waiting.
+
+        Raises:
+            ValueError: An argument is out of range or not one of the allowed values, or
+                ``header_style="ietf"`` is combined with ``reset_format="epoch"``.
+            TypeError: ``clock`` is not callable.
+
+        Example:
+            >>> import httpx
+            >>> now = [1_000.0]
+            >>> fake = FakeMeetBot()
+            >>> fake.set_rate_limit(2, per=60, clock=lambda: now[0])
+            >>> auth = {"Authorization": f"Bearer {fake.api_key}"}
+            >>> with httpx.Client(transport=fake.transport(), headers=auth) as client:
+            ...     url = f"{fake.base_url}/users/me/analytics"
+            ...     statuses = [client.get(url).status_code for _ in range(3)]
+            ...     now[0] += 60
+            ...     statuses.append(client.get(url).status_code)
+            >>> statuses
+            [200, 200, 429, 200]
+        """
+        window = RateLimitWindow(
+            limit,
+            per,
+            reset_format=reset_format,
+            header_style=header_style,
+            clock=clock,
+        )
+        with self._lock:
+            self._rate_limit = window
+
+    def clear_faults(self) -> None:
+        """Forget every injected fault that is still pending and remove the rate limit."""
+        with self._lock:
+            self._faults.clear()
+            self._rate_limit = None
+
     def transport(self) -> httpx.MockTransport:
         """Return an in-process transport for ``httpx.Client`` or ``httpx.AsyncClient``.
 
-        Pair it with :attr:`base_url`; no socket is opened.
+        Pair it with :attr:`base_url`; no socket is opened. An injected :meth:`Fault.delay`
+        sleeps the calling thread under a sync client and awaits ``asyncio.sleep`` under an
+        async one.
         """
-        return httpx.MockTransport(self.handle)
+        return InProcessTransport(self._dispatch)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
-        """Answer one ``httpx`` request, as the transport does.
+        """Answer one ``httpx`` request, as the transport does for a sync client.
 
         Args:
             request: The request; its host is ignored, its path must start with ``/v1``.
 
         Returns:
             The fake's response.
+
+        Raises:
+            httpx.RemoteProtocolError: An injected fault dropped the connection or cut the
+                body.
+            httpx.ReadTimeout: An injected delay outlasts the request's read timeout.
         """
-        parts = RequestParts(
-            method=request.method,
-            target=request.url.raw_path.decode("ascii"),
-            headers=tuple(request.headers.multi_items()),
-        )
-        response = self._dispatch(parts)
-        return httpx.Response(
-            response.status,
-            headers=list(response.headers),
-            content=response.body,
-            request=request,
-        )
+        return answer(self._dispatch, request)
 
     def serve(self) -> AbstractContextManager[str]:
         """Serve the fake over real HTTP on ``127.0.0.1`` while the context is open.
@@ -203,12 +308,15 @@ class FakeMeetBot:
         return serve_loopback(self._dispatch)
 
     def _dispatch(self, parts: RequestParts) -> FakeResponse:
-        # The one seam every request passes, in-process and over loopback alike. Fault
-        # injection (scripted statuses, dropped connections, latency, rate-limit windows)
-        # belongs in a wrapper around this method, so both front ends get it for free.
+        # The one seam every request passes, in-process and over loopback alike. Everything
+        # is decided here under the lock; the front ends carry out delays, dropped
+        # connections and cut bodies after it is released.
         parsed = parse_request(parts)
         with self._lock:
             self._requests.append(parsed.recorded)
             request_id = f"req_{len(self._requests)}"
-            response = route(parsed, self._state)
+            fault = self._faults.take(parsed.recorded.path)
+            response = respond(fault, self._rate_limit, lambda: route(parsed, self._state))
+        if any(name.lower() == "x-request-id" for name, _ in response.headers):
+            return response  # a scripted fault set its own
         return attrs.evolve(response, headers=(*response.headers, ("X-Request-Id", request_id)))

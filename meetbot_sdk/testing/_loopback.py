@@ -6,6 +6,7 @@ import contextlib
 import socket
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +89,9 @@ class _LoopbackServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle's algorithm the body waits for
+    # the client's delayed ACK, about 40 ms per keep-alive request.
+    disable_nagle_algorithm = True
     server: _LoopbackServer
 
     def setup(self) -> None:
@@ -116,13 +120,21 @@ class _Handler(BaseHTTPRequestHandler):
         response = self.server.dispatch(
             RequestParts(method=self.command, target=self.path, headers=tuple(self.headers.items()))
         )
+        if response.delay:
+            time.sleep(response.delay)  # in this connection's thread: others go on meanwhile
+        if response.action == "drop":
+            self.close_connection = True
+            return
+        body = response.body if send_body else b""
+        if response.action == "truncate":
+            body = body[: len(body) // 2]
+            self.close_connection = True
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
-        if send_body:
-            self.wfile.write(response.body)
+        self.wfile.write(body)
 
     def _discard_body(self) -> None:
         # Reading the body keeps the connection in step for the next request on it.

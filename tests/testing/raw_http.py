@@ -53,3 +53,11 @@ def walk(client: httpx.Client, **params: Any) -> list[dict[str, Any]]:
             return logs
         logs.extend(body["logs"])
         page += 1
+
+
+def async_raw_client(fake: FakeMeetBot, *, base_url: str | None = None) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=base_url or fake.base_url,
+        transport=None if base_url else fake.transport(),
+        headers={"Authorization": f"Bearer {fake.api_key}"},
+    )

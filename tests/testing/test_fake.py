@@ -24,9 +24,15 @@ from tests.testing.raw_http import (
 
 def test_public_names_are_exactly_the_documented_ones() -> None:
     # Sorted the way ruff's RUF022 sorts (isort style: constants, then classes).
-    assert meetbot_sdk.testing.__all__ == ["TEST_API_KEY", "FakeMeetBot", "RecordedRequest"]
+    assert meetbot_sdk.testing.__all__ == [
+        "TEST_API_KEY",
+        "FakeMeetBot",
+        "Fault",
+        "RecordedRequest",
+    ]
     assert all(
-        getattr(meetbot_sdk.testing, name).__doc__ for name in ["FakeMeetBot", "RecordedRequest"]
+        getattr(meetbot_sdk.testing, name).__doc__
+        for name in ["FakeMeetBot", "Fault", "RecordedRequest"]
     )
 
 
