@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from benchmarks import bench_calls, bench_decode, bench_import
+from benchmarks import bench_calls, bench_decode, bench_import, bench_resilience
 
 
 def main() -> None:
-    for bench in (bench_decode, bench_calls, bench_import):
+    for bench in (bench_decode, bench_calls, bench_import, bench_resilience):
         print(f"== {bench.__name__.rpartition('.')[2]}")
         bench.main()
         print()
