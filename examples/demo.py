@@ -1,6 +1,8 @@
 """The SDK's main job, end to end: analytics, the newest request logs, and one key's usage.
 
-By default it starts the embedded fake MeetBot server on 127.0.0.1, so no account is needed::
+By default it starts the embedded fake MeetBot server on 127.0.0.1, so no account is needed.
+The fake enforces a rate limit and fails the first analytics request with a 503, to show the
+SDK retrying and keeping to the budget::
 
     make demo
 
@@ -17,8 +19,8 @@ import datetime
 import sys
 from collections.abc import Iterator, Sequence
 
-from meetbot_sdk import Analytics, ApiKeyUsage, ApiLog, MeetBot, MeetBotError
-from meetbot_sdk.testing import FakeMeetBot
+from meetbot_sdk import Analytics, ApiKeyUsage, ApiLog, MeetBot, MeetBotError, RateLimit
+from meetbot_sdk.testing import FakeMeetBot, Fault
 
 
 def format_analytics(analytics: Analytics, period: str) -> str:
@@ -87,9 +89,22 @@ def format_usage(key_id: int, usage: ApiKeyUsage) -> str:
     return "\n".join(lines)
 
 
+def format_rate_limit(budget: RateLimit | None) -> str:
+    if budget is None:
+        return "Rate limit: none announced by the server"
+    text = f"Rate limit: {budget.remaining:,}"
+    if budget.limit is not None:
+        text += f" of {budget.limit:,}"
+    text += " requests left"
+    if budget.reset is not None:
+        text += f", window resets at {budget.reset:%H:%M:%S} UTC"
+    return text
+
+
 def run(client: MeetBot, *, period: str = "30d", key_id: int | None = None) -> str:
     """Everything the demo prints, as one string."""
-    analytics = client.analytics.get(period=period)  # type: ignore[arg-type]
+    raw = client.analytics.with_raw_response.get(period=period)  # type: ignore[arg-type]
+    analytics = raw.parse()
     page = client.api_logs.get_page(page=1, page_size=15)
     if key_id is None:
         key_id = next((log.api_key_id for log in page.logs if log.api_key_id), None)
@@ -99,6 +114,14 @@ def run(client: MeetBot, *, period: str = "30d", key_id: int | None = None) -> s
     ]
     if key_id is not None:
         parts.append(format_usage(key_id, client.api_keys.get_usage(key_id)))
+    footer = [format_rate_limit(client.rate_limit)]
+    if raw.retries_taken:
+        times = "once" if raw.retries_taken == 1 else f"{raw.retries_taken} times"
+        footer.append(
+            f"The analytics call was retried {times} and took "
+            f"{raw.elapsed.total_seconds():.2f} s in all (see docs: Retries and rate limits)."
+        )
+    parts.append("\n".join(footer))
     return "\n\n".join(parts)
 
 
@@ -109,6 +132,8 @@ def _client(real: bool) -> Iterator[MeetBot]:
             yield client
         return
     fake = FakeMeetBot(seed=2026, log_count=5_000, now=datetime.datetime.now(datetime.timezone.utc))
+    fake.set_rate_limit(60, per=60.0)
+    fake.inject(Fault.status(503), path="/users/me/analytics")
     with fake.serve() as base_url, MeetBot(api_key=fake.api_key, base_url=base_url) as client:
         print(f"(fake MeetBot server listening at {base_url})\n")
         yield client

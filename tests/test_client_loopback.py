@@ -86,7 +86,7 @@ def test_nothing_listening_is_a_connection_error(twin: Twin) -> None:
     with FakeMeetBot(log_count=0).serve() as url:
         pass  # the port is closed again once the server has stopped
     with pytest.raises(mb.APIConnectionError):
-        twin.run(lambda c: c.analytics.get(), base_url=url, timeout=2.0)
+        twin.run(lambda c: c.analytics.get(), base_url=url, timeout=2.0, sleeps=[])
 
 
 def test_one_sync_client_is_safe_to_share_between_threads(base_url: str) -> None:

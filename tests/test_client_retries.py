@@ -235,6 +235,37 @@ def test_after_a_long_refusal_later_calls_fail_fast_without_sending(
     assert len(httpx_mock.get_requests()) == 2
 
 
+def test_a_long_503_refuses_later_calls_with_the_servers_503(
+    twin: Twin, httpx_mock: HTTPXMock
+) -> None:
+    httpx_mock.add_response(
+        status_code=503, headers={"Retry-After": "600"}, json={"detail": "maintenance"}
+    )
+
+    def twice(client: Any) -> Any:
+        if twin.kind == "sync":
+            errors = []
+            for _ in range(2):
+                with pytest.raises(mb.InternalServerError, match="maintenance") as info:
+                    client.api_keys.get_usage(1)
+                errors.append(info.value)
+            return errors
+
+        async def inner() -> Any:
+            errors = []
+            for _ in range(2):
+                with pytest.raises(mb.InternalServerError, match="maintenance") as info:
+                    await client.api_keys.get_usage(1)
+                errors.append(info.value)
+            return errors
+
+        return inner()
+
+    first, second = twin.run(twice, sleeps=[])
+    assert second.response is first.response
+    assert len(httpx_mock.get_requests()) == 1
+
+
 # --- raw responses --------------------------------------------------------------------------
 
 RAW_CALLS = [

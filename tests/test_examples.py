@@ -33,6 +33,8 @@ def test_demo_runs_against_the_fake_over_loopback(capsys: pytest.CaptureFixture[
         assert heading in out
     assert "Newest 15 of 5,000 request logs" in out
     assert "API key " in out
+    assert "Rate limit: 57 of 60 requests left, window resets at " in out
+    assert "The analytics call was retried once" in out
 
 
 def test_demo_summary_reports_what_the_server_holds() -> None:
@@ -45,6 +47,8 @@ def test_demo_summary_reports_what_the_server_holds() -> None:
     key_2 = sum(1 for log in fake.logs if log["apiKeyId"] == 2)
     assert "API key 2: " in text
     assert f"{key_2:,} in all" in text
+    assert "Rate limit: none announced by the server" in text
+    assert "retried" not in text
 
 
 def test_demo_against_the_real_api_without_a_key_says_what_is_missing(

@@ -266,6 +266,25 @@ def test_ctrl_c_during_a_backoff_stops_the_sync_client_at_once(
     assert len(fake.requests) == 1
 
 
+def test_ctrl_c_during_a_throttle_wait_stops_the_sync_client_at_once(
+    fake: FakeMeetBot, base_url: str
+) -> None:
+    fake.inject(Fault.status(429, headers={"Retry-After": "30"}))
+    with MeetBot(API_KEY, base_url=base_url, max_retries=0) as client:
+        with pytest.raises(mb.RateLimitError):
+            client.with_options(max_retry_wait=0).api_keys.get_usage(1)
+        timer = threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGINT))
+        timer.start()
+        started = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            client.api_keys.get_usage(1)  # held by the throttle for the server's 30 s
+        elapsed = time.monotonic() - started
+        timer.join()
+        assert elapsed < 2.0
+        assert client._throttle.window.in_flight == 0
+    assert len(fake.requests) == 1
+
+
 # --- what failures leave behind -------------------------------------------------------------
 
 
@@ -314,17 +333,19 @@ def test_memory_stays_flat_over_many_failing_calls() -> None:
             with pytest.raises(mb.InternalServerError):
                 client.api_keys.get_usage(1)
 
-    fail(300)  # warm caches (regexes, tenacity, logging)
+    fail(200)  # warm caches (regexes, tenacity, logging)
     gc.collect()
     tracemalloc.start()
     try:
-        fail(100)
+        fail(50)
         gc.collect()
         before = tracemalloc.get_traced_memory()[0]
-        fail(1_500)
+        fail(600)
         gc.collect()
         after = tracemalloc.get_traced_memory()[0]
     finally:
         tracemalloc.stop()
         http.close()
-    assert after - before < 64 * 1024, f"grew by {after - before} bytes over 1,500 calls"
+    # A leak of one response per call would be ~1 MB here; what is left is allocator noise.
+    # (benchmarks/bench_resilience.py measures 10,000 calls.)
+    assert after - before < 32 * 1024, f"grew by {after - before} bytes over 600 calls"

@@ -129,6 +129,15 @@ def test_a_429_blocks_everyone_until_its_wait_is_over() -> None:
     assert isinstance(window.decide(3.0, CAP), Admit)
 
 
+def test_a_shorter_wait_does_not_cut_a_block_short() -> None:
+    window = Window()
+    window.release(admitted(window.decide(0, CAP)))
+    first = response(429)
+    window.observe(0, first, None, 5.0)
+    window.observe(1, response(503), None, 1.0)  # until 2.0, inside the block until 5.0
+    assert (window.blocked_until, window.blocked_by) == (5.0, first)
+
+
 def test_a_wait_over_the_cap_is_refused_without_sending() -> None:
     window = Window()
     probe = admitted(window.decide(0, CAP))
