@@ -120,3 +120,17 @@ def test_both_clients_carry_the_same_resources() -> None:
     for name in ("analytics", "api_logs", "api_keys"):
         sync_resource, async_resource = getattr(sync, name), getattr(async_, name)
         assert (type(sync_resource), type(async_resource)) in TWINS
+
+
+@pytest.mark.parametrize("resource", ["analytics", "api_logs", "api_keys"])
+def test_raw_response_views_mirror_their_resources(resource: str) -> None:
+    for client in (meetbot_sdk.MeetBot("k"), meetbot_sdk.AsyncMeetBot("k")):
+        plain = getattr(client, resource)
+        raw = plain.with_raw_response
+        assert plain.with_raw_response is raw  # made once per resource
+        methods = _public_methods(type(plain)).keys() - {"__init__"}
+        assert methods == {name for name in vars(raw) if not name.startswith("_")}
+        for name in methods:
+            method, raw_method = getattr(plain, name), getattr(raw, name)
+            assert inspect.signature(method) == inspect.signature(raw_method), name
+            assert inspect.iscoroutinefunction(method) == inspect.iscoroutinefunction(raw_method)
