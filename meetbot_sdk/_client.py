@@ -5,7 +5,6 @@ send.
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import functools
 import ipaddress
@@ -21,7 +20,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
 
 import attrs
 import httpx
-import tenacity
 
 from meetbot_sdk import _endpoints
 from meetbot_sdk._exceptions import (
@@ -46,14 +44,17 @@ from meetbot_sdk._retry import (
     DEFAULT_MAX_RETRY_WAIT,
     RETRYABLE_STATUSES,
     RetryableError,
+    async_retrying,
     rate_headers,
-    retry_options,
+    retrying,
     server_wait,
 )
 from meetbot_sdk._throttle import Admit, RateLimit, Refuse, Throttle, Wait
 from meetbot_sdk._version import __version__
 
 if TYPE_CHECKING:
+    import tenacity
+
     if sys.version_info >= (3, 11):
         from typing import Self
     else:
@@ -341,11 +342,6 @@ class _BaseClient(Generic[_HttpT]):
 
     # --- one attempt, apart from the sending ----------------------------------------------
 
-    def _retrying_options(self) -> dict[str, Any]:
-        return retry_options(
-            self._config.max_retries, sleep=self._sleep, before_sleep=self._log_retry
-        )
-
     def _refused(self, decision: Refuse, request: httpx.Request) -> APIStatusError:
         """The error for a request the throttle will not send: the server's own refusal."""
         error = status_error(decision.response, secret=self._config.api_key)
@@ -456,6 +452,12 @@ class _BaseClient(Generic[_HttpT]):
         )
 
 
+async def _async_sleep(seconds: float) -> None:
+    import asyncio  # loaded already: an event loop is running (see _retry)
+
+    await asyncio.sleep(seconds)
+
+
 def _target(request: httpx.Request) -> str:
     return f"{request.method} {request.url.raw_path.decode('ascii')}"
 
@@ -543,7 +545,8 @@ class MeetBot(_BaseClient[httpx.Client]):
     def _retry(self, request: httpx.Request, failure: RetryableError) -> tuple[httpx.Response, int]:
         # tenacity drives the retries. Its first attempt replays the failure we already have,
         # so a call that succeeds at once never pays for the retry machinery.
-        for attempt in tenacity.Retrying(**self._retrying_options()):
+        driver = retrying(self._config.max_retries, sleep=self._sleep, before_sleep=self._log_retry)
+        for attempt in driver:
             with attempt:
                 number = attempt.retry_state.attempt_number
                 if number == 1:
@@ -638,7 +641,7 @@ class AsyncMeetBot(_BaseClient[httpx.AsyncClient]):
             http_client=http_client,
         )
 
-    _sleep = staticmethod(asyncio.sleep)
+    _sleep = staticmethod(_async_sleep)
 
     @overload
     async def _request(self, call: _endpoints.APICall[T], *, raw: Literal[False] = ...) -> T: ...
@@ -658,7 +661,10 @@ class AsyncMeetBot(_BaseClient[httpx.AsyncClient]):
     async def _retry(
         self, request: httpx.Request, failure: RetryableError
     ) -> tuple[httpx.Response, int]:
-        async for attempt in tenacity.AsyncRetrying(**self._retrying_options()):
+        driver = async_retrying(
+            self._config.max_retries, sleep=self._sleep, before_sleep=self._log_retry
+        )
+        async for attempt in driver:
             with attempt:
                 number = attempt.retry_state.attempt_number
                 if number == 1:

@@ -3,7 +3,9 @@ and the current time, shared by both clients.
 
 The drivers (:class:`tenacity.Retrying` for :class:`~meetbot_sdk.MeetBot`,
 :class:`tenacity.AsyncRetrying` for :class:`~meetbot_sdk.AsyncMeetBot`) are built by
-:func:`retry_options` from the same pieces and differ only in how they sleep.
+:func:`retrying` and :func:`async_retrying` from the same pieces (:func:`retry_options`) and
+differ only in how they sleep. tenacity is imported on the first retry, not with the SDK:
+it brings asyncio along, which a sync program should not pay for at start-up.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ import math
 import random
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import httpx
-import tenacity
+
+if TYPE_CHECKING:
+    import tenacity
 
 __all__ = [
     "DEFAULT_MAX_RETRY_WAIT",
@@ -27,11 +31,13 @@ __all__ = [
     "RETRYABLE_STATUSES",
     "Budget",
     "RetryableError",
+    "async_retrying",
     "backoff",
     "parse_budget",
     "rate_headers",
     "retry_after_seconds",
     "retry_options",
+    "retrying",
     "server_wait",
 ]
 
@@ -218,6 +224,8 @@ def retry_options(
     final one; a final exception passes through at once, and a :class:`RetryableError` still
     standing when ``max_retries`` are spent is replaced by the error it carries.
     """
+    import tenacity  # lazily: see the module docstring
+
     return {
         "stop": tenacity.stop_after_attempt(max_retries + 1),
         "wait": _wait,
@@ -226,6 +234,31 @@ def retry_options(
         "before_sleep": before_sleep,
         "sleep": sleep,
     }
+
+
+def retrying(
+    max_retries: int,
+    *,
+    sleep: Callable[[float], Any],
+    before_sleep: Callable[[tenacity.RetryCallState], Any],
+) -> tenacity.Retrying:
+    """The sync driver of this policy."""
+    import tenacity  # lazily: see the module docstring
+
+    return tenacity.Retrying(**retry_options(max_retries, sleep=sleep, before_sleep=before_sleep))
+
+
+def async_retrying(
+    max_retries: int,
+    *,
+    sleep: Callable[[float], Any],
+    before_sleep: Callable[[tenacity.RetryCallState], Any],
+) -> tenacity.AsyncRetrying:
+    """The asyncio driver of this policy: the same pieces, an awaited ``sleep``."""
+    import tenacity  # lazily: see the module docstring
+
+    options = retry_options(max_retries, sleep=sleep, before_sleep=before_sleep)
+    return tenacity.AsyncRetrying(**options)
 
 
 def _first_item(value: str | None) -> str | None:

@@ -19,17 +19,20 @@ The rules:
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import math
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import attrs
 import httpx
 
 from meetbot_sdk._retry import Budget, parse_budget, rate_headers, server_wait
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["Admit", "Refuse", "Throttle", "Wait", "Window"]
 
@@ -213,6 +216,8 @@ class Throttle:
 
         Cancellation stops the wait at once and leaves no waiter behind.
         """
+        import asyncio  # loaded already: this runs in an event loop
+
         loop = asyncio.get_running_loop()
         told = None
         while True:

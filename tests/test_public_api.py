@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.metadata
 import inspect
 import pathlib
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -134,3 +136,13 @@ def test_raw_response_views_mirror_their_resources(resource: str) -> None:
             method, raw_method = getattr(plain, name), getattr(raw, name)
             assert inspect.signature(method) == inspect.signature(raw_method), name
             assert inspect.iscoroutinefunction(method) == inspect.iscoroutinefunction(raw_method)
+
+
+def test_importing_the_sdk_leaves_tenacity_and_asyncio_for_later() -> None:
+    # Start-up cost: tenacity (which imports asyncio) loads on the first retry, and asyncio
+    # with the first event loop, not with ``import meetbot_sdk``.
+    code = "import sys, meetbot_sdk; print(sorted({'tenacity', 'asyncio'} & set(sys.modules)))"
+    result = subprocess.run(  # noqa: S603 (this interpreter, a fixed command)
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
