@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import timeit
 
 import httpx
@@ -41,11 +42,35 @@ def main() -> None:
 
             results["raw httpx + pydantic, page(100)"] = _us(raw_page)
         raw.close()
+    results.update(_overhead())
     for name, value in results.items():
         print(f"{name:34} {value:8.1f} us/call")
     if "raw httpx + pydantic, page(100)" in results:
         ratio = results["get_page(100)"] / results["raw httpx + pydantic, page(100)"]
         print(f"{'ratio get_page / raw':34} {ratio:8.2f}")
+
+
+def _overhead() -> dict[str, float]:
+    """The SDK's own cost per call: a constant response, no fake behind the transport."""
+    body = json.dumps(
+        {"requestsToday": 1, "requestsThisMonth": 2, "requestsTotal": 3, "recentRequests": []}
+    ).encode()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body, headers={"Content-Type": "application/json"})
+
+    transport = httpx.MockTransport(handler)
+    with (
+        MeetBot("mb_bench", http_client=httpx.Client(transport=transport)) as client,
+        httpx.Client(transport=transport, base_url="https://api.meetbot.dev/v1") as raw,
+    ):
+        sdk = _us(lambda: client.api_keys.get_usage(1))
+        bare = _us(lambda: json.loads(raw.get("/api-keys/1/usage").content))
+    return {
+        "get_usage, constant response": sdk,
+        "raw httpx + json.loads, same": bare,
+        "SDK overhead per call": sdk - bare,
+    }
 
 
 def _us(fn: object) -> float:
