@@ -7,13 +7,12 @@
 The public API is exactly what ``__all__`` lists; every other module is private.
 """
 
-from meetbot_sdk._client import (
+from meetbot_sdk._client import AsyncMeetBot, MeetBot
+from meetbot_sdk._config import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_WAIT,
     DEFAULT_TIMEOUT,
-    AsyncMeetBot,
-    MeetBot,
 )
 from meetbot_sdk._exceptions import (
     APIConnectionError,

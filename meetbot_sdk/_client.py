@@ -1,36 +1,19 @@
-"""The clients. ``_BaseClient`` holds everything that does no I/O (configuration, request
-building, response decoding, error mapping); :class:`MeetBot` and :class:`AsyncMeetBot` only
-send.
+"""The clients: :class:`MeetBot` and :class:`AsyncMeetBot` send each attempt and wait
+between them; everything else they inherit from :class:`~meetbot_sdk._base_client.BaseClient`.
 """
 
 from __future__ import annotations
 
-import datetime
 import functools
-import ipaddress
-import logging
-import math
-import os
-import platform
-import sys
 import time
-from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast, overload
+from typing import ClassVar, Literal, overload
 
-import attrs
 import httpx
 
 from meetbot_sdk import _endpoints
-from meetbot_sdk._exceptions import (
-    APIConnectionError,
-    APIStatusError,
-    APITimeoutError,
-    MeetBotError,
-    RateLimitError,
-    status_error,
-)
-from meetbot_sdk._logs import logger, setup_from_env
+from meetbot_sdk._base_client import BaseClient, T, async_sleep
+from meetbot_sdk._config import DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT, DEFAULT_TIMEOUT
 from meetbot_sdk._resources import (
     AnalyticsResource,
     ApiKeysResource,
@@ -39,430 +22,14 @@ from meetbot_sdk._resources import (
     AsyncApiKeysResource,
     AsyncApiLogsResource,
 )
-from meetbot_sdk._response import RawResponse, decode
-from meetbot_sdk._retry import (
-    DEFAULT_MAX_RETRY_WAIT,
-    RETRYABLE_STATUSES,
-    RetryableError,
-    async_retrying,
-    rate_headers,
-    retrying,
-    server_wait,
-)
-from meetbot_sdk._throttle import Admit, RateLimit, Refuse, Throttle, Wait
-from meetbot_sdk._version import __version__
+from meetbot_sdk._response import RawResponse
+from meetbot_sdk._retry import RetryableError, async_retrying, retrying
+from meetbot_sdk._throttle import Admit, Refuse
 
-if TYPE_CHECKING:
-    import tenacity
-
-    if sys.version_info >= (3, 11):
-        from typing import Self
-    else:
-        from typing_extensions import Self
-
-__all__ = [
-    "API_KEY_ENV",
-    "BASE_URL_ENV",
-    "DEFAULT_BASE_URL",
-    "DEFAULT_MAX_RETRIES",
-    "DEFAULT_MAX_RETRY_WAIT",
-    "DEFAULT_TIMEOUT",
-    "AsyncMeetBot",
-    "MeetBot",
-]
-
-DEFAULT_BASE_URL = "https://api.meetbot.dev/v1"
-"""Where the API lives unless ``base_url`` or ``MEETBOT_BASE_URL`` says otherwise."""
-
-DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
-"""5 s to connect, 30 s for each read, write and wait for a pooled connection."""
-
-DEFAULT_MAX_RETRIES = 2
-"""How many times a client retries a failed request (connection errors, timeouts, 408, 409,
-429, 500, 502, 503, 504), so a call makes at most three attempts."""
-
-API_KEY_ENV = "MEETBOT_API_KEY"
-BASE_URL_ENV = "MEETBOT_BASE_URL"
-
-USER_AGENT = (
-    f"meetbot-sdk-python/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
-)
-
-T = TypeVar("T")
-
-setup_from_env()
-_HttpT = TypeVar("_HttpT", httpx.Client, httpx.AsyncClient)
+__all__ = ["AsyncMeetBot", "MeetBot"]
 
 
-@attrs.frozen
-class _Config:
-    """What a client is configured with; immutable, so copies can share it safely."""
-
-    api_key: str = attrs.field(repr=False)
-    base_url: str
-    timeout: httpx.Timeout
-    max_retries: int
-    max_retry_wait: float
-    throttle: bool
-
-
-def _resolve_api_key(api_key: str | None) -> str:
-    if api_key is None:
-        api_key = os.environ.get(API_KEY_ENV) or None
-    if api_key is None:
-        raise MeetBotError(
-            f"No API key: pass api_key=... to the client or set the {API_KEY_ENV} "
-            "environment variable."
-        )
-    if not isinstance(api_key, str):
-        raise TypeError(f"api_key must be a str, got {type(api_key).__name__}")
-    if not api_key or not api_key.isprintable() or any(c.isspace() for c in api_key):
-        # The key itself is never echoed, not even when it is malformed.
-        raise ValueError("api_key must be a non-empty string without spaces or control characters")
-    return api_key
-
-
-def _resolve_base_url(base_url: str | httpx.URL | None) -> str:
-    if base_url is None:
-        base_url = os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
-    if not isinstance(base_url, (str, httpx.URL)):
-        raise TypeError(f"base_url must be a str or httpx.URL, got {type(base_url).__name__}")
-    try:
-        url = httpx.URL(str(base_url))
-    except httpx.InvalidURL as exc:
-        raise ValueError(f"base_url is not a valid URL: {exc}") from None
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ValueError(f"base_url must be an absolute http(s) URL, got {str(base_url)!r}")
-    if url.userinfo:
-        raise ValueError("base_url must not contain credentials; pass api_key instead")
-    if url.query or url.fragment:
-        raise ValueError(f"base_url must not have a query or fragment, got {str(url)!r}")
-    if url.scheme == "http" and not _is_loopback(url.host):
-        raise ValueError(
-            f"refusing plain http:// base_url for host {url.host!r}: the bearer token would "
-            "travel in clear text. Use https://, or http:// only for a loopback host "
-            "(127.0.0.0/8, ::1, localhost)."
-        )
-    return str(url).rstrip("/")
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _resolve_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
-    if isinstance(timeout, httpx.Timeout):
-        return timeout
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise TypeError(
-            f"timeout must be seconds as a float or an httpx.Timeout, got {type(timeout).__name__}"
-        )
-    if not timeout > 0 or timeout == float("inf"):
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    return httpx.Timeout(float(timeout))
-
-
-def _resolve_max_retry_wait(seconds: float) -> float:
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-        raise TypeError(f"max_retry_wait must be seconds as a float, got {type(seconds).__name__}")
-    if not seconds >= 0 or math.isinf(seconds):
-        raise ValueError(f"max_retry_wait must be a finite number of seconds >= 0, got {seconds!r}")
-    return float(seconds)
-
-
-def _resolve_throttle(throttle: bool) -> bool:
-    if not isinstance(throttle, bool):
-        raise TypeError(f"throttle must be True or False, got {type(throttle).__name__}")
-    return throttle
-
-
-def _make_config(
-    api_key: str | None,
-    *,
-    base_url: str | httpx.URL | None,
-    timeout: float | httpx.Timeout,
-    max_retries: int,
-    max_retry_wait: float,
-    throttle: bool,
-) -> _Config:
-    return _Config(
-        api_key=_resolve_api_key(api_key),
-        base_url=_resolve_base_url(base_url),
-        timeout=_resolve_timeout(timeout),
-        max_retries=_endpoints.check_int("max_retries", max_retries, minimum=0),
-        max_retry_wait=_resolve_max_retry_wait(max_retry_wait),
-        throttle=_resolve_throttle(throttle),
-    )
-
-
-class _BaseClient(Generic[_HttpT]):
-    """Configuration, request building and response handling: everything but sending."""
-
-    _http_class: ClassVar[type[httpx.Client | httpx.AsyncClient]]
-    _resource_classes: ClassVar[dict[str, type]]
-    _config: _Config
-    _http: _HttpT
-    _owns_http: bool
-    _throttle: Throttle
-    # How to wait between attempts; a test may swap it for a recorder.
-    _sleep: Callable[[float], Any]
-
-    def __init__(
-        self,
-        api_key: str | None,
-        *,
-        base_url: str | httpx.URL | None,
-        timeout: float | httpx.Timeout,
-        max_retries: int,
-        max_retry_wait: float,
-        throttle: bool,
-        http_client: _HttpT | None,
-    ) -> None:
-        config = _make_config(
-            api_key,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            max_retry_wait=max_retry_wait,
-            throttle=throttle,
-        )
-        if http_client is not None:
-            if not isinstance(http_client, self._http_class):
-                expected = f"httpx.{self._http_class.__qualname__}"
-                raise TypeError(
-                    f"http_client must be an {expected}, got {type(http_client).__name__}"
-                )
-            http, owns_http = http_client, False
-        else:
-            http = cast("_HttpT", self._http_class(timeout=config.timeout, follow_redirects=False))
-            owns_http = True
-        self._setup(config, http, owns_http=owns_http, throttle=Throttle())
-
-    def _setup(self, config: _Config, http: _HttpT, *, owns_http: bool, throttle: Throttle) -> None:
-        self._config = config
-        self._http = http
-        self._owns_http = owns_http
-        self._throttle = throttle
-        self._headers = {
-            "Authorization": f"Bearer {config.api_key}",
-            "User-Agent": USER_AGENT,
-            "Accept": "application/json",
-        }
-        for name, resource_class in self._resource_classes.items():
-            setattr(self, name, resource_class(self))
-
-    @property
-    def base_url(self) -> str:
-        """The API's base URL, without a trailing slash."""
-        return self._config.base_url
-
-    @property
-    def timeout(self) -> httpx.Timeout:
-        """The timeout applied to every attempt."""
-        return self._config.timeout
-
-    @property
-    def max_retries(self) -> int:
-        """How many times a failed request may be retried."""
-        return self._config.max_retries
-
-    @property
-    def max_retry_wait(self) -> float:
-        """The longest wait (seconds) the client sleeps for; a longer one raises at once."""
-        return self._config.max_retry_wait
-
-    @property
-    def throttle(self) -> bool:
-        """Whether requests wait for a spent rate-limit budget to reset before being sent."""
-        return self._config.throttle
-
-    @property
-    def rate_limit(self) -> RateLimit | None:
-        """The rate-limit budget the last response stated, or ``None`` when none is known.
-
-        Shared with every ``with_options`` copy. A response without rate-limit headers sets
-        it back to ``None`` (no known limit); a 5xx without them leaves it as it was.
-        """
-        return self._throttle.last_seen
-
-    def with_options(
-        self,
-        *,
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int | None = None,
-        max_retry_wait: float | None = None,
-        throttle: bool | None = None,
-    ) -> Self:
-        """Return a copy of the client with some options changed.
-
-        The copy shares the connection pool, the credential and the rate-limit budget of
-        this client, so it is cheap: make one per call site that needs a different timeout.
-        Closing the copy leaves the pool open; closing the client that created the pool
-        closes it for every copy.
-
-        Args:
-            timeout: Seconds, or an :class:`httpx.Timeout`; ``None`` keeps the current one.
-            max_retries: ``None`` keeps the current value.
-            max_retry_wait: ``None`` keeps the current value.
-            throttle: ``None`` keeps the current value.
-        """
-        changes: dict[str, Any] = {}
-        if timeout is not None:
-            changes["timeout"] = _resolve_timeout(timeout)
-        if max_retries is not None:
-            changes["max_retries"] = _endpoints.check_int("max_retries", max_retries, minimum=0)
-        if max_retry_wait is not None:
-            changes["max_retry_wait"] = _resolve_max_retry_wait(max_retry_wait)
-        if throttle is not None:
-            changes["throttle"] = _resolve_throttle(throttle)
-        clone = type(self).__new__(type(self))
-        clone._setup(
-            attrs.evolve(self._config, **changes),
-            self._http,
-            owns_http=False,
-            throttle=self._throttle,
-        )
-        if "_sleep" in vars(self):
-            clone._sleep = self._sleep
-        return clone
-
-    def _build_request(self, call: _endpoints.APICall[Any]) -> httpx.Request:
-        return self._http.build_request(
-            call.method,
-            self._config.base_url + call.path,
-            params=call.params,
-            headers=self._headers,
-            timeout=self._config.timeout,
-        )
-
-    # --- one attempt, apart from the sending ----------------------------------------------
-
-    def _refused(self, decision: Refuse, request: httpx.Request) -> APIStatusError:
-        """The error for a request the throttle will not send: the server's own refusal."""
-        error = status_error(decision.response, secret=self._config.api_key)
-        if isinstance(error, RateLimitError):
-            error.retry_after = decision.seconds
-        logger.info(
-            "Not sending %s: the server asked to wait %.1f s more, over max_retry_wait=%g s",
-            _target(request),
-            decision.seconds,
-            self._config.max_retry_wait,
-        )
-        return error
-
-    def _log_wait(self, decision: Wait, *, request: httpx.Request) -> None:
-        if math.isinf(decision.seconds):
-            logger.debug("Holding %s: %s", _target(request), decision.reason)
-        else:
-            logger.info(
-                "Waiting %.2f s before %s: %s", decision.seconds, _target(request), decision.reason
-            )
-
-    def _connection_failed(
-        self, exc: httpx.RequestError, request: httpx.Request, started: float, attempt: int
-    ) -> RetryableError:
-        """A failed send becomes the user's error, always worth a retry."""
-        error: APIConnectionError
-        if isinstance(exc, httpx.TimeoutException):
-            error = APITimeoutError(f"Request timed out ({type(exc).__name__})", request=request)
-        else:
-            detail = str(exc) or type(exc).__name__
-            error = APIConnectionError(f"Connection error: {detail}", request=request)
-        error.__cause__ = exc
-        reason = type(exc).__name__
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "%s -> %s after %.1f ms (attempt %d)",
-                _target(request),
-                reason,
-                (time.monotonic() - started) * 1000,
-                attempt,
-            )
-        return RetryableError(error, wait=None, target=_target(request), reason=reason)
-
-    def _answered(self, response: httpx.Response, started: float, attempt: int) -> httpx.Response:
-        """Pass a 2xx response on; raise a retry signal or the final error otherwise."""
-        request = response.request
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "%s -> %d in %.1f ms (attempt %d)",
-                _target(request),
-                response.status_code,
-                (time.monotonic() - started) * 1000,
-                attempt,
-            )
-        if response.is_success:
-            return response
-        error = status_error(response, secret=self._config.api_key)
-        if response.status_code not in RETRYABLE_STATUSES:
-            raise error
-        wait = server_wait(response.status_code, rate_headers(response.headers))
-        if wait is not None and wait > self._config.max_retry_wait:
-            logger.info(
-                "Not retrying %s: the server asks to wait %.1f s, over max_retry_wait=%g s",
-                _target(request),
-                wait,
-                self._config.max_retry_wait,
-            )
-            raise error
-        reason = f"{response.status_code} {response.reason_phrase}".rstrip()
-        raise RetryableError(error, wait=wait, target=_target(request), reason=reason)
-
-    def _log_retry(self, state: tenacity.RetryCallState) -> None:
-        if not logger.isEnabledFor(logging.INFO):
-            return
-        outcome, action = state.outcome, state.next_action
-        signal = outcome.exception() if outcome is not None else None
-        if not isinstance(signal, RetryableError) or action is None:  # pragma: no cover
-            return
-        given = " (the wait the server asked for)" if signal.wait is not None else ""
-        logger.info(
-            "Retrying %s in %.2f s%s, retry %d of %d: %s",
-            signal.target,
-            action.sleep,
-            given,
-            state.attempt_number,
-            self._config.max_retries,
-            signal.reason,
-        )
-
-    def _result(
-        self,
-        call: _endpoints.APICall[T],
-        response: httpx.Response,
-        *,
-        attempts: int,
-        started: float,
-        raw: bool,
-    ) -> T | RawResponse[T]:
-        if raw:
-            elapsed = datetime.timedelta(seconds=time.monotonic() - started)
-            return RawResponse(call, response, retries_taken=attempts - 1, elapsed=elapsed)
-        return decode(call, response)
-
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(base_url={self._config.base_url!r}, "
-            f"max_retries={self._config.max_retries})"
-        )
-
-
-async def _async_sleep(seconds: float) -> None:
-    import asyncio  # loaded already: an event loop is running (see _retry)
-
-    await asyncio.sleep(seconds)
-
-
-def _target(request: httpx.Request) -> str:
-    return f"{request.method} {request.url.raw_path.decode('ascii')}"
-
-
-class MeetBot(_BaseClient[httpx.Client]):
+class MeetBot(BaseClient[httpx.Client]):
     """The synchronous client. Safe to share between threads.
 
     Args:
@@ -595,7 +162,7 @@ class MeetBot(_BaseClient[httpx.Client]):
         self.close()
 
 
-class AsyncMeetBot(_BaseClient[httpx.AsyncClient]):
+class AsyncMeetBot(BaseClient[httpx.AsyncClient]):
     """The asyncio client: the same methods as :class:`MeetBot`, awaited.
 
     One client is meant to be shared by every task of a service. Arguments are those of
@@ -641,7 +208,7 @@ class AsyncMeetBot(_BaseClient[httpx.AsyncClient]):
             http_client=http_client,
         )
 
-    _sleep = staticmethod(_async_sleep)
+    _sleep = staticmethod(async_sleep)
 
     @overload
     async def _request(self, call: _endpoints.APICall[T], *, raw: Literal[False] = ...) -> T: ...

@@ -1,0 +1,156 @@
+"""What a client is configured with: the defaults, and the checks that turn arguments and
+environment variables into an immutable :class:`Config` (or a clear error, before anything
+is sent)."""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import os
+import platform
+
+import attrs
+import httpx
+
+from meetbot_sdk import _endpoints
+from meetbot_sdk._exceptions import MeetBotError
+from meetbot_sdk._retry import DEFAULT_MAX_RETRY_WAIT
+from meetbot_sdk._version import __version__
+
+__all__ = [
+    "API_KEY_ENV",
+    "BASE_URL_ENV",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_MAX_RETRY_WAIT",
+    "DEFAULT_TIMEOUT",
+    "USER_AGENT",
+    "Config",
+    "make_config",
+    "resolve_max_retry_wait",
+    "resolve_throttle",
+    "resolve_timeout",
+]
+
+DEFAULT_BASE_URL = "https://api.meetbot.dev/v1"
+"""Where the API lives unless ``base_url`` or ``MEETBOT_BASE_URL`` says otherwise."""
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+"""5 s to connect, 30 s for each read, write and wait for a pooled connection."""
+
+DEFAULT_MAX_RETRIES = 2
+"""How many times a client retries a failed request (connection errors, timeouts, 408, 409,
+429, 500, 502, 503, 504), so a call makes at most three attempts."""
+
+API_KEY_ENV = "MEETBOT_API_KEY"
+BASE_URL_ENV = "MEETBOT_BASE_URL"
+
+USER_AGENT = (
+    f"meetbot-sdk-python/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
+)
+
+
+@attrs.frozen
+class Config:
+    """What a client is configured with; immutable, so copies can share it safely."""
+
+    api_key: str = attrs.field(repr=False)
+    base_url: str
+    timeout: httpx.Timeout
+    max_retries: int
+    max_retry_wait: float
+    throttle: bool
+
+
+def _resolve_api_key(api_key: str | None) -> str:
+    if api_key is None:
+        api_key = os.environ.get(API_KEY_ENV) or None
+    if api_key is None:
+        raise MeetBotError(
+            f"No API key: pass api_key=... to the client or set the {API_KEY_ENV} "
+            "environment variable."
+        )
+    if not isinstance(api_key, str):
+        raise TypeError(f"api_key must be a str, got {type(api_key).__name__}")
+    if not api_key or not api_key.isprintable() or any(c.isspace() for c in api_key):
+        # The key itself is never echoed, not even when it is malformed.
+        raise ValueError("api_key must be a non-empty string without spaces or control characters")
+    return api_key
+
+
+def _resolve_base_url(base_url: str | httpx.URL | None) -> str:
+    if base_url is None:
+        base_url = os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+    if not isinstance(base_url, (str, httpx.URL)):
+        raise TypeError(f"base_url must be a str or httpx.URL, got {type(base_url).__name__}")
+    try:
+        url = httpx.URL(str(base_url))
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"base_url is not a valid URL: {exc}") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(f"base_url must be an absolute http(s) URL, got {str(base_url)!r}")
+    if url.userinfo:
+        raise ValueError("base_url must not contain credentials; pass api_key instead")
+    if url.query or url.fragment:
+        raise ValueError(f"base_url must not have a query or fragment, got {str(url)!r}")
+    if url.scheme == "http" and not _is_loopback(url.host):
+        raise ValueError(
+            f"refusing plain http:// base_url for host {url.host!r}: the bearer token would "
+            "travel in clear text. Use https://, or http:// only for a loopback host "
+            "(127.0.0.0/8, ::1, localhost)."
+        )
+    return str(url).rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def resolve_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
+    if isinstance(timeout, httpx.Timeout):
+        return timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(
+            f"timeout must be seconds as a float or an httpx.Timeout, got {type(timeout).__name__}"
+        )
+    if not timeout > 0 or timeout == float("inf"):
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    return httpx.Timeout(float(timeout))
+
+
+def resolve_max_retry_wait(seconds: float) -> float:
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise TypeError(f"max_retry_wait must be seconds as a float, got {type(seconds).__name__}")
+    if not seconds >= 0 or math.isinf(seconds):
+        raise ValueError(f"max_retry_wait must be a finite number of seconds >= 0, got {seconds!r}")
+    return float(seconds)
+
+
+def resolve_throttle(throttle: bool) -> bool:
+    if not isinstance(throttle, bool):
+        raise TypeError(f"throttle must be True or False, got {type(throttle).__name__}")
+    return throttle
+
+
+def make_config(
+    api_key: str | None,
+    *,
+    base_url: str | httpx.URL | None,
+    timeout: float | httpx.Timeout,
+    max_retries: int,
+    max_retry_wait: float,
+    throttle: bool,
+) -> Config:
+    return Config(
+        api_key=_resolve_api_key(api_key),
+        base_url=_resolve_base_url(base_url),
+        timeout=resolve_timeout(timeout),
+        max_retries=_endpoints.check_int("max_retries", max_retries, minimum=0),
+        max_retry_wait=resolve_max_retry_wait(max_retry_wait),
+        throttle=resolve_throttle(throttle),
+    )
