@@ -27,7 +27,6 @@ from meetbot_sdk._config import (
 )
 from meetbot_sdk._exceptions import (
     APIConnectionError,
-    APIStatusError,
     APITimeoutError,
     RateLimitError,
     status_error,
@@ -40,7 +39,7 @@ from meetbot_sdk._retry import (
     rate_headers,
     server_wait,
 )
-from meetbot_sdk._throttle import RateLimit, Refuse, Throttle, Wait
+from meetbot_sdk._throttle import Admit, RateLimit, Refuse, Throttle, Wait
 
 if TYPE_CHECKING:
     import tenacity
@@ -200,8 +199,10 @@ class BaseClient(Generic[_HttpT]):
 
     # --- one attempt, apart from the sending ----------------------------------------------
 
-    def _refused(self, decision: Refuse, request: httpx.Request) -> APIStatusError:
-        """The error for a request the throttle will not send: the server's own refusal."""
+    def _admitted(self, decision: Admit | Refuse, request: httpx.Request) -> Admit:
+        """The throttle's answer: go, or raise the server's own refusal without sending."""
+        if isinstance(decision, Admit):
+            return decision
         error = status_error(decision.response, secret=self._config.api_key)
         if isinstance(error, RateLimitError):
             error.retry_after = decision.seconds
@@ -211,7 +212,7 @@ class BaseClient(Generic[_HttpT]):
             decision.seconds,
             self._config.max_retry_wait,
         )
-        return error
+        raise error
 
     def _log_wait(self, decision: Wait, *, request: httpx.Request) -> None:
         if math.isinf(decision.seconds):

@@ -24,7 +24,7 @@ from meetbot_sdk._resources import (
 )
 from meetbot_sdk._response import RawResponse
 from meetbot_sdk._retry import RetryableError, async_retrying, retrying
-from meetbot_sdk._throttle import Admit, Refuse
+from meetbot_sdk._throttle import Admit
 
 __all__ = ["AsyncMeetBot", "MeetBot"]
 
@@ -141,9 +141,7 @@ class MeetBot(BaseClient[httpx.Client]):
         decision = self._throttle.acquire(
             self._config.max_retry_wait, functools.partial(self._log_wait, request=request)
         )
-        if isinstance(decision, Refuse):
-            raise self._refused(decision, request)
-        return decision
+        return self._admitted(decision, request)
 
     def close(self) -> None:
         """Close the connection pool, unless it was passed in or belongs to another client."""
@@ -257,9 +255,7 @@ class AsyncMeetBot(BaseClient[httpx.AsyncClient]):
         decision = await self._throttle.acquire_async(
             self._config.max_retry_wait, functools.partial(self._log_wait, request=request)
         )
-        if isinstance(decision, Refuse):
-            raise self._refused(decision, request)
-        return decision
+        return self._admitted(decision, request)
 
     async def close(self) -> None:
         """Close the connection pool, unless it was passed in or belongs to another client."""
