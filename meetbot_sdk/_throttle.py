@@ -34,9 +34,11 @@ from meetbot_sdk._retry import Budget, parse_budget, rate_headers, server_wait
 if TYPE_CHECKING:
     import asyncio
 
-__all__ = ["Admit", "Refuse", "Throttle", "Wait", "Window"]
+__all__ = ["BLOCKING_STATUSES", "Admit", "Refuse", "Throttle", "Wait", "Window"]
 
 _SAME_WINDOW_SECONDS = 0.5  # resets closer than this are taken to be the same window
+# Statuses whose server-given wait holds back every request, not only the one retried.
+BLOCKING_STATUSES = frozenset({429, 503})
 
 
 @attrs.frozen
@@ -139,7 +141,7 @@ class Window:
             # No headers: no known limit. A 429 is a limit though, and a proxy's 5xx page
             # without headers says nothing either way.
             self.known = self.unlimited = True
-        if wait is not None and status in (429, 503):
+        if wait is not None and status in BLOCKING_STATUSES:
             until = now + wait
             if self.blocked_until is None or until > self.blocked_until:
                 self.blocked_until, self.blocked_by = until, response
@@ -256,7 +258,10 @@ class Throttle:
         now, wall = self._clock(), time.time()
         headers = rate_headers(response.headers)
         budget = parse_budget(headers, now=wall) if headers else None
-        wait = server_wait(response.status_code, headers, now=wall) if headers else None
+        # Only a blocking status's wait matters here: a 200 is not parsed a second time.
+        wait = None
+        if headers and response.status_code in BLOCKING_STATUSES:
+            wait = server_wait(response.status_code, headers, now=wall)
         self._window.observe(now, response, budget, wait)
         if budget is not None:
             reset = None
