@@ -5,7 +5,10 @@ over the wire format of the Usage & Analytics API, independently of the SDK's cl
 it in-process through an ``httpx`` transport, or over real HTTP on a loopback port. Script
 failures with :meth:`FakeMeetBot.inject` and :class:`Fault` (error statuses, dropped
 connections, delays, broken bodies) and enforce a rate limit with
-:meth:`FakeMeetBot.set_rate_limit`:
+:meth:`FakeMeetBot.set_rate_limit`. For code that walks the logs page by page,
+:meth:`FakeMeetBot.add_logs_after_each_page`, :meth:`FakeMeetBot.set_latency` and
+:meth:`FakeMeetBot.fail_randomly` make the account busy, the link slow and failures random.
+In-process and over loopback alike:
 
 >>> import httpx
 >>> from meetbot_sdk.testing import FakeMeetBot

@@ -12,8 +12,9 @@ import attrs
 import httpx
 
 from meetbot_sdk.testing._account import generate_account
+from meetbot_sdk.testing._conditions import Conditions, check_arrivals, random_faults
 from meetbot_sdk.testing._exchange import parse_request
-from meetbot_sdk.testing._faults import FaultQueue, RateLimitWindow, respond
+from meetbot_sdk.testing._faults import FaultQueue, RateLimitWindow, check_seconds, respond
 from meetbot_sdk.testing._in_process import InProcessTransport, answer
 from meetbot_sdk.testing._log_generation import LogFactory
 from meetbot_sdk.testing._log_store import LogStore
@@ -43,8 +44,10 @@ class FakeMeetBot:
     The account has four API keys, about 150 bots and ``log_count`` request logs spread
     over the 90 UTC days ending at ``now``. The same arguments always give the same account.
     Requests authenticate with ``Authorization: Bearer <api_key>``. To test how code copes
-    with failures, script them with :meth:`inject` and enforce a rate limit with
-    :meth:`set_rate_limit`.
+    with failures, script them with :meth:`inject`, draw them at random with
+    :meth:`fail_randomly` and enforce a rate limit with :meth:`set_rate_limit`;
+    :meth:`set_latency` and :meth:`add_logs_after_each_page` make the link slow and the
+    account busy.
 
     Args:
         seed: Seeds everything the account holds.
@@ -52,6 +55,9 @@ class FakeMeetBot:
         now: The fake's current time, an aware datetime; analytics count "today" and "this
             month" from it. Defaults to 2026-01-15T12:00:00Z, so results are reproducible.
         api_key: The only bearer token the fake accepts.
+        record_requests: Keep every request in :attr:`requests`. Pass ``False`` for long
+            walks and benchmarks, whose memory would otherwise grow by about 2 KiB per
+            request; :attr:`requests` then stays empty.
 
     Raises:
         ValueError: ``log_count`` is negative, ``now`` is naive or ``api_key`` is empty.
@@ -76,6 +82,7 @@ class FakeMeetBot:
         log_count: int = DEFAULT_LOG_COUNT,
         now: datetime | None = None,
         api_key: str = TEST_API_KEY,
+        record_requests: bool = True,
     ) -> None:
         if log_count < 0:
             msg = f"log_count must be >= 0, got {log_count}"
@@ -100,8 +107,11 @@ class FakeMeetBot:
         )
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
+        self._record_requests = record_requests
+        self._request_count = 0
         self._faults = FaultQueue()
         self._rate_limit: RateLimitWindow | None = None
+        self._conditions = Conditions()
 
     @property
     def api_key(self) -> str:
@@ -159,12 +169,38 @@ class FakeMeetBot:
             msg = f"count must be >= 0, got {count}"
             raise ValueError(msg)
         with self._lock:
-            first = len(self._logs)
-            newest = self._logs.newest_instant
-            after = self._state.now_micros if newest is None else newest
-            logs, instants = self._log_factory.draw_arrivals(count, after, first_id=first + 1)
-            self._logs.extend(logs, instants)
-            return self._logs.copies(first)
+            return self._logs.copies(self._append_logs(count))
+
+    def add_logs_after_each_page(self, count: int) -> None:
+        """From now on, add ``count`` logs, as :meth:`add_logs` does, after each api-logs page.
+
+        They arrive once the page is decided and before any other request is, so the next
+        page sees the logs shifted by ``count``, as in a walk over a busy account. Only a 2xx
+        that ``/users/me/api-logs`` answers normally counts (after a :meth:`Fault.delay` or
+        a :meth:`Fault.truncated_body` too: the server did answer that page); errors, other
+        endpoints, faults that replace the answer and the rate limit's 429s do not. Nothing
+        more is recorded in :attr:`requests`.
+
+        Args:
+            count: Logs per page; 0 turns this off (:meth:`clear_faults` does not).
+
+        Raises:
+            TypeError: ``count`` is not an int (``bool`` included).
+            ValueError: ``count`` is negative.
+
+        Example:
+            >>> import httpx
+            >>> fake = FakeMeetBot(log_count=50)
+            >>> fake.add_logs_after_each_page(3)
+            >>> auth = {"Authorization": f"Bearer {fake.api_key}"}
+            >>> with httpx.Client(transport=fake.transport(), headers=auth) as client:
+            ...     url = f"{fake.base_url}/users/me/api-logs"
+            ...     [client.get(url).json()["total"] for _ in range(3)]
+            [50, 53, 56]
+        """
+        checked = check_arrivals(count)
+        with self._lock:
+            self._conditions.arrivals_per_page = checked
 
     def inject(self, *faults: Fault, path: str | None = None) -> None:
         """Queue faults for the next requests, one per request, in the order given.
@@ -198,6 +234,43 @@ class FakeMeetBot:
         """How many injected faults no request has taken yet."""
         with self._lock:
             return len(self._faults)
+
+    def fail_randomly(
+        self, rate: float, *faults: Fault, seed: int = 0, path: str | None = None
+    ) -> None:
+        """From now on, fail each request with probability ``rate``, with a random fault.
+
+        Only requests that take no :meth:`inject`-ed fault are drawn for. A failing one gets
+        one of ``faults``, chosen uniformly, as if it had been injected. The draws come from
+        ``random.Random(seed)``: a client that sends the same requests one at a time meets the
+        same faults on every run. Calling this again starts afresh.
+
+        Args:
+            rate: The probability, from 0 to 1; 0 turns this off, as :meth:`clear_faults` does.
+            *faults: What failing requests get. By default ``Fault.status(503)``,
+                ``Fault.drop_connection()`` and a 429 telling a 50 ms rate-limit window
+                (``Retry-After: 0``, ``X-RateLimit-Remaining: 0``, ``X-RateLimit-Reset: 0.05``).
+            seed: Seeds the draws.
+            path: Only requests whose path starts with this are drawn for, as for :meth:`inject`.
+
+        Raises:
+            ValueError: ``rate`` is out of range or not a number, or ``path`` is invalid.
+            TypeError: Something other than a :class:`Fault` is given, or ``seed`` is not an int.
+
+        Example:
+            >>> import httpx
+            >>> from meetbot_sdk.testing import Fault
+            >>> fake = FakeMeetBot()
+            >>> fake.fail_randomly(0.5, Fault.status(503), seed=1)
+            >>> auth = {"Authorization": f"Bearer {fake.api_key}"}
+            >>> with httpx.Client(transport=fake.transport(), headers=auth) as client:
+            ...     url = f"{fake.base_url}/users/me/analytics"
+            ...     [client.get(url).status_code for _ in range(6)]
+            [503, 503, 200, 503, 200, 503]
+        """
+        drawn = random_faults(rate, faults, seed, path)
+        with self._lock:
+            self._conditions.random_faults = drawn
 
     def set_rate_limit(
         self,
@@ -261,11 +334,46 @@ class FakeMeetBot:
         with self._lock:
             self._rate_limit = window
 
+    def set_latency(self, seconds: float) -> None:
+        """From now on, answer every request ``seconds`` later.
+
+        On top of any :meth:`Fault.delay`; dropped connections and cut bodies come after it
+        too. Requests wait side by side, not in turn: ten concurrent requests take about
+        ``seconds`` in all. A client whose read timeout is shorter gets
+        :class:`httpx.ReadTimeout` once it has passed.
+
+        Args:
+            seconds: A finite number >= 0; 0 turns latency off (:meth:`clear_faults` does not).
+
+        Raises:
+            ValueError: ``seconds`` is negative, infinite or not a number.
+
+        Example:
+            >>> import httpx
+            >>> fake = FakeMeetBot()
+            >>> fake.set_latency(30)
+            >>> auth = {"Authorization": f"Bearer {fake.api_key}"}
+            >>> with httpx.Client(transport=fake.transport(), headers=auth, timeout=0.01) as c:
+            ...     try:
+            ...         c.get(f"{fake.base_url}/users/me/analytics")
+            ...     except httpx.ReadTimeout as timed_out:
+            ...         print(timed_out)
+            timed out: the read timeout is 0.01 s and the fake delays this response by 30 s
+        """
+        checked = check_seconds(seconds)
+        with self._lock:
+            self._conditions.latency = checked
+
     def clear_faults(self) -> None:
-        """Forget every injected fault that is still pending and remove the rate limit."""
+        """Forget pending injected faults, stop random faults and remove the rate limit.
+
+        Latency and log arrivals are not faults and stay: turn them off with
+        ``set_latency(0)`` and ``add_logs_after_each_page(0)``.
+        """
         with self._lock:
             self._faults.clear()
             self._rate_limit = None
+            self._conditions.random_faults = None
 
     def transport(self) -> httpx.MockTransport:
         """Return an in-process transport for ``httpx.Client`` or ``httpx.AsyncClient``.
@@ -307,16 +415,40 @@ class FakeMeetBot:
         """
         return serve_loopback(self._dispatch)
 
+    def _append_logs(self, count: int) -> int:
+        """Add ``count`` logs at the head; return the first new position. Hold the lock."""
+        first = len(self._logs)
+        if count:
+            newest = self._logs.newest_instant
+            after = self._state.now_micros if newest is None else newest
+            logs, instants = self._log_factory.draw_arrivals(count, after, first_id=first + 1)
+            self._logs.extend(logs, instants)
+        return first
+
     def _dispatch(self, parts: RequestParts) -> FakeResponse:
         # The one seam every request passes, in-process and over loopback alike. Everything
         # is decided here under the lock; the front ends carry out delays, dropped
         # connections and cut bodies after it is released.
         parsed = parse_request(parts)
+        path = parsed.recorded.path
+        routed: list[FakeResponse] = []  # what the routes answered, if they were asked
+
+        def answer_normally() -> FakeResponse:
+            routed.append(route(parsed, self._state))
+            return routed[-1]
+
         with self._lock:
-            self._requests.append(parsed.recorded)
-            request_id = f"req_{len(self._requests)}"
-            fault = self._faults.take(parsed.recorded.path)
-            response = respond(fault, self._rate_limit, lambda: route(parsed, self._state))
+            if self._record_requests:
+                self._requests.append(parsed.recorded)
+            self._request_count += 1
+            request_id = f"req_{self._request_count}"
+            fault = self._faults.take(path)
+            if fault is None:
+                fault = self._conditions.random_fault(path)
+            response = respond(fault, self._rate_limit, answer_normally)
+            # Within this lock: the answered page lacks the new logs, the next request sees them.
+            self._append_logs(self._conditions.arrivals_after(path, routed[-1] if routed else None))
+            response = self._conditions.delayed(response)
         if any(name.lower() == "x-request-id" for name, _ in response.headers):
-            return response  # a scripted fault set its own
+            return response  # a fault, scripted or random, set its own
         return attrs.evolve(response, headers=(*response.headers, ("X-Request-Id", request_id)))

@@ -57,6 +57,18 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def check_seconds(seconds: float) -> float:
+    """Return ``seconds`` as a float if it is a finite number >= 0.
+
+    Raises:
+        ValueError: It is negative, infinite or not a number.
+    """
+    if not _is_number(seconds) or not math.isfinite(seconds) or seconds < 0:
+        msg = f"seconds must be a finite number >= 0, got {seconds!r}"
+        raise ValueError(msg)
+    return float(seconds)
+
+
 @attrs.frozen(repr=False)
 class Fault:
     """What the fake does for one request instead of answering it normally.
@@ -174,10 +186,7 @@ class Fault:
         Raises:
             ValueError: ``seconds`` is negative, infinite or not a number.
         """
-        if not _is_number(seconds) or not math.isfinite(seconds) or seconds < 0:
-            msg = f"seconds must be a finite number >= 0, got {seconds!r}"
-            raise ValueError(msg)
-        return cls("delay", seconds=float(seconds))
+        return cls("delay", seconds=check_seconds(seconds))
 
     @classmethod
     def malformed_body(cls) -> Fault:
@@ -213,6 +222,33 @@ class Fault:
         return f"Fault.{self.kind}({', '.join(args)})"
 
 
+def check_faults(faults: tuple[object, ...], caller: str) -> tuple[Fault, ...]:
+    """Return ``faults`` if every one is a :class:`Fault`.
+
+    Raises:
+        TypeError: One is not; the message names ``caller``, e.g. ``"inject()"``.
+    """
+    for fault in faults:
+        if not isinstance(fault, Fault):
+            msg = f"{caller} takes Fault objects, such as Fault.status(503); got {fault!r}"
+            raise TypeError(msg)
+    return cast("tuple[Fault, ...]", faults)
+
+
+def check_path(path: str | None) -> None:
+    """Check a path prefix to match requests by, as ``inject(path=...)`` takes it.
+
+    Raises:
+        ValueError: ``path`` does not start with ``/`` or starts with ``/v1``.
+    """
+    if path is not None and not path.startswith("/"):
+        msg = f"path must start with '/', e.g. '/users/me/analytics', got {path!r}"
+        raise ValueError(msg)
+    if path is not None and (path == "/v1" or path.startswith("/v1/")):
+        msg = f"path is matched without the /v1 prefix, e.g. '/users/me/analytics', got {path!r}"
+        raise ValueError(msg)
+
+
 class FaultQueue:
     """Scripted faults in the order they were injected, each limited to a path prefix or not."""
 
@@ -224,20 +260,8 @@ class FaultQueue:
 
     def push(self, faults: tuple[object, ...], path: str | None) -> None:
         """Queue ``faults`` for requests whose path starts with ``path`` (any path if None)."""
-        checked: list[Fault] = []
-        for fault in faults:
-            if not isinstance(fault, Fault):
-                msg = f"inject() takes Fault objects, such as Fault.status(503); got {fault!r}"
-                raise TypeError(msg)
-            checked.append(fault)
-        if path is not None and not path.startswith("/"):
-            msg = f"path must start with '/', e.g. '/users/me/analytics', got {path!r}"
-            raise ValueError(msg)
-        if path is not None and (path == "/v1" or path.startswith("/v1/")):
-            msg = (
-                f"path is matched without the /v1 prefix, e.g. '/users/me/analytics', got {path!r}"
-            )
-            raise ValueError(msg)
+        checked = check_faults(faults, "inject()")
+        check_path(path)
         self._entries.extend((fault, path) for fault in checked)
 
     def take(self, path: str) -> Fault | None:

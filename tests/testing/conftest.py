@@ -50,6 +50,22 @@ class SleepGate:
             self.released.wait(self._timeout)
 
 
+class Rendezvous:
+    """Stands in for a sleep: returns once ``parties`` sleepers are in it at the same time.
+
+    Had the fake slept while holding its lock, the first sleeper would keep the others out
+    and the barrier would break after its timeout.
+    """
+
+    def __init__(self, parties: int) -> None:
+        self.waits: list[float] = []
+        self._barrier = threading.Barrier(parties, timeout=5)
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self._barrier.wait()
+
+
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> SleepGate:
     """``time.sleep`` returns at once and records how long it was asked to wait."""

@@ -206,6 +206,16 @@ def test_requests_are_recorded_in_order(fake: FakeMeetBot, client: httpx.Client)
     assert all(name == name.lower() for name in second.headers)
 
 
+def test_a_fake_told_not_to_record_requests_keeps_none_and_still_numbers_them() -> None:
+    fake = FakeMeetBot(log_count=10, record_requests=False)
+    auth = {"Authorization": f"Bearer {fake.api_key}"}
+    with httpx.Client(transport=fake.transport(), base_url=fake.base_url, headers=auth) as http:
+        ids = [http.get("/users/me/api-logs").headers["x-request-id"] for _ in range(2)]
+
+    assert fake.requests == []
+    assert ids == ["req_1", "req_2"]
+
+
 def test_a_repeated_query_parameter_takes_its_first_value(
     fake: FakeMeetBot, client: httpx.Client
 ) -> None:
