@@ -57,6 +57,9 @@ setup_from_env()
 _HttpT = TypeVar("_HttpT", httpx.Client, httpx.AsyncClient)
 
 
+_SPENT_STREAM = httpx.ByteStream(b"")  # stands in for the stream of a response already read
+
+
 class BaseClient(Generic[_HttpT]):
     """Configuration, request building and response handling: everything but sending."""
 
@@ -246,6 +249,10 @@ class BaseClient(Generic[_HttpT]):
 
     def _answered(self, response: httpx.Response, started: float, attempt: int) -> httpx.Response:
         """Pass a 2xx response on; raise a retry signal or the final error otherwise."""
+        # httpx binds a response's stream back to the response (to time it): a reference
+        # cycle that only the garbage collector frees, so a walk would keep dozens of spent
+        # pages alive. The body is read and the stream closed by now; let the stream go.
+        response.stream = _SPENT_STREAM
         request = response.request
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
