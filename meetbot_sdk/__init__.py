@@ -42,6 +42,7 @@ from meetbot_sdk._models import (
     TranscriptionStats,
     WebhookStats,
 )
+from meetbot_sdk._pagers import ApiLogPager, AsyncApiLogPager
 from meetbot_sdk._response import RawResponse
 from meetbot_sdk._throttle import RateLimit
 from meetbot_sdk._version import __version__
@@ -60,6 +61,8 @@ __all__ = [
     "ApiKeyUsage",
     "ApiLog",
     "ApiLogPage",
+    "ApiLogPager",
+    "AsyncApiLogPager",
     "AsyncMeetBot",
     "AuthenticationError",
     "BadRequestError",

@@ -5,6 +5,7 @@ between them; everything else they inherit from :class:`~meetbot_sdk._base_clien
 from __future__ import annotations
 
 import functools
+import threading
 import time
 from types import TracebackType
 from typing import ClassVar, Literal, overload
@@ -95,6 +96,8 @@ class MeetBot(BaseClient[httpx.Client]):
         )
 
     _sleep = staticmethod(time.sleep)
+    # Set on a pager's read-ahead copy: its rate-limit waits give up once the walk stops.
+    _stop: threading.Event | None = None
 
     @overload
     def _request(self, call: _endpoints.APICall[T], *, raw: Literal[False] = ...) -> T: ...
@@ -139,7 +142,9 @@ class MeetBot(BaseClient[httpx.Client]):
         if not self._config.throttle:
             return None
         decision = self._throttle.acquire(
-            self._config.max_retry_wait, functools.partial(self._log_wait, request=request)
+            self._config.max_retry_wait,
+            functools.partial(self._log_wait, request=request),
+            self._stop,
         )
         return self._admitted(decision, request)
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 from meetbot_sdk import _endpoints
 from meetbot_sdk._endpoints import ApiLogFilters, Period
 from meetbot_sdk._models import Analytics, ApiKeyUsage, ApiLogPage
+from meetbot_sdk._pagers import ApiLogPager, AsyncApiLogPager
 from meetbot_sdk._response import RawResponse
 
 if TYPE_CHECKING:
@@ -166,6 +167,55 @@ class ApiLogsResource(_SyncResource):
         call = _endpoints.api_logs_get_page(page, page_size, filters)
         return self._send(call)
 
+    def list(
+        self,
+        *,
+        page_size: int = 100,
+        start_page: int = 1,
+        max_items: int | None = None,
+        concurrency: int = 1,
+        **filters: Unpack[ApiLogFilters],
+    ) -> ApiLogPager:
+        """Every request log matching the filters, newest first, fetching pages as needed.
+
+        Nothing is sent until the result is iterated; then one page is fetched at a time,
+        when the loop needs it, each retried and throttled like any call. The walk stops
+        at the last page without asking for one more, and yields every log that existed
+        when it started exactly once, even while new logs arrive (see :doc:`pagination`).
+
+        Args:
+            page_size: Logs per request, 1 to 100.
+            start_page: The page to start at, from 1; pass a pager's
+                :attr:`~ApiLogPager.next_page` to resume an interrupted walk.
+            max_items: Stop after this many logs (0 sends nothing); ``None`` for all.
+            concurrency: How many page requests to keep in flight (1 to 16). Above 1, pages
+                are fetched ahead of the loop on a small thread pool (tasks under
+                :class:`~meetbot_sdk.AsyncMeetBot`), in the same order, within the rate limit.
+            **filters: As for :meth:`get_page`; sent with every page.
+
+        Returns:
+            A pager: iterate it for logs, or call ``.pages()`` for whole pages. It tells
+            where the walk is (``next_page``, ``items_yielded``, ``total``, ``done``).
+
+        Raises:
+            TypeError: An argument has the wrong type, or a filter name is unknown.
+            ValueError: An argument is out of range (``page_size`` outside 1..100,
+                ``start_page < 1``, ``max_items < 0``, ``concurrency`` outside 1..16, ...);
+                raised here, before anything is sent.
+
+        Example:
+            >>> for log in client.api_logs.list(status_code=500, max_items=1000):  # doctest: +SKIP
+            ...     print(log.created_at, log.method, log.path)
+        """
+        return ApiLogPager(
+            self._client,
+            page_size=page_size,
+            start_page=start_page,
+            max_items=max_items,
+            concurrency=concurrency,
+            filters=filters,
+        )
+
 
 class AsyncApiLogsResource(_AsyncResource):
     """``client.api_logs`` of :class:`~meetbot_sdk.AsyncMeetBot`."""
@@ -181,6 +231,25 @@ class AsyncApiLogsResource(_AsyncResource):
     ) -> ApiLogPage:
         call = _endpoints.api_logs_get_page(page, page_size, filters)
         return await self._send(call)
+
+    @_same_doc(ApiLogsResource.list)
+    def list(
+        self,
+        *,
+        page_size: int = 100,
+        start_page: int = 1,
+        max_items: int | None = None,
+        concurrency: int = 1,
+        **filters: Unpack[ApiLogFilters],
+    ) -> AsyncApiLogPager:
+        return AsyncApiLogPager(
+            self._client,
+            page_size=page_size,
+            start_page=start_page,
+            max_items=max_items,
+            concurrency=concurrency,
+            filters=filters,
+        )
 
 
 class ApiKeysResource(_SyncResource):

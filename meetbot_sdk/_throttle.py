@@ -34,11 +34,19 @@ from meetbot_sdk._retry import Budget, parse_budget, rate_headers, server_wait
 if TYPE_CHECKING:
     import asyncio
 
-__all__ = ["BLOCKING_STATUSES", "Admit", "Refuse", "Throttle", "Wait", "Window"]
+__all__ = ["BLOCKING_STATUSES", "Abandoned", "Admit", "Refuse", "Throttle", "Wait", "Window"]
 
 _SAME_WINDOW_SECONDS = 0.5  # resets closer than this are taken to be the same window
 # Statuses whose server-given wait holds back every request, not only the one retried.
 BLOCKING_STATUSES = frozenset({429, 503})
+
+
+class Abandoned(Exception):  # noqa: N818 (a signal, like asyncio's CancelledError, not an error)
+    """A request was given up before it was sent: whoever wanted it has stopped.
+
+    Raised in read-ahead workers of a pager whose loop has ended, out of a rate-limit wait
+    or a retry sleep; it never reaches users.
+    """
 
 
 @attrs.frozen
@@ -194,11 +202,19 @@ class Throttle:
         """The state (for tests and diagnostics; read it, do not change it)."""
         return self._window
 
-    def acquire(self, max_wait: float, on_wait: Callable[[Wait], None]) -> Admit | Refuse:
+    def acquire(
+        self,
+        max_wait: float,
+        on_wait: Callable[[Wait], None],
+        stop: threading.Event | None = None,
+    ) -> Admit | Refuse:
         """Block until the window admits a request (or refuses it); threads.
 
         Deciding and starting to wait happen under one lock, so no answer slips between them.
         ``on_wait`` hears of every wait whose reason changed.
+
+        Raises:
+            Abandoned: ``stop`` is set (then :meth:`wake_all` ends the wait at once).
         """
         told = None
         with self._condition:
@@ -206,6 +222,8 @@ class Throttle:
                 decision = self._window.decide(self._clock(), max_wait)
                 if not isinstance(decision, Wait):
                     return decision
+                if stop is not None and stop.is_set():
+                    raise Abandoned
                 if decision.reason != told:
                     on_wait(decision)
                     told = decision.reason
@@ -241,6 +259,11 @@ class Throttle:
                     timer.cancel()
                 with self._condition:
                     self._waiters.discard(waiter)
+
+    def wake_all(self) -> None:
+        """Wake every thread waiting in :meth:`acquire`, so that a set ``stop`` is seen."""
+        with self._condition:
+            self._condition.notify_all()
 
     def release(self, admit: Admit | None, response: httpx.Response | None) -> None:
         """A request is done: free its place and learn from its response, if it got one."""

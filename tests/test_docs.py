@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import pathlib
 import re
+import sys
 import textwrap
+import types
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from meetbot_sdk import AsyncMeetBot, MeetBot
+from meetbot_sdk.testing import FakeMeetBot
 
 GUIDE = pathlib.Path(__file__).resolve().parent.parent / "docs" / "testing.rst"
 _BLOCK = re.compile(r"^\.\. code-block:: python\n\n((?:(?:   .*)?\n)+)", re.MULTILINE)
@@ -45,4 +49,64 @@ def test_a_test_from_the_guide_passes(
     monkeypatch.setattr(AsyncMeetBot, "_sleep", staticmethod(no_wait))
     namespace: dict[str, Any] = {"__name__": "guide"}
     exec(compile(source, f"{GUIDE.name}:{name}", "exec"), namespace)  # noqa: S102 (our docs)
+    namespace[name]()
+
+
+# --- the pagination guide: its scripts run against a loopback fake, its tests as they are ---
+
+PAGINATION = GUIDE.with_name("pagination.rst")
+_SCRIPTS = [
+    textwrap.dedent(block)
+    for block in _BLOCK.findall(PAGINATION.read_text())
+    if not re.search(r"^   def test_", block, re.MULTILINE)
+]
+_PAGINATION_TESTS = [
+    (name, textwrap.dedent(block))
+    for block in _BLOCK.findall(PAGINATION.read_text())
+    for name in re.findall(r"^   def (test_\w+)\(\):", block, re.MULTILINE)
+]
+
+
+def test_the_pagination_guide_shows_scripts_and_a_test() -> None:
+    assert len(_SCRIPTS) >= 6
+    assert len(_PAGINATION_TESTS) == 1
+
+
+@pytest.fixture
+def fake_account(monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path) -> Iterator[FakeMeetBot]:
+    """The environment of a user whose MEETBOT_* variables point at a loopback fake."""
+    fake = FakeMeetBot(log_count=300)
+    with fake.serve() as base_url:
+        monkeypatch.setenv("MEETBOT_API_KEY", fake.api_key)
+        monkeypatch.setenv("MEETBOT_BASE_URL", base_url)
+        monkeypatch.chdir(tmp_path)
+        yield fake
+
+
+@pytest.mark.parametrize("source", _SCRIPTS, ids=[f"script{i}" for i in range(len(_SCRIPTS))])
+def test_a_script_from_the_pagination_guide_runs(
+    source: str, fake_account: FakeMeetBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The notebook example needs pandas, an optional extra; a stand-in DataFrame takes rows.
+    pandas = types.ModuleType("pandas")
+    pandas.DataFrame = list  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "pandas", pandas)
+    with MeetBot() as client:  # the notebook example's client, made in an earlier cell
+        namespace: dict[str, Any] = {"__name__": "guide", "client": client}
+        exec(compile(source, PAGINATION.name, "exec"), namespace)  # noqa: S102 (our docs)
+        if "frame" in namespace:
+            assert namespace["frame"]
+            assert all(isinstance(row, dict) for row in namespace["frame"])
+    assert any(request.path == "/users/me/api-logs" for request in fake_account.requests)
+
+
+@pytest.mark.parametrize(
+    ("name", "source"), _PAGINATION_TESTS, ids=[name for name, _ in _PAGINATION_TESTS]
+)
+def test_the_test_in_the_pagination_guide_passes(
+    name: str, source: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(MeetBot, "_sleep", staticmethod(lambda seconds: None))
+    namespace: dict[str, Any] = {"__name__": "guide"}
+    exec(compile(source, f"{PAGINATION.name}:{name}", "exec"), namespace)  # noqa: S102 (our docs)
     namespace[name]()

@@ -13,6 +13,8 @@ from meetbot_sdk import (
     ApiKeyUsage,
     ApiLog,
     ApiLogPage,
+    ApiLogPager,
+    AsyncApiLogPager,
     AsyncMeetBot,
     DailyCount,
     MeetBot,
@@ -58,6 +60,18 @@ def sync_usage() -> None:
         raw_page = client.api_logs.with_raw_response.get_page(page=2, status_code=500)
         assert_type(raw_page.parse(), ApiLogPage)
         assert_type(client.api_keys.with_raw_response.get_usage(1).parse(), ApiKeyUsage)
+        pager = client.api_logs.list(page_size=50, max_items=500, concurrency=4, status_code=500)
+        assert_type(pager, ApiLogPager)
+        for log in pager:
+            assert_type(log, ApiLog)
+        for whole in pager.pages():
+            assert_type(whole, ApiLogPage)
+        assert_type(pager.next_page, int)
+        assert_type(pager.items_yielded, int)
+        assert_type(pager.total, int | None)
+        assert_type(pager.done, bool)
+        with client.api_logs.list(start_page=pager.next_page) as resumed:
+            assert_type(next(iter(resumed)), ApiLog)
         assert_type(client.rate_limit, RateLimit | None)
         if client.rate_limit is not None:
             assert_type(client.rate_limit.remaining, int)
@@ -85,6 +99,15 @@ async def async_usage() -> None:
         assert_type((await client.api_logs.with_raw_response.get_page()).parse(), ApiLogPage)
         assert_type(await client.api_keys.with_raw_response.get_usage(2), RawResponse[ApiKeyUsage])
         assert_type(client.rate_limit, RateLimit | None)
+        pager = client.api_logs.list(method="GET")  # no await: iterated with async for
+        assert_type(pager, AsyncApiLogPager)
+        async for log in pager:
+            assert_type(log, ApiLog)
+        async for whole in pager.pages():
+            assert_type(whole, ApiLogPage)
+        async with client.api_logs.list(max_items=10) as limited:
+            assert_type([log async for log in limited], list[ApiLog])
+        await pager.aclose()
     await client.close()
 
 
@@ -93,5 +116,7 @@ def mistakes_are_caught(client: MeetBot) -> None:
     client.api_logs.get_page(methd="GET")  # type: ignore[call-arg]
     client.api_logs.get_page(status_code="500")  # type: ignore[arg-type]
     client.api_keys.get_usage("1")  # type: ignore[arg-type]
+    client.api_logs.list(page=2)  # type: ignore[call-arg]
+    client.api_logs.list(max_items="10")  # type: ignore[arg-type]
     client.analytics.with_raw_response.get(period="1y")  # type: ignore[arg-type]
     MeetBot("k", throttle="yes")  # type: ignore[arg-type]

@@ -1,0 +1,420 @@
+"""The pagers ``client.api_logs.list()`` returns: a :class:`~meetbot_sdk._pagination.Walk`
+driven by page fetches, one at a time or with read-ahead.
+
+Every page is fetched through the client's ``_request``, so it is retried, throttled and
+logged like any call. Read-ahead runs on a small thread pool under :class:`ApiLogPager` and
+on tasks under :class:`AsyncApiLogPager`; either way pages are *taken* in order, so the
+logs come out as from a sequential walk. A pager walks once: iterating it again continues
+where the last loop stopped, after closing that loop's read-ahead.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections.abc import AsyncGenerator, Callable, Generator
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, SupportsIndex
+
+import attrs
+
+from meetbot_sdk import _endpoints
+from meetbot_sdk._models import ApiLog, ApiLogPage
+from meetbot_sdk._pagination import Walk, check_walk_arguments
+from meetbot_sdk._throttle import Abandoned
+
+if TYPE_CHECKING:
+    import asyncio
+    from collections.abc import Mapping
+    from concurrent.futures import Future
+
+    from meetbot_sdk._client import AsyncMeetBot, MeetBot
+
+__all__ = ["ApiLogPager", "AsyncApiLogPager"]
+
+_THREAD_NAME = "meetbot-sdk-read-ahead"
+
+
+class _PagerBase:
+    """Arguments, position and ``repr``: everything of a pager that does no I/O."""
+
+    def __init__(
+        self,
+        *,
+        page_size: int,
+        start_page: int,
+        max_items: int | None,
+        concurrency: int,
+        filters: Mapping[str, object],
+    ) -> None:
+        check_walk_arguments(page_size, start_page, max_items, concurrency)
+        # Builds (and so checks) the query once; each page only changes its number.
+        self._call = _endpoints.api_logs_get_page(start_page, page_size, filters)
+        self._concurrency = concurrency
+        self._walk = Walk(page_size, start_page, max_items)
+
+    def _page_call(self, number: int) -> _endpoints.APICall[ApiLogPage]:
+        return attrs.evolve(self._call, params={**self._call.params, "page": str(number)})
+
+    @property
+    def next_page(self) -> int:
+        """The page a new walk should start at (``start_page``) to continue this one.
+
+        Nothing is lost from there. If the walk stopped in the middle of a page, it is
+        that page, and the new walk yields its first logs again; see :doc:`pagination`.
+        """
+        return self._walk.next_page
+
+    @property
+    def items_yielded(self) -> int:
+        """How many logs the pager has handed out (in pages too)."""
+        return self._walk.items_yielded
+
+    @property
+    def total(self) -> int | None:
+        """The ``total`` of the last page fetched: the logs matching the filters then.
+
+        ``None`` until the first page arrives.
+        """
+        return self._walk.total
+
+    @property
+    def done(self) -> bool:
+        """Whether the walk has reached its end (or ``max_items``): iterating yields nothing."""
+        return self._walk.done
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(next_page={self.next_page},"
+            f" items_yielded={self.items_yielded}, total={self.total}, done={self.done})"
+        )
+
+
+class ApiLogPager(_PagerBase):
+    """Every request log matching the filters, newest first, fetched page by page.
+
+    Returned by :meth:`ApiLogsResource.list`; iterate it for :class:`ApiLog` items or call
+    :meth:`pages` for whole pages. No request is sent until then.
+
+    Example:
+        >>> for log in client.api_logs.list(status_code=500):  # doctest: +SKIP
+        ...     print(log.created_at, log.path)
+    """
+
+    def __init__(
+        self,
+        client: MeetBot,
+        *,
+        page_size: int,
+        start_page: int,
+        max_items: int | None,
+        concurrency: int,
+        filters: Mapping[str, object],
+    ) -> None:
+        super().__init__(
+            page_size=page_size,
+            start_page=start_page,
+            max_items=max_items,
+            concurrency=concurrency,
+            filters=filters,
+        )
+        self._client = client
+        self._loop: weakref.ref[Generator[Any, None, None]] | None = None
+        self._read_ahead: _ThreadReadAhead | None = None
+
+    def __iter__(self) -> Generator[ApiLog, None, None]:
+        return self._run(self._walk.pop)
+
+    def pages(self) -> Generator[ApiLogPage, None, None]:
+        """Iterate over whole pages instead of logs, with the same rules.
+
+        Each page holds only logs not yielded before, so a page that repeats nothing is
+        the server's page unchanged and one that does is shorter; pages left with no log
+        are skipped.
+        """
+        return self._run(self._walk.pop_page)
+
+    def close(self) -> None:
+        """Stop the loop over this pager and its read-ahead now.
+
+        Queued page requests are dropped, retries and rate-limit waits abandoned; a request
+        already on the wire is let finish and its answer dropped. Iterating again continues
+        the walk. Leaving a ``for`` loop or a ``with`` block does the same.
+        """
+        loop = self._loop() if self._loop is not None else None
+        if loop is not None:
+            loop.close()
+
+    def __enter__(self) -> ApiLogPager:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _run(self, pop: Callable[[], Any]) -> Generator[Any, None, None]:
+        previous = self._loop() if self._loop is not None else None
+        loop = self._loop_over(pop, previous)
+        self._loop = weakref.ref(loop)
+        return loop
+
+    def _loop_over(
+        self, pop: Callable[[], Any], previous: Generator[Any, None, None] | None
+    ) -> Generator[Any, None, None]:
+        if previous is not None:
+            _close_previous(previous.close)
+        walk = self._walk
+        try:
+            while True:
+                item = pop()
+                if item is not None:
+                    yield item
+                elif walk.finished:
+                    return
+                else:
+                    self._advance()
+        finally:
+            if self._read_ahead is not None:
+                self._read_ahead.close()
+                self._read_ahead = None
+
+    def _advance(self) -> None:
+        walk = self._walk
+        if self._concurrency == 1:
+            walk.take(self._client._request(self._page_call(walk.fetch_page)), fetched_ahead=False)
+            return
+        if self._read_ahead is None:
+            self._read_ahead = _ThreadReadAhead(self._client, self._page_call, self._concurrency)
+        page, fetched_ahead = self._read_ahead.take(walk)
+        if not walk.take(page, fetched_ahead=fetched_ahead):
+            page = self._client._request(self._page_call(walk.fetch_page))
+            walk.take(page, fetched_ahead=False)
+        self._read_ahead.schedule(walk)
+
+
+class AsyncApiLogPager(_PagerBase):
+    """Every request log matching the filters, newest first, fetched page by page.
+
+    Returned by :meth:`AsyncApiLogsResource.list`; iterate it with ``async for`` (no
+    ``await`` first) for :class:`ApiLog` items or call :meth:`pages` for whole pages. No
+    request is sent until then.
+
+    Example:
+        >>> async for log in client.api_logs.list(status_code=500):  # doctest: +SKIP
+        ...     print(log.created_at, log.path)
+    """
+
+    def __init__(
+        self,
+        client: AsyncMeetBot,
+        *,
+        page_size: int,
+        start_page: int,
+        max_items: int | None,
+        concurrency: int,
+        filters: Mapping[str, object],
+    ) -> None:
+        super().__init__(
+            page_size=page_size,
+            start_page=start_page,
+            max_items=max_items,
+            concurrency=concurrency,
+            filters=filters,
+        )
+        self._client = client
+        self._loop: weakref.ref[AsyncGenerator[Any, None]] | None = None
+        self._read_ahead: _TaskReadAhead | None = None
+
+    def __aiter__(self) -> AsyncGenerator[ApiLog, None]:
+        return self._run(self._walk.pop)
+
+    def pages(self) -> AsyncGenerator[ApiLogPage, None]:
+        """Iterate over whole pages instead of logs, with the same rules.
+
+        Each page holds only logs not yielded before, so a page that repeats nothing is
+        the server's page unchanged and one that does is shorter; pages left with no log
+        are skipped.
+        """
+        return self._run(self._walk.pop_page)
+
+    async def aclose(self) -> None:
+        """Stop the loop over this pager and its read-ahead now.
+
+        In-flight page requests are cancelled. Iterating again continues the walk. Leaving
+        an ``async with`` block does the same; leaving an ``async for`` loop does it too,
+        but only once asyncio finalizes the loop's generator, a moment later.
+        """
+        loop = self._loop() if self._loop is not None else None
+        if loop is not None:
+            await loop.aclose()
+
+    async def __aenter__(self) -> AsyncApiLogPager:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def _run(self, pop: Callable[[], Any]) -> AsyncGenerator[Any, None]:
+        previous = self._loop() if self._loop is not None else None
+        loop = self._loop_over(pop, previous)
+        self._loop = weakref.ref(loop)
+        return loop
+
+    async def _loop_over(
+        self, pop: Callable[[], Any], previous: AsyncGenerator[Any, None] | None
+    ) -> AsyncGenerator[Any, None]:
+        if previous is not None:
+            await _close_previous_async(previous)
+        walk = self._walk
+        try:
+            while True:
+                item = pop()
+                if item is not None:
+                    yield item
+                elif walk.finished:
+                    return
+                else:
+                    await self._advance()
+        finally:
+            if self._read_ahead is not None:
+                await self._read_ahead.close()
+                self._read_ahead = None
+
+    async def _advance(self) -> None:
+        walk = self._walk
+        if self._concurrency == 1:
+            page = await self._client._request(self._page_call(walk.fetch_page))
+            walk.take(page, fetched_ahead=False)
+            return
+        if self._read_ahead is None:
+            self._read_ahead = _TaskReadAhead(self._client, self._page_call, self._concurrency)
+        page, fetched_ahead = await self._read_ahead.take(walk)
+        if not walk.take(page, fetched_ahead=fetched_ahead):
+            page = await self._client._request(self._page_call(walk.fetch_page))
+            walk.take(page, fetched_ahead=False)
+        self._read_ahead.schedule(walk)
+
+
+_IN_USE = (
+    "this pager is being iterated elsewhere (another thread or task); a pager is one walk,"
+    " so make one per consumer with client.api_logs.list()"
+)
+
+
+def _close_previous(close: Callable[[], None]) -> None:
+    try:
+        close()
+    except ValueError:  # "generator already executing"
+        raise RuntimeError(_IN_USE) from None
+
+
+async def _close_previous_async(previous: AsyncGenerator[Any, None]) -> None:
+    try:
+        await previous.aclose()
+    except RuntimeError:  # "asynchronous generator is already running"
+        raise RuntimeError(_IN_USE) from None
+
+
+PageCall = Callable[[int], _endpoints.APICall[ApiLogPage]]
+
+
+class _ThreadReadAhead:
+    """Pages fetched ahead on a small thread pool, for :class:`ApiLogPager`.
+
+    The workers send through a copy of the client whose retry sleeps and rate-limit waits
+    give up once the walk stops, so nothing new goes out after :meth:`close`.
+    """
+
+    def __init__(self, client: MeetBot, page_call: PageCall, concurrency: int) -> None:
+        from concurrent.futures import ThreadPoolExecutor  # only walks with read-ahead pay
+
+        self._stop = threading.Event()
+        self._client = client.with_options()
+        self._given_sleep = client._sleep
+        self._client._sleep = self._sleep
+        self._client._stop = self._stop
+        self._page_call = page_call
+        self._concurrency = concurrency
+        self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix=_THREAD_NAME)
+        self._in_flight: dict[int, tuple[Future[ApiLogPage], bool]] = {}
+
+    def _sleep(self, seconds: float | SupportsIndex) -> None:  # time.sleep's signature
+        if self._given_sleep is time.sleep:
+            stopped = self._stop.wait(float(seconds))
+        else:  # a sleep put in place by a test, which records instead of sleeping
+            self._given_sleep(seconds)
+            stopped = self._stop.is_set()
+        if stopped:
+            raise Abandoned
+
+    def _fetch(self, number: int) -> ApiLogPage:
+        if self._stop.is_set():
+            raise Abandoned
+        return self._client._request(self._page_call(number))
+
+    def schedule(self, walk: Walk) -> None:
+        """Have every page the walk wants in flight."""
+        for number in walk.pages_to_request(self._concurrency):
+            if number not in self._in_flight:
+                future = self._pool.submit(self._fetch, number)
+                self._in_flight[number] = (future, number != walk.fetch_page)
+
+    def take(self, walk: Walk) -> tuple[ApiLogPage, bool]:
+        """Wait for the page the walk takes next; with whether it was fetched ahead."""
+        self.schedule(walk)
+        future, fetched_ahead = self._in_flight.pop(walk.fetch_page)
+        return future.result(), fetched_ahead
+
+    def close(self) -> None:
+        """Drop queued fetches, abandon waits, and let requests on the wire finish."""
+        self._stop.set()
+        for future, _ in self._in_flight.values():
+            future.cancel()
+        self._in_flight.clear()
+        self._client._throttle.wake_all()
+        self._pool.shutdown(wait=True)
+
+
+class _TaskReadAhead:
+    """Pages fetched ahead as tasks, for :class:`AsyncApiLogPager`."""
+
+    def __init__(self, client: AsyncMeetBot, page_call: PageCall, concurrency: int) -> None:
+        self._client = client
+        self._page_call = page_call
+        self._concurrency = concurrency
+        self._in_flight: dict[int, tuple[asyncio.Task[ApiLogPage], bool]] = {}
+
+    def schedule(self, walk: Walk) -> None:
+        """Have every page the walk wants in flight."""
+        import asyncio  # loaded already: this runs in an event loop
+
+        for number in walk.pages_to_request(self._concurrency):
+            if number not in self._in_flight:
+                task = asyncio.ensure_future(self._client._request(self._page_call(number)))
+                self._in_flight[number] = (task, number != walk.fetch_page)
+
+    async def take(self, walk: Walk) -> tuple[ApiLogPage, bool]:
+        """Wait for the page the walk takes next; with whether it was fetched ahead."""
+        self.schedule(walk)
+        task, fetched_ahead = self._in_flight.pop(walk.fetch_page)
+        return await task, fetched_ahead
+
+    async def close(self) -> None:
+        """Cancel every fetch in flight and wait until they have ended."""
+        import asyncio
+
+        tasks = [task for task, _ in self._in_flight.values()]
+        self._in_flight.clear()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,177 @@
+"""The walk over request logs: which page to fetch next, which logs are new, when to stop.
+
+Pure and shared by both pagers (:mod:`meetbot_sdk._pagers`), which only fetch pages and hand
+them to a :class:`Walk`.
+
+How the walk yields every log exactly once although the API pages by offset: logs come
+newest first (``createdAt`` descending, then ``id`` descending), and new logs arrive at the
+head, pushing every older log towards later pages. So a page fetched after ``k`` arrivals
+starts with up to ``k`` logs that ended the previous page. The walk keeps one *cursor*, the
+sort key of the oldest log it has accepted, and accepts from each page only the logs that
+sort strictly after it. Nothing else is remembered, so memory stays at a page.
+
+That leaves no gap as long as each page is answered no earlier than the page before it: a
+later answer can only have shifted more. Read-ahead breaks that order, so a page fetched
+ahead is checked against its predecessor: ``total`` counts the arrivals, and a page whose
+``total`` is below its predecessor's was answered earlier, possibly with a gap; it is
+fetched again.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+
+import attrs
+
+from meetbot_sdk._endpoints import MAX_PAGE_SIZE, check_int
+from meetbot_sdk._models import ApiLog, ApiLogPage
+
+__all__ = ["MAX_CONCURRENCY", "Walk", "check_walk_arguments"]
+
+MAX_CONCURRENCY = 16
+"""The most page requests ``list(concurrency=...)`` keeps in flight."""
+
+_Key = tuple[datetime.datetime, int]
+
+
+def _key(log: ApiLog) -> _Key:
+    return (log.created_at, log.id)
+
+
+def check_walk_arguments(
+    page_size: object, start_page: object, max_items: object, concurrency: object
+) -> None:
+    """Raise ``TypeError``/``ValueError`` for arguments of ``list()`` a walk cannot take."""
+    check_int("page_size", page_size, minimum=1, maximum=MAX_PAGE_SIZE)
+    check_int("start_page", start_page, minimum=1)
+    if max_items is not None:
+        check_int("max_items", max_items, minimum=0)
+    check_int("concurrency", concurrency, minimum=1, maximum=MAX_CONCURRENCY)
+
+
+@attrs.define
+class Walk:
+    """Where a walk stands: the next page to take, the logs taken but not yet handed out.
+
+    Pages are *taken* strictly in order (:meth:`take`); their new logs wait in a buffer
+    until the consumer pops them, one by one (:meth:`pop`) or as a page (:meth:`pop_page`).
+
+    Args:
+        page_size: Logs requested per page.
+        fetch_page: The first page to take.
+        max_items: Stop after this many logs; ``None`` for no limit.
+    """
+
+    page_size: int
+    fetch_page: int
+    max_items: int | None
+    items_yielded: int = attrs.field(default=0, init=False)
+    total: int | None = attrs.field(default=None, init=False)
+    """The ``total`` of the last page taken."""
+    finished: bool = attrs.field(default=False, init=False)
+    """No page is left to take (the buffer may still hold logs)."""
+    _newest_total: int = attrs.field(default=0, init=False)
+    _cursor: _Key | None = attrs.field(default=None, init=False)
+    _accepted: int = attrs.field(default=0, init=False)
+    # The page being handed out, its number, its new logs and how many are handed out.
+    _buffer_page: ApiLogPage | None = attrs.field(default=None, init=False)
+    _buffer_number: int = attrs.field(default=0, init=False)
+    _buffer: list[ApiLog] = attrs.field(factory=list, init=False)
+    _index: int = attrs.field(default=0, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.max_items == 0:
+            self.finished = True
+
+    @property
+    def next_page(self) -> int:
+        """The page to start a new walk at so that no log is lost.
+
+        While logs of a page are still buffered, that page: a new walk starting there
+        yields again the ones already handed out.
+        """
+        if self._index < len(self._buffer):
+            return self._buffer_number
+        return self.fetch_page
+
+    @property
+    def done(self) -> bool:
+        """Every log has been handed out."""
+        return self.finished and self._index >= len(self._buffer)
+
+    def pages_to_request(self, concurrency: int) -> range:
+        """The pages that should be in flight: the next one to take and up to
+        ``concurrency - 1`` after it that are known to exist."""
+        if self.finished:
+            return range(0)
+        first = self.fetch_page
+        if self.total is None:
+            return range(first, first + 1)  # the first answer tells how many pages there are
+        last = math.ceil(self._newest_total / self.page_size)
+        if self.max_items is not None:
+            wanted = self.max_items - self._accepted
+            last = min(last, first - 1 + math.ceil(wanted / self.page_size))
+        last = min(max(last, first), first + concurrency - 1)
+        return range(first, last + 1)
+
+    def take(self, page: ApiLogPage, *, fetched_ahead: bool) -> bool:
+        """Take the answer for :attr:`fetch_page`; ``False`` if it must be fetched again.
+
+        Args:
+            page: The answer.
+            fetched_ahead: The request was sent before the previous page was taken, so the
+                server may have answered it first.
+        """
+        if fetched_ahead and self.total is not None and page.total < self.total:
+            return False
+        cursor = self._cursor
+        logs = page.logs
+        new = logs if cursor is None else [log for log in logs if _key(log) < cursor]
+        if self.max_items is not None:
+            new = new[: self.max_items - self._accepted]
+        if new:
+            oldest = min(_key(log) for log in new) if len(new) > 1 else _key(new[0])
+            self._cursor = oldest if cursor is None else min(cursor, oldest)
+        # A server that pages by fewer logs than asked says so in page_size; the page
+        # arithmetic follows it, or a full page of its size would look short.
+        if 0 < page.page_size < self.page_size:
+            self.page_size = page.page_size
+        self._accepted += len(new)
+        self.total = page.total
+        self._newest_total = max(self._newest_total, page.total)
+        self.finished = (
+            len(logs) < self.page_size
+            or self.fetch_page * self.page_size >= page.total
+            or (self.max_items is not None and self._accepted >= self.max_items)
+        )
+        if new is not logs:
+            page = attrs.evolve(page, logs=new)
+        self._buffer_page, self._buffer_number = page, self.fetch_page
+        self._buffer, self._index = page.logs, 0
+        self.fetch_page += 1
+        return True
+
+    def pop(self) -> ApiLog | None:
+        """Hand out the next buffered log, or ``None`` when the buffer is empty."""
+        index = self._index
+        if index >= len(self._buffer):
+            return None
+        self._index = index + 1
+        self.items_yielded += 1
+        return self._buffer[index]
+
+    def pop_page(self) -> ApiLogPage | None:
+        """Hand out the rest of the buffered page, or ``None`` when nothing is buffered.
+
+        The page carries only logs not handed out before; it is the server's page object
+        itself when nothing was left out.
+        """
+        page, index, count = self._buffer_page, self._index, len(self._buffer)
+        if page is None or index >= count:
+            return None
+        if index:
+            page = attrs.evolve(page, logs=self._buffer[index:])
+        self._index = count
+        self.items_yielded += count - index
+        return page

@@ -1,0 +1,205 @@
+"""A walker that runs the same test body over ``MeetBot`` and ``AsyncMeetBot`` pagers, and
+transports that watch or hold page requests on their way to the fake."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterable, Callable, Iterable
+from typing import Any
+
+import httpx
+
+from meetbot_sdk import AsyncMeetBot, MeetBot
+from meetbot_sdk.testing import FakeMeetBot
+
+
+class Walker:
+    """One client of either kind on a fake's in-process transport (or a given one).
+
+    ``consume`` drives a pager (or its ``.pages()``) with ``for`` or ``async for`` alike;
+    the async client lives on one event loop kept for the walker's lifetime, so a pager
+    can be left and iterated again as a user would.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        fake: FakeMeetBot,
+        *,
+        record_sleeps: bool = True,
+        transport: Callable[[FakeMeetBot, str], Any] | None = None,
+        **client_kwargs: Any,
+    ) -> None:
+        self.kind = kind
+        self.fake = fake
+        self.sleeps: list[float] = []
+        client_kwargs.setdefault("max_retries", 10)
+        make_transport = transport or (lambda fake, kind: fake.transport())
+        if kind == "sync":
+            self._http: httpx.Client | httpx.AsyncClient = httpx.Client(
+                transport=make_transport(fake, kind)
+            )
+            self.client: Any = MeetBot(
+                fake.api_key, base_url=fake.base_url, http_client=self._http, **client_kwargs
+            )
+            if record_sleeps:
+                self.client._sleep = self.sleeps.append
+        else:
+            self.loop = asyncio.new_event_loop()
+            self._http = httpx.AsyncClient(transport=make_transport(fake, kind))
+            self.client = AsyncMeetBot(
+                fake.api_key, base_url=fake.base_url, http_client=self._http, **client_kwargs
+            )
+            if record_sleeps:
+
+                async def record(seconds: float) -> None:
+                    self.sleeps.append(seconds)
+
+                self.client._sleep = record
+
+    def list(self, **kwargs: Any) -> Any:
+        return self.client.api_logs.list(**kwargs)
+
+    def consume(
+        self,
+        iterable: Iterable[Any] | AsyncIterable[Any],
+        *,
+        stop_after: int | None = None,
+        each: Callable[[int, Any], None] | None = None,
+    ) -> list[Any]:
+        """Loop over ``iterable``, calling ``each(index, item)``; break after ``stop_after``."""
+        items: list[Any] = []
+        if stop_after == 0:
+            return items
+        if self.kind == "sync":
+            assert isinstance(iterable, Iterable)
+            for item in iterable:
+                items.append(item)
+                if each is not None:
+                    each(len(items) - 1, item)
+                if len(items) == stop_after:
+                    break
+            return items
+
+        async def main() -> None:
+            assert isinstance(iterable, AsyncIterable)
+            async for item in iterable:
+                items.append(item)
+                if each is not None:
+                    each(len(items) - 1, item)
+                if len(items) == stop_after:
+                    break
+
+        self.run(main())
+        return items
+
+    async def consume_async(self, iterable: AsyncIterable[Any]) -> list[Any]:
+        return [item async for item in iterable]
+
+    def __enter__(self) -> Walker:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def run(self, value: Any) -> Any:
+        """Await ``value`` on the walker's loop if it is awaitable; else return it."""
+        if asyncio.iscoroutine(value) or isinstance(value, asyncio.Future):
+            result = self.loop.run_until_complete(value)
+            self.settle()
+            return result
+        return value
+
+    def settle(self) -> None:
+        """Let the loop finish what a left ``async for`` scheduled (closing its generator)."""
+        if self.kind == "async":
+            for _ in range(3):
+                self.loop.run_until_complete(asyncio.sleep(0))
+
+    def pending_tasks(self) -> set[asyncio.Task[Any]]:
+        return asyncio.all_tasks(self.loop) if self.kind == "async" else set()
+
+    def close(self) -> None:
+        if self.kind == "sync":
+            self.client.close()
+            self._http.close()  # type: ignore[union-attr]
+            return
+        self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+        self.loop.run_until_complete(self.client.close())
+        self.loop.run_until_complete(self._http.aclose())  # type: ignore[union-attr]
+        self.loop.close()
+
+
+def page_of(request: httpx.Request) -> int | None:
+    """The page number a request to the request-log endpoint asks for."""
+    if not request.url.path.endswith("/api-logs"):
+        return None
+    return int(request.url.params.get("page", "1"))
+
+
+class Watching(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Passes requests to the fake, counting how many are in flight at once."""
+
+    def __init__(self, fake: FakeMeetBot) -> None:
+        self._inner = fake.transport()
+        self._lock = threading.Lock()
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    def _enter(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self._enter()
+        try:
+            return self._inner.handle_request(request)
+        finally:
+            self._leave()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self._enter()
+        try:
+            return await self._inner.handle_async_request(request)
+        finally:
+            self._leave()
+
+
+class HoldPage(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Holds the first request for page ``held`` until page ``until`` has been answered, so
+    the fake answers them out of order, as a slow link can."""
+
+    def __init__(self, fake: FakeMeetBot, held: int, until: int) -> None:
+        self._inner = fake.transport()
+        self._held, self._until = held, until
+        self._released = threading.Event()
+        self._async_released: asyncio.Event | None = None
+        self._holding = True
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        page = page_of(request)
+        if page == self._held and self._holding:
+            self._holding = False
+            assert self._released.wait(5), f"page {self._until} was never asked for"
+        response = self._inner.handle_request(request)
+        if page == self._until:
+            self._released.set()
+        return response
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        page = page_of(request)
+        if self._async_released is None:
+            self._async_released = asyncio.Event()
+        if page == self._held and self._holding:
+            self._holding = False
+            await asyncio.wait_for(self._async_released.wait(), 5)
+        response = await self._inner.handle_async_request(request)
+        if page == self._until:
+            self._async_released.set()
+        return response
