@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from benchmarks import bench_calls, bench_decode, bench_import, bench_resilience
+from benchmarks import bench_calls, bench_decode, bench_import, bench_pagination, bench_resilience
 
 
 def main() -> None:
-    for bench in (bench_decode, bench_calls, bench_import, bench_resilience):
+    for bench in (bench_decode, bench_calls, bench_import, bench_resilience, bench_pagination):
         print(f"== {bench.__name__.rpartition('.')[2]}")
         bench.main()
         print()
