@@ -1,8 +1,10 @@
-"""The SDK's main job, end to end: analytics, the newest request logs, and one key's usage.
+"""The SDK's main job, end to end: analytics, the newest request logs, a walk over every log of
+the last week, and one key's usage.
 
 By default it starts the embedded fake MeetBot server on 127.0.0.1, so no account is needed.
 The fake enforces a rate limit and fails the first analytics request with a 503, to show the
-SDK retrying and keeping to the budget::
+SDK retrying and keeping to the budget; new logs arrive after every page the walk fetches,
+to show that it still counts each log once::
 
     make demo
 
@@ -17,6 +19,7 @@ import argparse
 import contextlib
 import datetime
 import sys
+from collections import Counter
 from collections.abc import Iterator, Sequence
 
 from meetbot_sdk import Analytics, ApiKeyUsage, ApiLog, MeetBot, MeetBotError, RateLimit
@@ -77,6 +80,26 @@ def format_logs(logs: Sequence[ApiLog]) -> str:
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 
+def summarise_week(client: MeetBot, now: datetime.datetime) -> str:
+    """Walk every log of the 7 days before ``now``: requests per key, errors by class."""
+    logs = client.api_logs.list(start_date=now - datetime.timedelta(days=7), concurrency=4)
+    by_key: Counter[str] = Counter()
+    by_class: Counter[str] = Counter()
+    seen: set[int] = set()
+    for log in logs:
+        seen.add(log.id)
+        by_key[log.api_key_name or "(access token)"] += 1
+        by_class[f"{log.status_code // 100}xx"] += 1
+    once = "each once" if len(seen) == logs.items_yielded else "SOME TWICE"
+    lines = [
+        f"Last 7 days: walked {logs.items_yielded:,} request logs ({once}) "
+        f"in {logs.next_page - 1} pages",
+        f"  by key      {_breakdown(dict(by_key))}",
+        f"  by status   {_breakdown(dict(by_class))}",
+    ]
+    return "\n".join(lines)
+
+
 def format_usage(key_id: int, usage: ApiKeyUsage) -> str:
     lines = [
         f"API key {key_id}: {usage.requests_today:,} requests today · "
@@ -112,6 +135,8 @@ def run(client: MeetBot, *, period: str = "30d", key_id: int | None = None) -> s
         format_analytics(analytics, period),
         f"Newest {len(page.logs)} of {page.total:,} request logs\n" + format_logs(page.logs),
     ]
+    newest = page.logs[0].created_at if page.logs else datetime.datetime.now(datetime.timezone.utc)
+    parts.append(summarise_week(client, newest))
     if key_id is not None:
         parts.append(format_usage(key_id, client.api_keys.get_usage(key_id)))
     footer = [format_rate_limit(client.rate_limit)]
@@ -134,6 +159,7 @@ def _client(real: bool) -> Iterator[MeetBot]:
     fake = FakeMeetBot(seed=2026, log_count=5_000, now=datetime.datetime.now(datetime.timezone.utc))
     fake.set_rate_limit(60, per=60.0)
     fake.inject(Fault.status(503), path="/users/me/analytics")
+    fake.add_logs_after_each_page(5)  # live traffic: every page shifts the next one
     with fake.serve() as base_url, MeetBot(api_key=fake.api_key, base_url=base_url) as client:
         print(f"(fake MeetBot server listening at {base_url})\n")
         yield client

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import importlib.util
 import pathlib
+import re
 from types import ModuleType
 
 import httpx
@@ -33,7 +35,12 @@ def test_demo_runs_against_the_fake_over_loopback(capsys: pytest.CaptureFixture[
         assert heading in out
     assert "Newest 15 of 5,000 request logs" in out
     assert "API key " in out
-    assert "Rate limit: 57 of 60 requests left, window resets at " in out
+    assert re.search(r"Last 7 days: walked [\d,]+ request logs \(each once\) in \d+ pages", out)
+    # Counted: analytics (the injected 503 is not), a page, the walk's pages (a page read
+    # ahead may be fetched twice while logs arrive), the usage.
+    pages = int(re.findall(r"in (\d+) pages", out)[0])
+    (left,) = re.findall(r"Rate limit: (\d+) of 60 requests left, window resets at ", out)
+    assert 60 - 3 - 2 * pages <= int(left) <= 60 - 3 - pages
     assert "The analytics call was retried once" in out
 
 
@@ -47,6 +54,14 @@ def test_demo_summary_reports_what_the_server_holds() -> None:
     key_2 = sum(1 for log in fake.logs if log["apiKeyId"] == 2)
     assert "API key 2: " in text
     assert f"{key_2:,} in all" in text
+    newest = datetime.datetime.fromisoformat(fake.logs[0]["createdAt"].replace("Z", "+00:00"))
+    week = [
+        log
+        for log in fake.logs
+        if datetime.datetime.fromisoformat(log["createdAt"].replace("Z", "+00:00"))
+        >= newest - datetime.timedelta(days=7)
+    ]
+    assert f"walked {len(week):,} request logs (each once)" in text
     assert "Rate limit: none announced by the server" in text
     assert "retried" not in text
 
