@@ -15,7 +15,7 @@ import time
 import weakref
 from collections.abc import AsyncGenerator, Callable, Generator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, SupportsIndex
+from typing import TYPE_CHECKING, Any, Generic, SupportsIndex, TypeVar
 
 import attrs
 
@@ -36,11 +36,15 @@ __all__ = ["ApiLogPager", "AsyncApiLogPager"]
 _THREAD_NAME = "meetbot-sdk-read-ahead"
 
 
-class _PagerBase:
+_ClientT = TypeVar("_ClientT", "MeetBot", "AsyncMeetBot")
+
+
+class _PagerBase(Generic[_ClientT]):
     """Arguments, position and ``repr``: everything of a pager that does no I/O."""
 
     def __init__(
         self,
+        client: _ClientT,
         *,
         page_size: int,
         start_page: int,
@@ -49,6 +53,7 @@ class _PagerBase:
         filters: Mapping[str, object],
     ) -> None:
         check_walk_arguments(page_size, start_page, max_items, concurrency)
+        self._client: _ClientT = client
         # Builds (and so checks) the query once; each page only changes its number.
         self._call = _endpoints.api_logs_get_page(start_page, page_size, filters)
         self._concurrency = concurrency
@@ -91,7 +96,7 @@ class _PagerBase:
         )
 
 
-class ApiLogPager(_PagerBase):
+class ApiLogPager(_PagerBase["MeetBot"]):
     """Every request log matching the filters, newest first, fetched page by page.
 
     Returned by :meth:`ApiLogsResource.list`; iterate it for :class:`ApiLog` items or call
@@ -102,26 +107,9 @@ class ApiLogPager(_PagerBase):
         ...     print(log.created_at, log.path)
     """
 
-    def __init__(
-        self,
-        client: MeetBot,
-        *,
-        page_size: int,
-        start_page: int,
-        max_items: int | None,
-        concurrency: int,
-        filters: Mapping[str, object],
-    ) -> None:
-        super().__init__(
-            page_size=page_size,
-            start_page=start_page,
-            max_items=max_items,
-            concurrency=concurrency,
-            filters=filters,
-        )
-        self._client = client
-        self._loop: weakref.ref[Generator[Any, None, None]] | None = None
-        self._read_ahead: _ThreadReadAhead | None = None
+    # The loop now running over the walk (weakly: leaving it must let it be collected).
+    _loop: weakref.ref[Generator[Any, None, None]] | None = None
+    _read_ahead: _ThreadReadAhead | None = None
 
     def __iter__(self) -> Generator[ApiLog, None, None]:
         return self._run(self._walk.pop)
@@ -197,7 +185,7 @@ class ApiLogPager(_PagerBase):
         self._read_ahead.schedule(walk)
 
 
-class AsyncApiLogPager(_PagerBase):
+class AsyncApiLogPager(_PagerBase["AsyncMeetBot"]):
     """Every request log matching the filters, newest first, fetched page by page.
 
     Returned by :meth:`AsyncApiLogsResource.list`; iterate it with ``async for`` (no
@@ -209,26 +197,9 @@ class AsyncApiLogPager(_PagerBase):
         ...     print(log.created_at, log.path)
     """
 
-    def __init__(
-        self,
-        client: AsyncMeetBot,
-        *,
-        page_size: int,
-        start_page: int,
-        max_items: int | None,
-        concurrency: int,
-        filters: Mapping[str, object],
-    ) -> None:
-        super().__init__(
-            page_size=page_size,
-            start_page=start_page,
-            max_items=max_items,
-            concurrency=concurrency,
-            filters=filters,
-        )
-        self._client = client
-        self._loop: weakref.ref[AsyncGenerator[Any, None]] | None = None
-        self._read_ahead: _TaskReadAhead | None = None
+    # The loop now running over the walk (weakly: leaving it must let it be collected).
+    _loop: weakref.ref[AsyncGenerator[Any, None]] | None = None
+    _read_ahead: _TaskReadAhead | None = None
 
     def __aiter__(self) -> AsyncGenerator[ApiLog, None]:
         return self._run(self._walk.pop)
