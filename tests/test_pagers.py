@@ -342,7 +342,7 @@ def test_read_ahead_asks_for_nothing_past_max_items(walker: Any) -> None:
     w = walker(fake)
     logs = w.consume(w.list(page_size=10, max_items=35, concurrency=8))
     assert ids(logs) == ids(list(fake.logs))[:35]
-    assert [q["page"] for q in page_requests(fake)] == ["1", "2", "3", "4"]
+    assert sorted(q["page"] for q in page_requests(fake)) == ["1", "2", "3", "4"]  # any order
 
 
 def test_read_ahead_stops_when_the_loop_stops(walker: Any) -> None:
