@@ -297,9 +297,36 @@ async def _close_previous_async(previous: AsyncGenerator[Any, None]) -> None:
 
 
 PageCall = Callable[[int], _endpoints.APICall[ApiLogPage]]
+_Fetch = TypeVar("_Fetch")  # a future or a task
 
 
-class _ThreadReadAhead:
+class _ReadAhead(Generic[_Fetch]):
+    """The page fetches in flight, each with whether it was sent ahead of its turn."""
+
+    def __init__(self, concurrency: int) -> None:
+        self._concurrency = concurrency
+        self._in_flight: dict[int, tuple[_Fetch, bool]] = {}
+
+    def _start(self, number: int) -> _Fetch:
+        raise NotImplementedError
+
+    def schedule(self, walk: Walk) -> None:
+        """Have every page the walk wants in flight."""
+        for number in walk.pages_to_request(self._concurrency):
+            if number not in self._in_flight:
+                self._in_flight[number] = (self._start(number), number != walk.fetch_page)
+
+    def _next(self, walk: Walk) -> tuple[_Fetch, bool]:
+        self.schedule(walk)
+        return self._in_flight.pop(walk.fetch_page)
+
+    def _drop_all(self) -> list[_Fetch]:
+        fetches = [fetch for fetch, _ in self._in_flight.values()]
+        self._in_flight.clear()
+        return fetches
+
+
+class _ThreadReadAhead(_ReadAhead["Future[ApiLogPage]"]):
     """Pages fetched ahead on a small thread pool, for :class:`ApiLogPager`.
 
     The workers send through a copy of the client whose retry sleeps and rate-limit waits
@@ -309,15 +336,14 @@ class _ThreadReadAhead:
     def __init__(self, client: MeetBot, page_call: PageCall, concurrency: int) -> None:
         from concurrent.futures import ThreadPoolExecutor  # only walks with read-ahead pay
 
+        super().__init__(concurrency)
         self._stop = threading.Event()
         self._client = client.with_options()
         self._given_sleep = client._sleep
         self._client._sleep = self._sleep
         self._client._stop = self._stop
         self._page_call = page_call
-        self._concurrency = concurrency
         self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix=_THREAD_NAME)
-        self._in_flight: dict[int, tuple[Future[ApiLogPage], bool]] = {}
 
     def _sleep(self, seconds: float | SupportsIndex) -> None:  # time.sleep's signature
         if self._given_sleep is time.sleep:
@@ -333,59 +359,46 @@ class _ThreadReadAhead:
             raise Abandoned
         return self._client._request(self._page_call(number))
 
-    def schedule(self, walk: Walk) -> None:
-        """Have every page the walk wants in flight."""
-        for number in walk.pages_to_request(self._concurrency):
-            if number not in self._in_flight:
-                future = self._pool.submit(self._fetch, number)
-                self._in_flight[number] = (future, number != walk.fetch_page)
+    def _start(self, number: int) -> Future[ApiLogPage]:
+        return self._pool.submit(self._fetch, number)
 
     def take(self, walk: Walk) -> tuple[ApiLogPage, bool]:
         """Wait for the page the walk takes next; with whether it was fetched ahead."""
-        self.schedule(walk)
-        future, fetched_ahead = self._in_flight.pop(walk.fetch_page)
+        future, fetched_ahead = self._next(walk)
         return future.result(), fetched_ahead
 
     def close(self) -> None:
         """Drop queued fetches, abandon waits, and let requests on the wire finish."""
         self._stop.set()
-        for future, _ in self._in_flight.values():
+        for future in self._drop_all():
             future.cancel()
-        self._in_flight.clear()
         self._client._throttle.wake_all()
         self._pool.shutdown(wait=True)
 
 
-class _TaskReadAhead:
+class _TaskReadAhead(_ReadAhead["asyncio.Task[ApiLogPage]"]):
     """Pages fetched ahead as tasks, for :class:`AsyncApiLogPager`."""
 
     def __init__(self, client: AsyncMeetBot, page_call: PageCall, concurrency: int) -> None:
+        super().__init__(concurrency)
         self._client = client
         self._page_call = page_call
-        self._concurrency = concurrency
-        self._in_flight: dict[int, tuple[asyncio.Task[ApiLogPage], bool]] = {}
 
-    def schedule(self, walk: Walk) -> None:
-        """Have every page the walk wants in flight."""
+    def _start(self, number: int) -> asyncio.Task[ApiLogPage]:
         import asyncio  # loaded already: this runs in an event loop
 
-        for number in walk.pages_to_request(self._concurrency):
-            if number not in self._in_flight:
-                task = asyncio.ensure_future(self._client._request(self._page_call(number)))
-                self._in_flight[number] = (task, number != walk.fetch_page)
+        return asyncio.ensure_future(self._client._request(self._page_call(number)))
 
     async def take(self, walk: Walk) -> tuple[ApiLogPage, bool]:
         """Wait for the page the walk takes next; with whether it was fetched ahead."""
-        self.schedule(walk)
-        task, fetched_ahead = self._in_flight.pop(walk.fetch_page)
+        task, fetched_ahead = self._next(walk)
         return await task, fetched_ahead
 
     async def close(self) -> None:
         """Cancel every fetch in flight and wait until they have ended."""
         import asyncio
 
-        tasks = [task for task, _ in self._in_flight.values()]
-        self._in_flight.clear()
+        tasks = self._drop_all()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -74,10 +74,11 @@ class Walk:
     _newest_total: int = attrs.field(default=0, init=False)
     _cursor: _Key | None = attrs.field(default=None, init=False)
     _accepted: int = attrs.field(default=0, init=False)
-    # The page being handed out, its number, its new logs and how many are handed out.
-    _buffer_page: ApiLogPage | None = attrs.field(default=None, init=False)
-    _buffer_number: int = attrs.field(default=0, init=False)
-    _buffer: list[ApiLog] = attrs.field(factory=list, init=False)
+    # The page being handed out (its new logs only), its number, how many are handed out.
+    _page: ApiLogPage = attrs.field(
+        factory=lambda: ApiLogPage(logs=[], total=0, page=0, page_size=0), init=False
+    )
+    _page_number: int = attrs.field(default=0, init=False)
     _index: int = attrs.field(default=0, init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -91,14 +92,14 @@ class Walk:
         While logs of a page are still buffered, that page: a new walk starting there
         yields again the ones already handed out.
         """
-        if self._index < len(self._buffer):
-            return self._buffer_number
+        if self._index < len(self._page.logs):
+            return self._page_number
         return self.fetch_page
 
     @property
     def done(self) -> bool:
         """Every log has been handed out."""
-        return self.finished and self._index >= len(self._buffer)
+        return self.finished and self._index >= len(self._page.logs)
 
     def pages_to_request(self, concurrency: int) -> range:
         """The pages that should be in flight: the next one to take and up to
@@ -125,14 +126,16 @@ class Walk:
         """
         if fetched_ahead and self.total is not None and page.total < self.total:
             return False
-        cursor = self._cursor
-        logs = page.logs
-        new = logs if cursor is None else [log for log in logs if _key(log) < cursor]
-        if self.max_items is not None:
+        logs, cursor, skip = page.logs, self._cursor, 0
+        if cursor is not None:
+            # Newest first: the logs pushed over from the previous page lead the page.
+            while skip < len(logs) and _key(logs[skip]) >= cursor:
+                skip += 1
+        new = logs[skip:] if skip else logs
+        if self.max_items is not None and len(new) > self.max_items - self._accepted:
             new = new[: self.max_items - self._accepted]
         if new:
-            oldest = min(_key(log) for log in new) if len(new) > 1 else _key(new[0])
-            self._cursor = oldest if cursor is None else min(cursor, oldest)
+            self._cursor = _key(new[-1])  # the oldest accepted
         # A server that pages by fewer logs than asked says so in page_size; the page
         # arithmetic follows it, or a full page of its size would look short.
         if 0 < page.page_size < self.page_size:
@@ -147,19 +150,18 @@ class Walk:
         )
         if new is not logs:
             page = attrs.evolve(page, logs=new)
-        self._buffer_page, self._buffer_number = page, self.fetch_page
-        self._buffer, self._index = page.logs, 0
+        self._page, self._page_number, self._index = page, self.fetch_page, 0
         self.fetch_page += 1
         return True
 
     def pop(self) -> ApiLog | None:
         """Hand out the next buffered log, or ``None`` when the buffer is empty."""
-        index = self._index
-        if index >= len(self._buffer):
+        index, logs = self._index, self._page.logs
+        if index >= len(logs):
             return None
         self._index = index + 1
         self.items_yielded += 1
-        return self._buffer[index]
+        return logs[index]
 
     def pop_page(self) -> ApiLogPage | None:
         """Hand out the rest of the buffered page, or ``None`` when nothing is buffered.
@@ -167,11 +169,12 @@ class Walk:
         The page carries only logs not handed out before; it is the server's page object
         itself when nothing was left out.
         """
-        page, index, count = self._buffer_page, self._index, len(self._buffer)
-        if page is None or index >= count:
+        page, index = self._page, self._index
+        count = len(page.logs)
+        if index >= count:
             return None
         if index:
-            page = attrs.evolve(page, logs=self._buffer[index:])
+            page = attrs.evolve(page, logs=page.logs[index:])
         self._index = count
         self.items_yielded += count - index
         return page
