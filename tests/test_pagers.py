@@ -534,3 +534,35 @@ def test_a_fetch_that_starts_after_the_walk_stopped_sends_nothing() -> None:
         with pytest.raises(Abandoned):
             read_ahead._fetch(1)
     assert fake.requests == []
+
+
+# --- over real sockets ----------------------------------------------------------------------
+
+
+@pytest.mark.loopback
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_read_ahead_over_loopback_through_faults_and_arrivals_is_exact(kind: str) -> None:
+    # Dropped connections, 503s and 429s on real keep-alive connections, several at once.
+    fake = FakeMeetBot(log_count=1_000)
+    before = ids(list(fake.logs))
+    fake.add_logs_after_each_page(6)
+    fake.fail_randomly(0.3, seed=5)
+    with fake.serve() as base_url:
+        if kind == "sync":
+            with mb.MeetBot(fake.api_key, base_url=base_url, max_retries=12) as client:
+                client._sleep = lambda seconds: None
+                logs = list(client.api_logs.list(page_size=50, concurrency=4))
+        else:
+
+            async def main() -> list[mb.ApiLog]:
+                async def no_wait(seconds: float) -> None:
+                    pass
+
+                async with mb.AsyncMeetBot(
+                    fake.api_key, base_url=base_url, max_retries=12
+                ) as client:
+                    client._sleep = no_wait
+                    return [log async for log in client.api_logs.list(page_size=50, concurrency=4)]
+
+            logs = asyncio.run(main())
+    assert ids(logs) == before
