@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Generic, SupportsIndex, TypeVar
 import attrs
 
 from meetbot_sdk import _endpoints
+from meetbot_sdk._logs import logger
 from meetbot_sdk._models import ApiLog, ApiLogPage
 from meetbot_sdk._pagination import Walk, check_walk_arguments
 from meetbot_sdk._throttle import Abandoned
@@ -61,6 +62,35 @@ class _PagerBase(Generic[_ClientT]):
 
     def _page_call(self, number: int) -> _endpoints.APICall[ApiLogPage]:
         return attrs.evolve(self._call, params={**self._call.params, "page": str(number)})
+
+    def _take(self, page: ApiLogPage, *, fetched_ahead: bool) -> bool:
+        """Hand the walk its next page, and log what it made of it."""
+        walk = self._walk
+        number, previous_total = walk.fetch_page, walk.total
+        if not walk.take(page, fetched_ahead=fetched_ahead):
+            logger.debug(
+                "Page %d was answered before page %d (total %d < %s): fetching it again",
+                number,
+                number - 1,
+                page.total,
+                previous_total,
+            )
+            return False
+        if walk.repeated == len(page.logs) > 0:
+            logger.info(
+                "Page %d held only logs already yielded: more than a page of logs arrived"
+                " since page %d, and the walk makes no progress while that lasts",
+                number,
+                number - 1,
+            )
+        elif walk.repeated:
+            logger.debug(
+                "Page %d began with %d logs already yielded (they arrived since page %d)",
+                number,
+                walk.repeated,
+                number - 1,
+            )
+        return True
 
     @property
     def next_page(self) -> int:
@@ -174,14 +204,14 @@ class ApiLogPager(_PagerBase["MeetBot"]):
     def _advance(self) -> None:
         walk = self._walk
         if self._concurrency == 1:
-            walk.take(self._client._request(self._page_call(walk.fetch_page)), fetched_ahead=False)
+            self._take(self._client._request(self._page_call(walk.fetch_page)), fetched_ahead=False)
             return
         if self._read_ahead is None:
             self._read_ahead = _ThreadReadAhead(self._client, self._page_call, self._concurrency)
         page, fetched_ahead = self._read_ahead.take(walk)
-        if not walk.take(page, fetched_ahead=fetched_ahead):
+        if not self._take(page, fetched_ahead=fetched_ahead):
             page = self._client._request(self._page_call(walk.fetch_page))
-            walk.take(page, fetched_ahead=False)
+            self._take(page, fetched_ahead=False)
         self._read_ahead.schedule(walk)
 
 
@@ -265,14 +295,14 @@ class AsyncApiLogPager(_PagerBase["AsyncMeetBot"]):
         walk = self._walk
         if self._concurrency == 1:
             page = await self._client._request(self._page_call(walk.fetch_page))
-            walk.take(page, fetched_ahead=False)
+            self._take(page, fetched_ahead=False)
             return
         if self._read_ahead is None:
             self._read_ahead = _TaskReadAhead(self._client, self._page_call, self._concurrency)
         page, fetched_ahead = await self._read_ahead.take(walk)
-        if not walk.take(page, fetched_ahead=fetched_ahead):
+        if not self._take(page, fetched_ahead=fetched_ahead):
             page = await self._client._request(self._page_call(walk.fetch_page))
-            walk.take(page, fetched_ahead=False)
+            self._take(page, fetched_ahead=False)
         self._read_ahead.schedule(walk)
 
 

@@ -71,6 +71,8 @@ class Walk:
     """The ``total`` of the last page taken."""
     finished: bool = attrs.field(default=False, init=False)
     """No page is left to take (the buffer may still hold logs)."""
+    repeated: int = attrs.field(default=0, init=False)
+    """How many logs the last page taken began with that were taken before."""
     _newest_total: int = attrs.field(default=0, init=False)
     _cursor: _Key | None = attrs.field(default=None, init=False)
     _accepted: int = attrs.field(default=0, init=False)
@@ -132,6 +134,7 @@ class Walk:
             while skip < len(logs) and _key(logs[skip]) >= cursor:
                 skip += 1
         new = logs[skip:] if skip else logs
+        self.repeated = skip
         if self.max_items is not None and len(new) > self.max_items - self._accepted:
             new = new[: self.max_items - self._accepted]
         if new:

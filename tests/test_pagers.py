@@ -4,6 +4,8 @@ filters, ``max_items``, resuming, exactly-once while logs arrive, faults and rea
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -252,7 +254,9 @@ def test_logs_arriving_during_the_walk_are_neither_repeated_nor_lost(
     assert len(page_requests(fake)) == -(-(1_000 - 100) // (100 - arrivals)) + 1
 
 
-def test_a_burst_larger_than_a_page_costs_requests_but_no_log(walker: Any) -> None:
+def test_a_burst_larger_than_a_page_costs_requests_but_no_log(
+    walker: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     fake = FakeMeetBot(log_count=300)
     before = ids(list(fake.logs))
     w = walker(fake)
@@ -261,7 +265,19 @@ def test_a_burst_larger_than_a_page_costs_requests_but_no_log(walker: Any) -> No
         if index in (0, 150):
             fake.add_logs(250)
 
-    assert ids(w.consume(w.list(), each=burst)) == before
+    with caplog.at_level(logging.DEBUG, logger="meetbot_sdk"):
+        assert ids(w.consume(w.list(), each=burst)) == before
+    walk_records = [r for r in caplog.records if r.getMessage().startswith("Page ")]
+    # Pages 2 and 3 held only the burst's pushed-over logs: the stall is told at INFO.
+    assert [(r.levelname, r.getMessage()[:7]) for r in walk_records][:2] == [
+        ("INFO", "Page 2 "),
+        ("INFO", "Page 3 "),
+    ]
+    assert "the walk makes no progress while that lasts" in walk_records[0].getMessage()
+    assert any(
+        r.levelname == "DEBUG" and "logs already yielded (they arrived since" in r.getMessage()
+        for r in walk_records
+    )
 
 
 def test_filtered_walks_are_exact_while_logs_arrive(walker: Any) -> None:
@@ -335,6 +351,17 @@ def test_a_page_answered_before_the_page_it_follows_is_fetched_again(walker: Any
     pages = [int(query["page"]) for query in page_requests(fake)]
     assert pages.count(3) == 2
     assert pages.count(2) == 1
+
+
+def test_fetching_a_page_again_is_logged(walker: Any, caplog: pytest.LogCaptureFixture) -> None:
+    fake = FakeMeetBot(log_count=100)
+    fake.add_logs_after_each_page(3)
+    w = walker(fake, transport=lambda fake, _: HoldPage(fake, held=2, until=3))
+    with caplog.at_level(logging.DEBUG, logger="meetbot_sdk"):
+        w.consume(w.list(page_size=20, concurrency=4))
+    # Page 3 saw one page's arrivals; page 2, answered later, saw those of pages 3 and on.
+    pattern = r"Page 3 was answered before page 2 \(total 103 < 1\d\d\): fetching it again"
+    assert re.search(pattern, caplog.text)
 
 
 def test_read_ahead_asks_for_nothing_past_max_items(walker: Any) -> None:
