@@ -1,0 +1,32 @@
+"""The examples in the package's docstrings run, and print what they show."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+
+import pytest
+
+import meetbot_sdk
+
+MODULES = sorted(
+    info.name for info in pkgutil.walk_packages(meetbot_sdk.__path__, prefix="meetbot_sdk.")
+)
+
+
+def test_the_examples_are_found() -> None:
+    assert "meetbot_sdk.testing._fake" in MODULES
+    examples = sum(
+        len(test.examples)
+        for name in MODULES
+        for test in doctest.DocTestFinder().find(importlib.import_module(name))
+    )
+    assert examples > 20
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_the_docstring_examples_of_a_module_pass(name: str) -> None:
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS, report=False)
+    assert result.failed == 0, f"{result.failed} of {result.attempted} examples failed in {name}"
