@@ -10,12 +10,10 @@ where the last loop stopped, after closing that loop's read-ahead.
 
 from __future__ import annotations
 
-import threading
-import time
 import weakref
 from collections.abc import AsyncGenerator, Callable, Generator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, SupportsIndex, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
@@ -23,19 +21,14 @@ from meetbot_sdk import _endpoints
 from meetbot_sdk._logs import logger
 from meetbot_sdk._models import ApiLog, ApiLogPage
 from meetbot_sdk._pagination import Walk, check_walk_arguments
-from meetbot_sdk._throttle import Abandoned
+from meetbot_sdk._read_ahead import TaskReadAhead, ThreadReadAhead
 
 if TYPE_CHECKING:
-    import asyncio
     from collections.abc import Mapping
-    from concurrent.futures import Future
 
     from meetbot_sdk._client import AsyncMeetBot, MeetBot
 
 __all__ = ["ApiLogPager", "AsyncApiLogPager"]
-
-_THREAD_NAME = "meetbot-sdk-read-ahead"
-
 
 _ClientT = TypeVar("_ClientT", "MeetBot", "AsyncMeetBot")
 
@@ -139,7 +132,7 @@ class ApiLogPager(_PagerBase["MeetBot"]):
 
     # The loop now running over the walk (weakly: leaving it must let it be collected).
     _loop: weakref.ref[Generator[Any, None, None]] | None = None
-    _read_ahead: _ThreadReadAhead | None = None
+    _read_ahead: ThreadReadAhead | None = None
 
     def __iter__(self) -> Generator[ApiLog, None, None]:
         return self._run(self._walk.pop)
@@ -207,7 +200,7 @@ class ApiLogPager(_PagerBase["MeetBot"]):
             self._take(self._client._request(self._page_call(walk.fetch_page)), fetched_ahead=False)
             return
         if self._read_ahead is None:
-            self._read_ahead = _ThreadReadAhead(self._client, self._page_call, self._concurrency)
+            self._read_ahead = ThreadReadAhead(self._client, self._page_call, self._concurrency)
         page, fetched_ahead = self._read_ahead.take(walk)
         if not self._take(page, fetched_ahead=fetched_ahead):
             page = self._client._request(self._page_call(walk.fetch_page))
@@ -229,7 +222,7 @@ class AsyncApiLogPager(_PagerBase["AsyncMeetBot"]):
 
     # The loop now running over the walk (weakly: leaving it must let it be collected).
     _loop: weakref.ref[AsyncGenerator[Any, None]] | None = None
-    _read_ahead: _TaskReadAhead | None = None
+    _read_ahead: TaskReadAhead | None = None
 
     def __aiter__(self) -> AsyncGenerator[ApiLog, None]:
         return self._run(self._walk.pop)
@@ -298,7 +291,7 @@ class AsyncApiLogPager(_PagerBase["AsyncMeetBot"]):
             self._take(page, fetched_ahead=False)
             return
         if self._read_ahead is None:
-            self._read_ahead = _TaskReadAhead(self._client, self._page_call, self._concurrency)
+            self._read_ahead = TaskReadAhead(self._client, self._page_call, self._concurrency)
         page, fetched_ahead = await self._read_ahead.take(walk)
         if not self._take(page, fetched_ahead=fetched_ahead):
             page = await self._client._request(self._page_call(walk.fetch_page))
@@ -324,111 +317,3 @@ async def _close_previous_async(previous: AsyncGenerator[Any, None]) -> None:
         await previous.aclose()
     except RuntimeError:  # "asynchronous generator is already running"
         raise RuntimeError(_IN_USE) from None
-
-
-PageCall = Callable[[int], _endpoints.APICall[ApiLogPage]]
-_Fetch = TypeVar("_Fetch")  # a future or a task
-
-
-class _ReadAhead(Generic[_Fetch]):
-    """The page fetches in flight, each with whether it was sent ahead of its turn."""
-
-    def __init__(self, concurrency: int) -> None:
-        self._concurrency = concurrency
-        self._in_flight: dict[int, tuple[_Fetch, bool]] = {}
-
-    def _start(self, number: int) -> _Fetch:
-        raise NotImplementedError
-
-    def schedule(self, walk: Walk) -> None:
-        """Have every page the walk wants in flight."""
-        for number in walk.pages_to_request(self._concurrency):
-            if number not in self._in_flight:
-                self._in_flight[number] = (self._start(number), number != walk.fetch_page)
-
-    def _next(self, walk: Walk) -> tuple[_Fetch, bool]:
-        self.schedule(walk)
-        return self._in_flight.pop(walk.fetch_page)
-
-    def _drop_all(self) -> list[_Fetch]:
-        fetches = [fetch for fetch, _ in self._in_flight.values()]
-        self._in_flight.clear()
-        return fetches
-
-
-class _ThreadReadAhead(_ReadAhead["Future[ApiLogPage]"]):
-    """Pages fetched ahead on a small thread pool, for :class:`ApiLogPager`.
-
-    The workers send through a copy of the client whose retry sleeps and rate-limit waits
-    give up once the walk stops, so nothing new goes out after :meth:`close`.
-    """
-
-    def __init__(self, client: MeetBot, page_call: PageCall, concurrency: int) -> None:
-        from concurrent.futures import ThreadPoolExecutor  # only walks with read-ahead pay
-
-        super().__init__(concurrency)
-        self._stop = threading.Event()
-        self._client = client.with_options()
-        self._given_sleep = client._sleep
-        self._client._sleep = self._sleep
-        self._client._stop = self._stop
-        self._page_call = page_call
-        self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix=_THREAD_NAME)
-
-    def _sleep(self, seconds: float | SupportsIndex) -> None:  # time.sleep's signature
-        if self._given_sleep is time.sleep:
-            stopped = self._stop.wait(float(seconds))
-        else:  # a sleep put in place by a test, which records instead of sleeping
-            self._given_sleep(seconds)
-            stopped = self._stop.is_set()
-        if stopped:
-            raise Abandoned
-
-    def _fetch(self, number: int) -> ApiLogPage:
-        if self._stop.is_set():
-            raise Abandoned
-        return self._client._request(self._page_call(number))
-
-    def _start(self, number: int) -> Future[ApiLogPage]:
-        return self._pool.submit(self._fetch, number)
-
-    def take(self, walk: Walk) -> tuple[ApiLogPage, bool]:
-        """Wait for the page the walk takes next; with whether it was fetched ahead."""
-        future, fetched_ahead = self._next(walk)
-        return future.result(), fetched_ahead
-
-    def close(self) -> None:
-        """Drop queued fetches, abandon waits, and let requests on the wire finish."""
-        self._stop.set()
-        for future in self._drop_all():
-            future.cancel()
-        self._client._throttle.wake_all()
-        self._pool.shutdown(wait=True)
-
-
-class _TaskReadAhead(_ReadAhead["asyncio.Task[ApiLogPage]"]):
-    """Pages fetched ahead as tasks, for :class:`AsyncApiLogPager`."""
-
-    def __init__(self, client: AsyncMeetBot, page_call: PageCall, concurrency: int) -> None:
-        super().__init__(concurrency)
-        self._client = client
-        self._page_call = page_call
-
-    def _start(self, number: int) -> asyncio.Task[ApiLogPage]:
-        import asyncio  # loaded already: this runs in an event loop
-
-        return asyncio.ensure_future(self._client._request(self._page_call(number)))
-
-    async def take(self, walk: Walk) -> tuple[ApiLogPage, bool]:
-        """Wait for the page the walk takes next; with whether it was fetched ahead."""
-        task, fetched_ahead = self._next(walk)
-        return await task, fetched_ahead
-
-    async def close(self) -> None:
-        """Cancel every fetch in flight and wait until they have ended."""
-        import asyncio
-
-        tasks = self._drop_all()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,10 +1,16 @@
-"""Shared fixtures: a ``twin`` that runs one test body against both clients."""
+"""Shared fixtures: a ``twin`` that runs one test body against both clients, and a ``walker``
+that does the same for walks over the fake."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from typing import Any
+
 import pytest
 
+from meetbot_sdk.testing import FakeMeetBot
 from tests.support import Twin
+from tests.walking import Walker
 
 
 @pytest.fixture(params=["sync", "async"])
@@ -17,3 +23,17 @@ def _no_env_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never pick up a developer's real key or base URL from the environment."""
     monkeypatch.delenv("MEETBOT_API_KEY", raising=False)
     monkeypatch.delenv("MEETBOT_BASE_URL", raising=False)
+
+
+@pytest.fixture(params=["sync", "async"])
+def walker(request: pytest.FixtureRequest) -> Iterator[Callable[..., Walker]]:
+    """``walker(fake, **client_kwargs)`` makes a :class:`Walker` of each kind, closed after."""
+    made: list[Walker] = []
+
+    def make(fake: FakeMeetBot, **kwargs: Any) -> Walker:
+        made.append(Walker(request.param, fake, **kwargs))
+        return made[-1]
+
+    yield make
+    for each in made:
+        each.close()

@@ -10,8 +10,20 @@ from typing import Any
 
 import httpx
 
-from meetbot_sdk import AsyncMeetBot, MeetBot
+from meetbot_sdk import ApiLog, AsyncMeetBot, MeetBot
 from meetbot_sdk.testing import FakeMeetBot
+
+LOGS = "/users/me/api-logs"
+
+
+def ids(items: list[Any]) -> list[int]:
+    """The ids of ``ApiLog`` models or of the fake's wire dicts."""
+    return [item.id if isinstance(item, ApiLog) else item["id"] for item in items]
+
+
+def page_requests(fake: FakeMeetBot) -> list[dict[str, str]]:
+    """The query of every request the fake received for the request-log endpoint."""
+    return [request.query for request in fake.requests if request.path == LOGS]
 
 
 class Walker:
