@@ -150,8 +150,9 @@ class ApiLogPager(_PagerBase["MeetBot"]):
         """Stop the loop over this pager and its read-ahead now.
 
         Queued page requests are dropped, retries and rate-limit waits abandoned; a request
-        already on the wire is let finish and its answer dropped. Iterating again continues
-        the walk. Leaving a ``for`` loop or a ``with`` block does the same.
+        already on the wire is let finish (within the client's timeout) and its answer
+        dropped. Iterating again continues the walk. Leaving a ``for`` loop or a ``with``
+        block does the same.
         """
         loop = self._loop() if self._loop is not None else None
         if loop is not None:
