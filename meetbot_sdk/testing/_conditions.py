@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from meetbot_sdk.testing._faults import Fault, check_faults, check_path
+from meetbot_sdk.testing._faults import Fault, check_faults, check_path, is_number
 
 if TYPE_CHECKING:
     from meetbot_sdk.testing._exchange import FakeResponse
@@ -70,7 +70,7 @@ def random_faults(
         ValueError: ``rate`` is not a number from 0 to 1, or ``path`` is not a valid prefix.
         TypeError: A fault is not a :class:`Fault`, or ``seed`` is not an int.
     """
-    if not _is_number(rate) or not 0 <= rate <= 1:  # NaN and inf fail the comparison
+    if not is_number(rate) or not 0 <= rate <= 1:  # NaN and inf fail the comparison
         msg = f"rate must be a number from 0 to 1, got {rate!r}"
         raise ValueError(msg)
     checked = check_faults(faults, "fail_randomly()") or DEFAULT_RANDOM_FAULTS
@@ -83,7 +83,7 @@ def random_faults(
     return RandomFaults(float(rate), checked, path, random.Random(seed))  # noqa: S311 (tests)
 
 
-def check_arrivals(count: int) -> int:
+def check_count(count: int) -> int:
     """Return ``count`` if it is an int >= 0.
 
     Raises:
@@ -134,7 +134,3 @@ class Conditions:
         if not self.latency:
             return response
         return attrs.evolve(response, delay=response.delay + self.latency)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -10,6 +10,7 @@ import attrs
 import httpx
 
 from meetbot_sdk.testing._account import generate_account
+from meetbot_sdk.testing._conditions import check_count
 from meetbot_sdk.testing._exchange import parse_request
 from meetbot_sdk.testing._faults import respond
 from meetbot_sdk.testing._in_process import InProcessTransport, answer
@@ -157,13 +158,12 @@ class FakeMeetBot(Scripting):
             The new logs' wire dicts, oldest first.
 
         Raises:
+            TypeError: ``count`` is not an int (``bool`` included).
             ValueError: ``count`` is negative.
         """
-        if count < 0:
-            msg = f"count must be >= 0, got {count}"
-            raise ValueError(msg)
+        checked = check_count(count)
         with self._lock:
-            return self._logs.copies(self._append_logs(count))
+            return self._logs.copies(self._append_logs(checked))
 
     def transport(self) -> httpx.MockTransport:
         """Return an in-process transport for ``httpx.Client`` or ``httpx.AsyncClient``.

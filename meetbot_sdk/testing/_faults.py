@@ -53,7 +53,8 @@ def _default_body(status: int) -> bytes:
     return _encode({"error": {"code": code, "message": message}})
 
 
-def _is_number(value: object) -> bool:
+def is_number(value: object) -> bool:
+    """An int or a float, but not a bool."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -63,7 +64,7 @@ def check_seconds(seconds: float) -> float:
     Raises:
         ValueError: It is negative, infinite or not a number.
     """
-    if not _is_number(seconds) or not math.isfinite(seconds) or seconds < 0:
+    if not is_number(seconds) or not math.isfinite(seconds) or seconds < 0:
         msg = f"seconds must be a finite number >= 0, got {seconds!r}"
         raise ValueError(msg)
     return float(seconds)
@@ -297,7 +298,7 @@ class RateLimitWindow:
         if not isinstance(self.limit, int) or isinstance(self.limit, bool) or self.limit < 1:
             msg = f"limit must be an int >= 1, got {self.limit!r}"
             raise ValueError(msg)
-        if not _is_number(self.per) or not math.isfinite(self.per) or self.per <= 0:
+        if not is_number(self.per) or not math.isfinite(self.per) or self.per <= 0:
             msg = f"per must be a finite number of seconds > 0, got {self.per!r}"
             raise ValueError(msg)
         for name, allowed in [

@@ -11,7 +11,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Literal
 
-from meetbot_sdk.testing._conditions import Conditions, check_arrivals, random_faults
+from meetbot_sdk.testing._conditions import Conditions, check_count, random_faults
 from meetbot_sdk.testing._faults import FaultQueue, RateLimitWindow, check_seconds
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ class Scripting:
             ...     [client.get(url).json()["total"] for _ in range(3)]
             [50, 53, 56]
         """
-        checked = check_arrivals(count)
+        checked = check_count(count)
         with self._lock:
             self._conditions.arrivals_per_page = checked
 

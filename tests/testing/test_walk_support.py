@@ -174,11 +174,14 @@ def test_zero_stops_arrivals_and_clear_faults_does_not(
         ("3", TypeError, "count must be an int >= 0, got '3'"),
     ],
 )
-def test_add_logs_after_each_page_checks_its_count(
-    fake: FakeMeetBot, count: Any, error: type[Exception], message: str
+@pytest.mark.parametrize("method", ["add_logs_after_each_page", "add_logs"])
+def test_adding_logs_checks_the_count(
+    fake: FakeMeetBot, method: str, count: Any, error: type[Exception], message: str
 ) -> None:
+    before = len(fake.logs)
     with pytest.raises(error, match=re.escape(message)):
-        fake.add_logs_after_each_page(count)
+        getattr(fake, method)(count)
+    assert len(fake.logs) == before
 
 
 # Latency
