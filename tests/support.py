@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import inspect
+import os
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
+
+import pytest
 
 from meetbot_sdk import AsyncMeetBot, MeetBot
 
@@ -20,6 +25,22 @@ USAGE = {
         {"method": "GET", "path": "/api/v1/bots", "statusCode": 200, "createdAt": "2024-01-15Z"}
     ],
 }
+
+
+BARE_RUN = os.environ.get("MEETBOT_TEST_BARE") == "1"
+"""True in `make test-bare`: the suite run in a venv without any optional extra."""
+
+
+def needs_extra(module: str) -> ModuleType:
+    """Import an optional extra a test needs.
+
+    In the normal run every extra is installed, and a missing one fails the test (never a
+    silent skip). In the bare run (``MEETBOT_TEST_BARE=1``) the test is skipped, visibly, and
+    the bare run's own tests check the ImportError users get instead.
+    """
+    if BARE_RUN:
+        pytest.skip(f"bare run: the extra providing {module!r} is not installed")
+    return importlib.import_module(module)
 
 
 class Twin:
