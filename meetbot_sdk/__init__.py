@@ -4,7 +4,10 @@
 >>> with MeetBot() as client:  # doctest: +SKIP
 ...     analytics = client.analytics.get(period="7d")
 
-The public API is exactly what ``__all__`` lists; every other module is private.
+The public API is what ``__all__`` lists here, with :mod:`meetbot_sdk.types` (argument
+types), :mod:`meetbot_sdk.resources` (the resource classes) and :mod:`meetbot_sdk.testing`
+(the fake server); every ``_module`` is private. Each public class reports its public module,
+so reprs and tracebacks read ``meetbot_sdk.NotFoundError``.
 """
 
 from meetbot_sdk._client import AsyncMeetBot, MeetBot
@@ -84,3 +87,10 @@ __all__ = [
     "WebhookStats",
     "__version__",
 ]
+
+# Public names report their public module (as httpx does), so reprs, tracebacks and the docs
+# read ``meetbot_sdk.NotFoundError`` rather than a private path.
+for _name in __all__:
+    if isinstance(_obj := globals()[_name], type):
+        _obj.__module__ = __name__
+del _name, _obj

@@ -1,10 +1,11 @@
 """The payloads of the MeetBot Usage & Analytics API as frozen attrs classes.
 
-The classes know nothing about JSON: wire names, timestamp formats and tolerance of unknown
-fields live in :mod:`meetbot_sdk._converter`. ``to_dict``/``from_dict`` merely delegate there.
+Annotations are real objects, not strings (no ``from __future__ import annotations``), so
+``typing.get_type_hints`` works on the models although they report the public module
+``meetbot_sdk``. The classes know nothing about JSON: wire names, timestamp formats and
+tolerance of unknown fields live in :mod:`meetbot_sdk._converter`. ``to_dict``/``from_dict``
+merely delegate there.
 """
-
-from __future__ import annotations
 
 import datetime
 import sys
@@ -49,7 +50,7 @@ class _Model:
         return unstructure(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+    def from_dict(cls, data: Mapping[str, Any]) -> "Self":
         """Build the model from its wire shape (as returned by the API or :meth:`to_dict`).
 
         Unknown keys are ignored; values of the wrong type are refused.

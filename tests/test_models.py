@@ -14,13 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import meetbot_sdk
-from meetbot_sdk import Analytics, ApiKeyUsage, ApiLog, ApiLogPage, BotStats, DailyCount
+from meetbot_sdk import Analytics, ApiKeyUsage, ApiLog, ApiLogPage, BotStats, DailyCount, _models
 
 MODELS = sorted(
     (
         obj
         for obj in vars(meetbot_sdk).values()
-        if isinstance(obj, type) and attrs.has(obj) and obj.__module__ == "meetbot_sdk._models"
+        if isinstance(obj, type) and attrs.has(obj) and issubclass(obj, _models._Model)
     ),
     key=lambda cls: cls.__name__,
 )

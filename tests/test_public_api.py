@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import datetime
+import importlib
 import importlib.metadata
 import inspect
 import pathlib
 import subprocess
 import sys
+import traceback
+import typing
 from typing import Any
 
+import httpx
 import pytest
 
 import meetbot_sdk
-from meetbot_sdk import _resources
+from meetbot_sdk import resources
+from meetbot_sdk.testing import FakeMeetBot
 
 SURFACE = {
     "MeetBot",
@@ -60,9 +66,9 @@ WALKS = {"list"}
 
 TWINS = [
     (meetbot_sdk.MeetBot, meetbot_sdk.AsyncMeetBot),
-    (_resources.AnalyticsResource, _resources.AsyncAnalyticsResource),
-    (_resources.ApiLogsResource, _resources.AsyncApiLogsResource),
-    (_resources.ApiKeysResource, _resources.AsyncApiKeysResource),
+    (resources.AnalyticsResource, resources.AsyncAnalyticsResource),
+    (resources.ApiLogsResource, resources.AsyncApiLogsResource),
+    (resources.ApiKeysResource, resources.AsyncApiKeysResource),
 ]
 CONTEXT_MANAGER = {"__enter__", "__exit__", "__aenter__", "__aexit__"}
 
@@ -158,3 +164,42 @@ def test_importing_the_sdk_leaves_tenacity_and_asyncio_for_later() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+PUBLIC_MODULES = [
+    "meetbot_sdk",
+    "meetbot_sdk.resources",
+    "meetbot_sdk.types",
+    "meetbot_sdk.testing",
+]
+
+
+@pytest.mark.parametrize("module_name", PUBLIC_MODULES)
+def test_every_public_class_reports_its_public_module(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    classes = [getattr(module, name) for name in module.__all__]
+    classes = [obj for obj in classes if inspect.isclass(obj)]
+    assert classes
+    for cls in classes:
+        assert cls.__module__ == module_name, cls
+        assert f"{module_name}.{cls.__qualname__}" in repr(cls)
+
+
+def test_tracebacks_and_reprs_show_public_paths() -> None:
+    fake = FakeMeetBot()
+    with meetbot_sdk.MeetBot(
+        fake.api_key, http_client=httpx.Client(base_url=fake.base_url, transport=fake.transport())
+    ) as client:
+        assert repr(client.analytics).startswith("<meetbot_sdk.resources.AnalyticsResource ")
+        assert type(client.api_logs.list()).__module__ == "meetbot_sdk"
+        with pytest.raises(meetbot_sdk.NotFoundError) as caught:
+            client.api_keys.get_usage(987654)
+    (line,) = traceback.format_exception_only(caught.type, caught.value)
+    assert line.startswith("meetbot_sdk.NotFoundError: 404 Not Found")
+
+
+def test_the_model_annotations_resolve_from_their_public_module() -> None:
+    # Reporting the public module must not break what reads the annotations at run time.
+    hints = typing.get_type_hints(meetbot_sdk.ApiLogPage)
+    assert hints["logs"] == list[meetbot_sdk.ApiLog]
+    assert typing.get_type_hints(meetbot_sdk.ApiLog)["created_at"] is datetime.datetime

@@ -29,3 +29,8 @@ from meetbot_sdk.testing._fake import TEST_API_KEY, FakeMeetBot
 from meetbot_sdk.testing._faults import Fault
 
 __all__ = ["TEST_API_KEY", "FakeMeetBot", "Fault", "RecordedRequest"]
+
+for _name in __all__:
+    if isinstance(_obj := globals()[_name], type):
+        _obj.__module__ = __name__
+del _name, _obj

@@ -120,3 +120,19 @@ def mistakes_are_caught(client: MeetBot) -> None:
     client.api_logs.list(max_items="10")  # type: ignore[arg-type]
     client.analytics.with_raw_response.get(period="1y")  # type: ignore[arg-type]
     MeetBot("k", throttle="yes")  # type: ignore[arg-type]
+
+
+def public_argument_and_resource_types(client: MeetBot, choice: str) -> None:
+    from meetbot_sdk.resources import ApiKeysResource, AsyncApiLogsResource
+    from meetbot_sdk.types import ApiLogFilters, Period
+
+    period: Period = "90d"
+    assert_type(client.analytics.get(period), Analytics)
+    if choice in ("7d", "30d", "90d"):
+        client.analytics.get(choice)  # type: ignore[arg-type]  # a str is not a Period
+    filters: ApiLogFilters = {"status_code": 500, "start_date": datetime.date(2024, 1, 1)}
+    assert_type(client.api_logs.get_page(**filters), ApiLogPage)
+    api_keys: ApiKeysResource = client.api_keys
+    assert_type(api_keys.get_usage(1), ApiKeyUsage)
+    async_logs: AsyncApiLogsResource = AsyncMeetBot("key").api_logs
+    assert_type(async_logs.list(**filters), AsyncApiLogPager)
