@@ -166,7 +166,9 @@ def _client(real: bool) -> Iterator[MeetBot]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    # The docstring's first paragraph, whole: the one-line summary spans two lines.
+    summary = " ".join((__doc__ or "").partition("\n\n")[0].split())
+    parser = argparse.ArgumentParser(description=summary)
     parser.add_argument("--real", action="store_true", help="use MEETBOT_API_KEY, not the fake")
     parser.add_argument("--period", choices=["7d", "30d", "90d"], default="30d")
     parser.add_argument("--key-id", type=int, default=None, help="whose usage to show")

@@ -1,14 +1,19 @@
-"""The self-contained test functions the testing guide shows users run, and pass, as printed.
+"""Every code block of the README and the docs runs, as a reader would run it.
 
-(Examples that use a fixture around the user's own code are left out: that code is theirs.)"""
+Each page runs top to bottom in one namespace (see :mod:`tests.docblocks`), against a fake
+MeetBot served on loopback that the ``MEETBOT_*`` variables point at, as a reader's would
+point at their account. The test functions a block defines (``def test_...():``) are called.
+Blocks marked as needing a real account are compiled and type-checked instead.
+"""
 
 from __future__ import annotations
 
+import ast
+import asyncio
+import doctest
+import inspect
 import pathlib
 import re
-import sys
-import textwrap
-import types
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,65 +21,44 @@ import pytest
 
 from meetbot_sdk import AsyncMeetBot, MeetBot
 from meetbot_sdk.testing import FakeMeetBot
+from tests.docblocks import ROOT, Block, all_blocks, page_blocks, pages
+from tests.support import needs_extra
 
-GUIDE = pathlib.Path(__file__).resolve().parent.parent / "docs" / "testing.rst"
-_BLOCK = re.compile(r"^\.\. code-block:: python\n\n((?:(?:   .*)?\n)+)", re.MULTILINE)
-
-
-def _guide_tests() -> list[tuple[str, str]]:
-    blocks = [textwrap.dedent(block) for block in _BLOCK.findall(GUIDE.read_text())]
-    return [
-        (name, block)
-        for block in blocks
-        for name in re.findall(r"^def (test_\w+)\(\):", block, re.MULTILINE)
-    ]
-
-
-GUIDE_TESTS = _guide_tests()
-
-
-def test_the_guide_shows_tests() -> None:
-    assert len(GUIDE_TESTS) >= 3
-
-
-@pytest.mark.parametrize(("name", "source"), GUIDE_TESTS, ids=[name for name, _ in GUIDE_TESTS])
-def test_a_test_from_the_guide_passes(
-    name: str, source: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    async def no_wait(seconds: float) -> None:
-        pass
-
-    # The guide's retry example sits through real backoff; here it need not.
-    monkeypatch.setattr(MeetBot, "_sleep", staticmethod(lambda seconds: None))
-    monkeypatch.setattr(AsyncMeetBot, "_sleep", staticmethod(no_wait))
-    namespace: dict[str, Any] = {"__name__": "guide"}
-    exec(compile(source, f"{GUIDE.name}:{name}", "exec"), namespace)  # noqa: S102 (our docs)
-    namespace[name]()
-
-
-# --- the pagination guide: its scripts run against a loopback fake, its tests as they are ---
-
-PAGINATION = GUIDE.with_name("pagination.rst")
-_SCRIPTS = [
-    textwrap.dedent(block)
-    for block in _BLOCK.findall(PAGINATION.read_text())
-    if not re.search(r"^   def test_", block, re.MULTILINE)
-]
-_PAGINATION_TESTS = [
-    (name, textwrap.dedent(block))
-    for block in _BLOCK.findall(PAGINATION.read_text())
-    for name in re.findall(r"^   def (test_\w+)\(\):", block, re.MULTILINE)
-]
-
-
-def test_the_pagination_guide_shows_scripts_and_a_test() -> None:
-    assert len(_SCRIPTS) >= 6
-    assert len(_PAGINATION_TESTS) == 1
+PAGES = [path for path in pages() if page_blocks(path)]
 
 
 @pytest.fixture
-def fake_account(monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path) -> Iterator[FakeMeetBot]:
-    """The environment of a user whose MEETBOT_* variables point at a loopback fake."""
+def opened(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[MeetBot | AsyncMeetBot]]:
+    """Every client a page makes; closed at the end, as the reader's session would be."""
+    made: list[MeetBot | AsyncMeetBot] = []
+    for cls in (MeetBot, AsyncMeetBot):
+        init = cls.__init__
+
+        def record(self: Any, *args: Any, __init: Any = init, **kwargs: Any) -> None:
+            __init(self, *args, **kwargs)
+            made.append(self)
+
+        monkeypatch.setattr(cls, "__init__", record)
+    yield made
+    for client in made:
+        if isinstance(client, MeetBot):
+            client.close()
+        else:
+            asyncio.run(client.close())
+
+
+@pytest.fixture
+def reader(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path, opened: list[Any]
+) -> Iterator[FakeMeetBot]:
+    """The environment of a reader whose MEETBOT_* variables point at a loopback fake."""
+
+    async def no_wait(seconds: float) -> None:
+        pass
+
+    # Retry backoff is real in the docs' examples; here it need not be waited out.
+    monkeypatch.setattr(MeetBot, "_sleep", staticmethod(lambda seconds: None))
+    monkeypatch.setattr(AsyncMeetBot, "_sleep", staticmethod(no_wait))
     fake = FakeMeetBot(log_count=300)
     with fake.serve() as base_url:
         monkeypatch.setenv("MEETBOT_API_KEY", fake.api_key)
@@ -83,30 +67,55 @@ def fake_account(monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path) -> Ite
         yield fake
 
 
-@pytest.mark.parametrize("source", _SCRIPTS, ids=[f"script{i}" for i in range(len(_SCRIPTS))])
-def test_a_script_from_the_pagination_guide_runs(
-    source: str, fake_account: FakeMeetBot, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The notebook example needs pandas, an optional extra; a stand-in DataFrame takes rows.
-    pandas = types.ModuleType("pandas")
-    pandas.DataFrame = list  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "pandas", pandas)
-    with MeetBot() as client:  # the notebook example's client, made in an earlier cell
-        namespace: dict[str, Any] = {"__name__": "guide", "client": client}
-        exec(compile(source, PAGINATION.name, "exec"), namespace)  # noqa: S102 (our docs)
-        if "frame" in namespace:
-            assert namespace["frame"]
-            assert all(isinstance(row, dict) for row in namespace["frame"])
-    assert any(request.path == "/users/me/api-logs" for request in fake_account.requests)
+# Optional extras a block may import: the block needs the extra installed to run.
+_EXTRA_MODULES = ("pandas", "polars", "matplotlib", "redis")
 
 
-@pytest.mark.parametrize(
-    ("name", "source"), _PAGINATION_TESTS, ids=[name for name, _ in _PAGINATION_TESTS]
-)
-def test_the_test_in_the_pagination_guide_passes(
-    name: str, source: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(MeetBot, "_sleep", staticmethod(lambda seconds: None))
-    namespace: dict[str, Any] = {"__name__": "guide"}
-    exec(compile(source, f"{PAGINATION.name}:{name}", "exec"), namespace)  # noqa: S102 (our docs)
-    namespace[name]()
+def _run_script(block: Block, namespace: dict[str, Any]) -> None:
+    for module in _EXTRA_MODULES:
+        if re.search(rf"^\s*(?:import|from) {module}\b", block.source, re.MULTILINE):
+            needs_extra(module)
+    before = set(namespace)
+    code = compile(block.source, block.name, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    result = eval(code, namespace)  # noqa: S307 (our own docs)
+    if inspect.iscoroutine(result):
+        asyncio.run(result)
+    for name in sorted(set(namespace) - before):
+        test = namespace[name]
+        if name.startswith("test_") and callable(test) and not inspect.signature(test).parameters:
+            outcome = test()
+            if inspect.iscoroutine(outcome):
+                asyncio.run(outcome)
+
+
+def _run_doctest(block: Block, namespace: dict[str, Any]) -> None:
+    test = doctest.DocTestParser().get_doctest(block.source, namespace, block.name, None, 0)
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    runner = doctest.DocTestRunner(optionflags=flags)
+    failures: list[str] = []
+    runner.run(test, out=failures.append, clear_globs=False)
+    namespace.update(test.globs)  # the doctest ran on a copy; later blocks see its names
+    assert not failures, "".join(failures)
+
+
+@pytest.mark.loopback
+@pytest.mark.parametrize("path", PAGES, ids=[str(path.relative_to(ROOT)) for path in PAGES])
+def test_every_block_of_the_page_runs(path: pathlib.Path, reader: FakeMeetBot) -> None:
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    for block in page_blocks(path):
+        if block.account_only:
+            compile(block.source, block.name, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+        elif block.doctest:
+            _run_doctest(block, namespace)
+        else:
+            try:
+                _run_script(block, namespace)
+            except Exception as exc:
+                exc.add_note(f"in the block at {block.name}:\n{block.source}")
+                raise
+
+
+def test_the_docs_show_code_on_every_page_that_teaches_it() -> None:
+    names = {str(path.relative_to(ROOT)) for path in PAGES}
+    assert {"README.md", "docs/quickstart.rst", "docs/pagination.rst"} <= names
+    assert len(all_blocks()) >= 40

@@ -71,3 +71,11 @@ def test_demo_against_the_real_api_without_a_key_says_what_is_missing(
 ) -> None:
     assert load("demo").main(["--real"]) == 1
     assert "MEETBOT_API_KEY" in capsys.readouterr().err
+
+
+def test_demo_help_gives_the_whole_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        load("demo").main(["--help"])
+    assert exited.value.code == 0
+    summary = " ".join(capsys.readouterr().out.split())
+    assert "a walk over every log of the last week, and one key's usage." in summary
