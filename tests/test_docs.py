@@ -67,8 +67,8 @@ def reader(
         yield fake
 
 
-# Optional extras a block may import: the block needs the extra installed to run.
-_EXTRA_MODULES = ("pandas", "polars", "matplotlib", "redis")
+# Optional extras (and starlette, a dev tool) a block may import: it needs them to run.
+_EXTRA_MODULES = ("pandas", "polars", "matplotlib", "redis", "starlette")
 
 
 def _run_script(block: Block, namespace: dict[str, Any]) -> None:
