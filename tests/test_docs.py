@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import pathlib
 import re
-import sys
 import textwrap
-import types
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +14,7 @@ import pytest
 
 from meetbot_sdk import AsyncMeetBot, MeetBot
 from meetbot_sdk.testing import FakeMeetBot
+from tests.support import needs_extra
 
 GUIDE = pathlib.Path(__file__).resolve().parent.parent / "docs" / "testing.rst"
 _BLOCK = re.compile(r"^\.\. code-block:: python\n\n((?:(?:   .*)?\n)+)", re.MULTILINE)
@@ -87,16 +86,15 @@ def fake_account(monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path) -> Ite
 def test_a_script_from_the_pagination_guide_runs(
     source: str, fake_account: FakeMeetBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The notebook example needs pandas, an optional extra; a stand-in DataFrame takes rows.
-    pandas = types.ModuleType("pandas")
-    pandas.DataFrame = list  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "pandas", pandas)
+    if "to_pandas" in source:
+        needs_extra("pandas")  # the notebook example needs the optional extra
     with MeetBot() as client:  # the notebook example's client, made in an earlier cell
         namespace: dict[str, Any] = {"__name__": "guide", "client": client}
         exec(compile(source, PAGINATION.name, "exec"), namespace)  # noqa: S102 (our docs)
         if "frame" in namespace:
-            assert namespace["frame"]
-            assert all(isinstance(row, dict) for row in namespace["frame"])
+            frame = namespace["frame"]
+            assert len(frame) == min(10_000, namespace["logs"].items_yielded) > 0
+            assert str(frame["created_at"].dtype) == "datetime64[us, UTC]"
     assert any(request.path == "/users/me/api-logs" for request in fake_account.requests)
 
 
@@ -110,3 +108,34 @@ def test_the_test_in_the_pagination_guide_passes(
     namespace: dict[str, Any] = {"__name__": "guide"}
     exec(compile(source, f"{PAGINATION.name}:{name}", "exec"), namespace)  # noqa: S102 (our docs)
     namespace[name]()
+
+
+# --- the notebooks page: its blocks run in order, as the cells of one notebook ---
+
+NOTEBOOKS = GUIDE.with_name("notebooks.rst")
+
+
+def test_the_notebooks_page_runs_as_one_notebook(monkeypatch: pytest.MonkeyPatch) -> None:
+    needs_extra("pandas")
+    matplotlib = needs_extra("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot
+
+    cells = [textwrap.dedent(block) for block in _BLOCK.findall(NOTEBOOKS.read_text())]
+    assert len(cells) >= 8
+    namespace: dict[str, Any] = {"__name__": "notebook"}
+    try:
+        for number, cell in enumerate(cells):
+            exec(compile(cell, f"{NOTEBOOKS.name}:cell{number}", "exec"), namespace)  # noqa: S102
+    finally:
+        matplotlib.pyplot.close("all")
+        if "fake" in namespace:
+            namespace["fake"].stop()
+    logs, fake = namespace["logs"], namespace["fake"]
+    week = [log for log in fake.logs if log["createdAt"] >= "2026-01-08"]
+    assert len(logs) == len(week) > 0
+    assert namespace["by_day"].to_numpy().sum() == len(logs)
+    assert len(namespace["slowest"]) == 10
+    assert list(namespace["slowest"]["p95"]) == sorted(namespace["slowest"]["p95"], reverse=True)
+    assert namespace["errors"].between(0, 1).all()
+    assert namespace["ax"].get_title() == "Last 90 days"

@@ -1,0 +1,296 @@
+"""DataFrames and charts: ``to_pandas()``, ``to_polars()`` and ``Analytics.plot()``.
+
+Each imports its extra (``pandas``, ``polars``, ``plot``) when called, through
+:func:`meetbot_sdk._extras.require`, so ``import meetbot_sdk`` needs none of them.
+
+Columns are the model's attribute names in order, typed from its annotations: ``int`` ->
+64-bit integers, ``int | None`` -> nullable integers (pandas ``Int64``; polars integers are
+all nullable), ``str`` and ``str | None`` -> the string dtype with missing values missing,
+``datetime`` -> timezone-aware UTC datetimes in microseconds (the precision of the API's
+timestamps). A walk is turned into columns page by page (:class:`LogFrameBuilder`): each
+page's values go into compact per-page arrays at once, so the :class:`~meetbot_sdk.ApiLog`
+objects of a page are garbage once it is added.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+from collections.abc import Sequence
+from operator import attrgetter
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from meetbot_sdk._extras import require
+from meetbot_sdk._progress import start_progress
+
+if TYPE_CHECKING:
+    import matplotlib.axes
+    import pandas
+    import polars
+
+    from meetbot_sdk._models import Analytics, ApiLogPage
+
+__all__ = [
+    "LogFrameBuilder",
+    "analytics_to_pandas",
+    "analytics_to_polars",
+    "columns_of",
+    "daily_rows",
+    "plot_analytics",
+    "records_to_pandas",
+    "records_to_polars",
+]
+
+Library = Literal["pandas", "polars"]
+Kind = Literal["int", "nullable_int", "text", "datetime"]
+
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+_MICROSECOND = datetime.timedelta(microseconds=1)
+_KINDS: dict[object, Kind] = {
+    int: "int",
+    int | None: "nullable_int",
+    str: "text",
+    str | None: "text",
+    datetime.datetime: "datetime",
+}
+
+
+@functools.cache
+def columns_of(model: Any) -> tuple[tuple[str, Kind], ...]:
+    """The column names and kinds of a frame of ``model`` records, in attribute order."""
+    fields = attrs.fields(attrs.resolve_types(model))  # the models use string annotations
+    return tuple((field.name, _KINDS[field.type]) for field in fields)
+
+
+def _pandas(feature: str) -> Any:
+    return require("pandas", "pandas", feature=feature)
+
+
+def _polars(feature: str) -> Any:
+    return require("polars", "polars", feature=feature)
+
+
+class _PandasColumns:
+    """Per-page numpy arrays for each column; one concatenation at the end."""
+
+    def __init__(self, pandas: Any, schema: tuple[tuple[str, Kind], ...]) -> None:
+        import numpy  # a dependency of pandas
+
+        self._pd, self._np, self._schema = pandas, numpy, schema
+        self._chunks: list[list[Any]] = [[] for _ in schema]
+        self._masks: list[list[Any]] = [[] for _ in schema]  # True where missing
+
+    def add(self, columns: Sequence[tuple[Any, ...]]) -> None:
+        np = self._np
+        for (_, kind), chunks, masks, column in zip(
+            self._schema, self._chunks, self._masks, columns, strict=True
+        ):
+            count = len(column)
+            if kind == "int":
+                chunks.append(np.fromiter(column, np.int64, count))
+            elif kind == "nullable_int":
+                chunks.append(np.fromiter((v or 0 for v in column), np.int64, count))
+                masks.append(np.fromiter((v is None for v in column), np.bool_, count))
+            elif kind == "datetime":
+                micros = ((moment - _EPOCH) // _MICROSECOND for moment in column)
+                chunks.append(np.fromiter(micros, np.int64, count))
+            else:
+                chunks.append(np.array(column, dtype=object))
+
+    def frame(self) -> pandas.DataFrame:
+        pd, np = self._pd, self._np
+        data: dict[str, Any] = {}
+        for (name, kind), chunks, masks in zip(
+            self._schema, self._chunks, self._masks, strict=True
+        ):
+            values = self._concatenate(chunks, object if kind == "text" else np.int64)
+            if kind == "int":
+                data[name] = values
+            elif kind == "nullable_int":
+                data[name] = pd.arrays.IntegerArray(values, self._concatenate(masks, np.bool_))
+            elif kind == "datetime":
+                data[name] = pd.DatetimeIndex(values.view("M8[us]"), tz="UTC")
+            else:
+                data[name] = pd.array(values, dtype=pd.StringDtype())
+        frame: pandas.DataFrame = pd.DataFrame(data, copy=False)
+        return frame
+
+    def _concatenate(self, chunks: list[Any], dtype: Any) -> Any:
+        whole = self._np.concatenate(chunks) if chunks else self._np.empty(0, dtype=dtype)
+        chunks.clear()  # each page's arrays go as soon as their column is whole
+        return whole
+
+
+class _PolarsColumns:
+    """One small polars frame per page; concatenated (and rechunked) at the end."""
+
+    def __init__(self, polars: Any, schema: tuple[tuple[str, Kind], ...]) -> None:
+        types = {
+            "int": polars.Int64,
+            "nullable_int": polars.Int64,
+            "text": polars.String,
+            "datetime": polars.Datetime("us", "UTC"),
+        }
+        self._pl = polars
+        self._schema = {name: types[kind] for name, kind in schema}
+        self._chunks: list[Any] = []
+
+    def add(self, columns: Sequence[tuple[Any, ...]]) -> None:
+        data = dict(zip(self._schema, columns, strict=True))
+        self._chunks.append(self._pl.DataFrame(data, schema=self._schema))
+
+    def frame(self) -> polars.DataFrame:
+        pl = self._pl
+        if not self._chunks:
+            empty: polars.DataFrame = pl.DataFrame(schema=self._schema)
+            return empty
+        frame: polars.DataFrame = pl.concat(self._chunks, rechunk=True)
+        self._chunks.clear()
+        return frame
+
+
+class LogFrameBuilder:
+    """Turns records (logs, recent requests) into one frame, a batch at a time.
+
+    Args:
+        library: ``"pandas"`` or ``"polars"``; imported now, so a missing extra raises
+            before any request is sent.
+        feature: What the user called, for the ImportError (``"ApiLogPager.to_pandas()"``).
+        model: The record class: its attributes are the columns.
+        progress: Show a progress bar advanced by :meth:`add_page` (see
+            :mod:`meetbot_sdk._progress`).
+
+    Raises:
+        TypeError: ``progress`` is not a bool.
+        ImportError: The library (or tqdm, for a progress bar) is not installed; the
+            message is the install line.
+    """
+
+    def __init__(
+        self,
+        library: Library,
+        *,
+        feature: str,
+        model: Any,
+        progress: bool = False,
+    ) -> None:
+        schema = columns_of(model)
+        self._columns: _PandasColumns | _PolarsColumns = (
+            _PandasColumns(_pandas(feature), schema)
+            if library == "pandas"
+            else _PolarsColumns(_polars(feature), schema)
+        )
+        self._names = [name for name, _ in schema]
+        self._get = attrgetter(*self._names)
+        self._progress = start_progress(progress, extra=library, feature=feature)
+
+    def add(self, records: Sequence[Any]) -> None:
+        """Add the columns of ``records`` (models of the builder's ``model``)."""
+        rows = list(map(self._get, records))
+        self._columns.add(list(zip(*rows, strict=True)) if rows else [() for _ in self._names])
+
+    def add_page(self, page: ApiLogPage) -> None:
+        """Add a page's logs and advance the progress bar (which learns the total from it)."""
+        self.add(page.logs)
+        if self._progress is not None:
+            remaining = max(page.total - (page.page - 1) * page.page_size - len(page.logs), 0)
+            self._progress.advance(len(page.logs), remaining=remaining)
+
+    def frame(self) -> Any:
+        """The frame of every record added (its per-batch parts are released)."""
+        if self._progress is not None:
+            self._progress.finish()
+        return self._columns.frame()
+
+    def __enter__(self) -> LogFrameBuilder:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._progress is not None:
+            self._progress.close()
+
+
+def records_to_pandas(records: Sequence[Any], model: type[Any], feature: str) -> pandas.DataFrame:
+    """A pandas frame of ``records`` in one go (a page's logs, a key's recent requests)."""
+    builder = LogFrameBuilder("pandas", feature=feature, model=model)
+    builder.add(records)
+    frame: pandas.DataFrame = builder.frame()
+    return frame
+
+
+def records_to_polars(records: Sequence[Any], model: type[Any], feature: str) -> polars.DataFrame:
+    """A polars frame of ``records`` in one go."""
+    builder = LogFrameBuilder("polars", feature=feature, model=model)
+    builder.add(records)
+    frame: polars.DataFrame = builder.frame()
+    return frame
+
+
+def daily_rows(analytics: Analytics) -> tuple[list[datetime.date], list[int], list[int]]:
+    """Every day from the first to the last of either series, with both counts.
+
+    Returns:
+        The dates, ascending, the API calls and the bots created of each; a day missing
+        from a series counts 0.
+    """
+    calls = {day.date: day.count for day in analytics.api_calls.daily_breakdown}
+    bots = {day.date: day.count for day in analytics.bots.daily_created}
+    known = calls.keys() | bots.keys()
+    if not known:
+        return [], [], []
+    first, last = min(known), max(known)
+    dates = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
+    return dates, [calls.get(d, 0) for d in dates], [bots.get(d, 0) for d in dates]
+
+
+def analytics_to_pandas(analytics: Analytics) -> pandas.DataFrame:
+    """``Analytics.to_pandas()``: one row per day (see :func:`daily_rows`), indexed by date."""
+    pd = _pandas("Analytics.to_pandas()")
+    dates, calls, bots = daily_rows(analytics)
+    index = pd.DatetimeIndex(pd.to_datetime(dates), name="date")
+    counts = {"api_calls": calls, "bots_created": bots}
+    frame: pandas.DataFrame = pd.DataFrame(counts, index=index, dtype="int64")
+    return frame
+
+
+def analytics_to_polars(analytics: Analytics) -> polars.DataFrame:
+    """``Analytics.to_polars()``: as :func:`analytics_to_pandas`, the date a first column."""
+    pl = _polars("Analytics.to_polars()")
+    dates, calls, bots = daily_rows(analytics)
+    schema = {"date": pl.Date, "api_calls": pl.Int64, "bots_created": pl.Int64}
+    data = {"date": dates, "api_calls": calls, "bots_created": bots}
+    frame: polars.DataFrame = pl.DataFrame(data, schema=schema)
+    return frame
+
+
+def plot_analytics(analytics: Analytics, ax: matplotlib.axes.Axes | None) -> matplotlib.axes.Axes:
+    """``Analytics.plot()``: API calls per day as a line, bots created as bars behind it."""
+    pyplot = require("matplotlib.pyplot", "plot", feature="Analytics.plot()")
+    dates_module: Any = require("matplotlib.dates", "plot", feature="Analytics.plot()")
+
+    dates, calls, bots = daily_rows(analytics)
+    if ax is None:
+        ax = pyplot.subplots(figsize=(8, 3.5), layout="constrained")[1]
+    bars = ax.twinx()
+    bars.bar(dates, bots, color="C1", alpha=0.35, label="bots created")  # type: ignore[arg-type]
+    bars.set_ylabel("bots created per day")
+    ax.plot(dates, calls, color="C0", marker=".", label="API calls")  # type: ignore[arg-type]
+    ax.set_ylabel("API calls per day")
+    ax.set_ylim(bottom=0)
+    ax.set_zorder(bars.get_zorder() + 1)  # the line over the bars
+    ax.patch.set_visible(False)
+    locator = dates_module.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(dates_module.ConciseDateFormatter(locator))
+    handles = ax.get_legend_handles_labels()[0] + bars.get_legend_handles_labels()[0]
+    ax.legend(handles=handles, loc="upper left")
+    ax.set_title(f"Daily usage, {len(dates)} days")
+    return ax

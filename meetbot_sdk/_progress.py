@@ -1,0 +1,75 @@
+"""The progress bar of ``to_pandas(progress=True)`` / ``to_polars(progress=True)``.
+
+It is tqdm's, which the ``pandas`` and ``polars`` extras install: a widget in Jupyter (when
+``ipywidgets`` is there, as in most Jupyter installs; a text bar in the cell otherwise), a
+bar on stderr in a terminal, and nothing at all when stderr is not a terminal and no notebook
+is running (a cron job's log stays clean). The total is known once the first page answered.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from typing import Any
+
+from meetbot_sdk._extras import require
+
+__all__ = ["Progress", "in_notebook", "start_progress"]
+
+
+def in_notebook() -> bool:
+    """Whether this code runs in a Jupyter kernel (not a plain IPython terminal)."""
+    ipython = sys.modules.get("IPython")
+    shell = getattr(ipython, "get_ipython", lambda: None)()
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
+class Progress:
+    """Counts logs on a tqdm bar whose total follows what the pages say.
+
+    Args:
+        bar: A tqdm bar (any object with ``n``, ``total``, ``update``, ``refresh``, ``close``).
+    """
+
+    def __init__(self, bar: Any) -> None:
+        self._bar = bar
+
+    def advance(self, count: int, *, remaining: int) -> None:
+        """Count ``count`` more logs, with ``remaining`` still to come as far as is known."""
+        bar = self._bar
+        total = bar.n + count + remaining
+        if bar.total != total:
+            bar.total = total
+        bar.update(count)
+
+    def finish(self) -> None:
+        """The walk is over: the total is what was counted."""
+        self._bar.total = self._bar.n
+        self._bar.refresh()
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+def start_progress(enabled: object, *, extra: str, feature: str) -> Progress | None:
+    """The progress bar for one ``to_*()`` call, or ``None`` when not ``enabled``.
+
+    Raises:
+        TypeError: ``enabled`` is not a bool.
+        ImportError: tqdm is missing; the message is the extra's install line.
+    """
+    if not isinstance(enabled, bool):
+        msg = f"progress must be True or False, got {enabled!r}"
+        raise TypeError(msg)
+    if not enabled:
+        return None
+    tqdm = require("tqdm", extra, feature=feature)
+    options: dict[str, Any] = {"unit": " logs", "desc": "api logs", "total": None}
+    if not in_notebook():
+        # disable=None: tqdm draws only when stderr is a terminal.
+        return Progress(tqdm.std.tqdm(file=sys.stderr, disable=None, **options))
+    if importlib.util.find_spec("ipywidgets") is not None:
+        notebook = require("tqdm.notebook", extra, feature=feature)
+        return Progress(notebook.tqdm(**options))
+    # In a notebook without widgets: a text bar in the cell (stderr is not a terminal there).
+    return Progress(tqdm.std.tqdm(file=sys.stderr, disable=False, **options))
