@@ -8,8 +8,8 @@ Columns are the model's attribute names in order, typed from its annotations: ``
 all nullable), ``str`` and ``str | None`` -> the string dtype with missing values missing,
 ``datetime`` -> timezone-aware UTC datetimes in microseconds (the precision of the API's
 timestamps). A walk is turned into columns page by page (:class:`LogFrameBuilder`): each
-page's values go into compact per-page arrays at once, so the :class:`~meetbot_sdk.ApiLog`
-objects of a page are garbage once it is added.
+page's values are taken from its :class:`~meetbot_sdk.ApiLog` objects, which are garbage
+once it is added, and every :data:`BATCH_ROWS` rows become compact column arrays.
 """
 
 from __future__ import annotations
@@ -47,8 +47,9 @@ __all__ = [
 Library = Literal["pandas", "polars"]
 Kind = Literal["int", "nullable_int", "text", "datetime"]
 
-_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-_MICROSECOND = datetime.timedelta(microseconds=1)
+# Rows gathered (as tuples of their values) before they become column arrays: large enough
+# to spread the cost of each array over many rows, small enough to stay a few MiB.
+BATCH_ROWS = 8_192
 _KINDS: dict[object, Kind] = {
     int: "int",
     int | None: "nullable_int",
@@ -73,8 +74,19 @@ def _polars(feature: str) -> Any:
     return require("polars", "polars", feature=feature)
 
 
+def _micros(np: Any, moments: Sequence[Any]) -> Any:
+    """Aware datetimes as int64 microseconds since the epoch.
+
+    ``timestamp()`` is exact to the microsecond here: it divides the integer microseconds by
+    10**6, and a double keeps that value to well under half a microsecond until the year
+    2200 or so; rounding back restores it. (numpy refuses aware datetimes outright.)
+    """
+    seconds = np.fromiter(map(datetime.datetime.timestamp, moments), np.float64, len(moments))
+    return np.rint(seconds * 1e6).astype(np.int64)
+
+
 class _PandasColumns:
-    """Per-page numpy arrays for each column; one concatenation at the end."""
+    """Numpy arrays for each column, a batch of rows at a time; one concatenation at the end."""
 
     def __init__(self, pandas: Any, schema: tuple[tuple[str, Kind], ...]) -> None:
         import numpy  # a dependency of pandas
@@ -83,20 +95,20 @@ class _PandasColumns:
         self._chunks: list[list[Any]] = [[] for _ in schema]
         self._masks: list[list[Any]] = [[] for _ in schema]  # True where missing
 
-    def add(self, columns: Sequence[tuple[Any, ...]]) -> None:
+    def add(self, columns: Sequence[Sequence[Any]]) -> None:
         np = self._np
         for (_, kind), chunks, masks, column in zip(
             self._schema, self._chunks, self._masks, columns, strict=True
         ):
-            count = len(column)
             if kind == "int":
-                chunks.append(np.fromiter(column, np.int64, count))
+                chunks.append(np.array(column, dtype=np.int64))
             elif kind == "nullable_int":
-                chunks.append(np.fromiter((v or 0 for v in column), np.int64, count))
-                masks.append(np.fromiter((v is None for v in column), np.bool_, count))
+                values = np.array(column, dtype=object)
+                missing = np.equal(values, None)
+                masks.append(missing)
+                chunks.append(np.where(missing, 0, values).astype(np.int64))
             elif kind == "datetime":
-                micros = ((moment - _EPOCH) // _MICROSECOND for moment in column)
-                chunks.append(np.fromiter(micros, np.int64, count))
+                chunks.append(_micros(np, column))
             else:
                 chunks.append(np.array(column, dtype=object))
 
@@ -125,7 +137,7 @@ class _PandasColumns:
 
 
 class _PolarsColumns:
-    """One small polars frame per page; concatenated (and rechunked) at the end."""
+    """One polars frame per batch of rows; concatenated (and rechunked) at the end."""
 
     def __init__(self, polars: Any, schema: tuple[tuple[str, Kind], ...]) -> None:
         types = {
@@ -138,7 +150,7 @@ class _PolarsColumns:
         self._schema = {name: types[kind] for name, kind in schema}
         self._chunks: list[Any] = []
 
-    def add(self, columns: Sequence[tuple[Any, ...]]) -> None:
+    def add(self, columns: Sequence[Sequence[Any]]) -> None:
         data = dict(zip(self._schema, columns, strict=True))
         self._chunks.append(self._pl.DataFrame(data, schema=self._schema))
 
@@ -183,14 +195,24 @@ class LogFrameBuilder:
             if library == "pandas"
             else _PolarsColumns(_polars(feature), schema)
         )
-        self._names = [name for name, _ in schema]
-        self._get = attrgetter(*self._names)
+        self._get = attrgetter(*(name for name, _ in schema))
+        # The batch: one list of values per column (no model, no row tuple is kept).
+        self._batch: list[list[Any]] = [[] for _ in schema]
         self._progress = start_progress(progress, extra=library, feature=feature)
 
     def add(self, records: Sequence[Any]) -> None:
-        """Add the columns of ``records`` (models of the builder's ``model``)."""
-        rows = list(map(self._get, records))
-        self._columns.add(list(zip(*rows, strict=True)) if rows else [() for _ in self._names])
+        """Add the values of ``records`` (models of the builder's ``model``)."""
+        batch = self._batch
+        rows = map(self._get, records)
+        for values, column in zip(batch, zip(*rows, strict=True), strict=False):
+            values.extend(column)
+        if len(batch[0]) >= BATCH_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        batch, self._batch = self._batch, [[] for _ in self._batch]
+        if batch[0]:
+            self._columns.add(batch)
 
     def add_page(self, page: ApiLogPage) -> None:
         """Add a page's logs and advance the progress bar (which learns the total from it)."""
@@ -203,6 +225,7 @@ class LogFrameBuilder:
         """The frame of every record added (its per-batch parts are released)."""
         if self._progress is not None:
             self._progress.finish()
+        self._flush()
         return self._columns.frame()
 
     def __enter__(self) -> LogFrameBuilder:

@@ -281,3 +281,15 @@ def test_text_that_looks_like_a_number_or_a_date_stays_text() -> None:
     assert frame.loc[0, "user_agent"] == ""  # empty is not missing
     assert frame.loc[0, "ip_address"] is pd.NA
     assert frame.loc[0, "created_at"] == pd.Timestamp("2026-01-01T00:00:00.000001Z")
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_rows_are_the_same_across_batches(library: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    needs_extra(library)
+    monkeypatch.setattr(frames_module, "BATCH_ROWS", 7)  # a batch of columns every page
+    fake = FakeMeetBot(log_count=250)
+    frame = call(
+        fake, "sync", "in-process", lambda c: to_frame(c.api_logs.list(page_size=30), library)
+    )
+    check_log_dtypes(frame, library)
+    assert rows_of(frame) == expected_rows(fake.logs)
