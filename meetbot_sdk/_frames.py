@@ -174,6 +174,8 @@ class LogFrameBuilder:
         model: The record class: its attributes are the columns.
         progress: Show a progress bar advanced by :meth:`add_page` (see
             :mod:`meetbot_sdk._progress`).
+        limit: At most this many logs will be added (the walk's ``max_items`` left), which
+            caps the bar's total; ``None`` for no limit.
 
     Raises:
         TypeError: ``progress`` is not a bool.
@@ -188,6 +190,7 @@ class LogFrameBuilder:
         feature: str,
         model: Any,
         progress: bool = False,
+        limit: int | None = None,
     ) -> None:
         schema = columns_of(model)
         self._columns: _PandasColumns | _PolarsColumns = (
@@ -199,6 +202,7 @@ class LogFrameBuilder:
         # The batch: one list of values per column (no model, no row tuple is kept).
         self._batch: list[list[Any]] = [[] for _ in schema]
         self._progress = start_progress(progress, extra=library, feature=feature)
+        self._limit, self._added = limit, 0
 
     def add(self, records: Sequence[Any]) -> None:
         """Add the values of ``records`` (models of the builder's ``model``)."""
@@ -217,9 +221,13 @@ class LogFrameBuilder:
     def add_page(self, page: ApiLogPage) -> None:
         """Add a page's logs and advance the progress bar (which learns the total from it)."""
         self.add(page.logs)
+        count = len(page.logs)
+        self._added += count
         if self._progress is not None:
-            remaining = max(page.total - (page.page - 1) * page.page_size - len(page.logs), 0)
-            self._progress.advance(len(page.logs), remaining=remaining)
+            remaining = max(page.total - (page.page - 1) * page.page_size - count, 0)
+            if self._limit is not None:
+                remaining = min(remaining, max(self._limit - self._added, 0))
+            self._progress.advance(count, remaining=remaining)
 
     def frame(self) -> Any:
         """The frame of every record added (its per-batch parts are released)."""

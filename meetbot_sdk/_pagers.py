@@ -131,7 +131,11 @@ class _PagerBase(Generic[_ClientT]):
         self, library: Literal["pandas", "polars"], progress: bool
     ) -> LogFrameBuilder:
         feature = f"{type(self).__name__}.to_{library}()"
-        return LogFrameBuilder(library, feature=feature, model=ApiLog, progress=progress)
+        walk = self._walk
+        limit = None if walk.max_items is None else walk.max_items - walk.items_yielded
+        return LogFrameBuilder(
+            library, feature=feature, model=ApiLog, progress=progress, limit=limit
+        )
 
 
 class ApiLogPager(_PagerBase["MeetBot"]):

@@ -8,8 +8,10 @@ is running (a cron job's log stays clean). The total is known once the first pag
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from meetbot_sdk._extras import require
@@ -27,28 +29,44 @@ def in_notebook() -> bool:
 class Progress:
     """Counts logs on a tqdm bar whose total follows what the pages say.
 
+    The bar is made when the first page has answered, so it starts with the total; a walk
+    that finds nothing shows no bar.
+
     Args:
-        bar: A tqdm bar (any object with ``n``, ``total``, ``update``, ``refresh``, ``close``).
+        make_bar: Makes the tqdm bar, given ``total=``.
     """
 
-    def __init__(self, bar: Any) -> None:
-        self._bar = bar
+    def __init__(self, make_bar: Callable[..., Any]) -> None:
+        self._make_bar = make_bar
+        self._bar: Any = None
 
     def advance(self, count: int, *, remaining: int) -> None:
         """Count ``count`` more logs, with ``remaining`` still to come as far as is known."""
         bar = self._bar
+        if bar is None:
+            self._bar = self._make_bar(total=count + remaining)
+            self._bar.update(count)
+            return
         total = bar.n + count + remaining
         if bar.total != total:
-            bar.total = total
+            _set_total(bar, total)
         bar.update(count)
 
     def finish(self) -> None:
         """The walk is over: the total is what was counted."""
-        self._bar.total = self._bar.n
-        self._bar.refresh()
+        if self._bar is not None and self._bar.total != self._bar.n:
+            _set_total(self._bar, self._bar.n)
 
     def close(self) -> None:
-        self._bar.close()
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _set_total(bar: Any, total: int) -> None:
+    bar.total = total
+    widgets = getattr(bar, "container", None)  # tqdm.notebook's: (label, IntProgress, text)
+    if widgets is not None:
+        widgets.children[1].max = total
 
 
 def start_progress(enabled: object, *, extra: str, feature: str) -> Progress | None:
@@ -64,12 +82,12 @@ def start_progress(enabled: object, *, extra: str, feature: str) -> Progress | N
     if not enabled:
         return None
     tqdm = require("tqdm", extra, feature=feature)
-    options: dict[str, Any] = {"unit": " logs", "desc": "api logs", "total": None}
+    options: dict[str, Any] = {"unit": " logs", "desc": "api logs"}
     if not in_notebook():
         # disable=None: tqdm draws only when stderr is a terminal.
-        return Progress(tqdm.std.tqdm(file=sys.stderr, disable=None, **options))
+        return Progress(functools.partial(tqdm.std.tqdm, file=sys.stderr, disable=None, **options))
     if importlib.util.find_spec("ipywidgets") is not None:
         notebook = require("tqdm.notebook", extra, feature=feature)
-        return Progress(notebook.tqdm(**options))
+        return Progress(functools.partial(notebook.tqdm, **options))
     # In a notebook without widgets: a text bar in the cell (stderr is not a terminal there).
-    return Progress(tqdm.std.tqdm(file=sys.stderr, disable=False, **options))
+    return Progress(functools.partial(tqdm.std.tqdm, file=sys.stderr, disable=False, **options))
