@@ -47,8 +47,8 @@ __all__ = [
 Library = Literal["pandas", "polars"]
 Kind = Literal["int", "nullable_int", "text", "datetime"]
 
-# Rows gathered (as tuples of their values) before they become column arrays: large enough
-# to spread the cost of each array over many rows, small enough to stay a few MiB.
+# Rows gathered (as a list of values per column) before they become column arrays: enough
+# to spread the cost of each array over many rows, few enough to stay a few MiB.
 BATCH_ROWS = 8_192
 _KINDS: dict[object, Kind] = {
     int: "int",
@@ -74,17 +74,6 @@ def _polars(feature: str) -> Any:
     return require("polars", "polars", feature=feature)
 
 
-def _micros(np: Any, moments: Sequence[Any]) -> Any:
-    """Aware datetimes as int64 microseconds since the epoch.
-
-    ``timestamp()`` is exact to the microsecond here: it divides the integer microseconds by
-    10**6, and a double keeps that value to well under half a microsecond until the year
-    2200 or so; rounding back restores it. (numpy refuses aware datetimes outright.)
-    """
-    seconds = np.fromiter(map(datetime.datetime.timestamp, moments), np.float64, len(moments))
-    return np.rint(seconds * 1e6).astype(np.int64)
-
-
 class _PandasColumns:
     """Numpy arrays for each column, a batch of rows at a time; one concatenation at the end."""
 
@@ -108,7 +97,9 @@ class _PandasColumns:
                 masks.append(missing)
                 chunks.append(np.where(missing, 0, values).astype(np.int64))
             elif kind == "datetime":
-                chunks.append(_micros(np, column))
+                # In C, exact, and any offset to UTC (numpy refuses aware datetimes).
+                moments = self._pd.to_datetime(np.array(column, dtype=object), utc=True)
+                chunks.append(moments.as_unit("us").asi8)
             else:
                 chunks.append(np.array(column, dtype=object))
 
