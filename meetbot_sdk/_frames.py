@@ -18,13 +18,12 @@ import datetime
 import functools
 from collections.abc import Sequence
 from operator import attrgetter
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
 from meetbot_sdk._extras import require
-from meetbot_sdk._progress import start_progress
+from meetbot_sdk._progress import Progress, start_progress
 
 if TYPE_CHECKING:
     import matplotlib.axes
@@ -163,27 +162,18 @@ class LogFrameBuilder:
             before any request is sent.
         feature: What the user called, for the ImportError (``"ApiLogPager.to_pandas()"``).
         model: The record class: its attributes are the columns.
-        progress: Show a progress bar advanced by :meth:`add_page` (see
-            :mod:`meetbot_sdk._progress`).
         limit: At most this many logs will be added (the walk's ``max_items`` left), which
-            caps the bar's total; ``None`` for no limit.
+            caps a progress bar's total; ``None`` for no limit.
 
     Raises:
-        TypeError: ``progress`` is not a bool.
-        ImportError: The library (or tqdm, for a progress bar) is not installed; the
-            message is the install line.
+        ImportError: The library is not installed; the message is the install line.
     """
 
     def __init__(
-        self,
-        library: Library,
-        *,
-        feature: str,
-        model: Any,
-        progress: bool = False,
-        limit: int | None = None,
+        self, library: Library, *, feature: str, model: Any, limit: int | None = None
     ) -> None:
         schema = columns_of(model)
+        self.library, self._feature = library, feature
         self._columns: _PandasColumns | _PolarsColumns = (
             _PandasColumns(_pandas(feature), schema)
             if library == "pandas"
@@ -192,8 +182,25 @@ class LogFrameBuilder:
         self._get = attrgetter(*(name for name, _ in schema))
         # The batch: one list of values per column (no model, no row tuple is kept).
         self._batch: list[list[Any]] = [[] for _ in schema]
-        self._progress = start_progress(progress, extra=library, feature=feature)
         self._limit, self._added = limit, 0
+        self._progress: Progress | None = None
+
+    def start_progress(self, enabled: object) -> None:
+        """Show a progress bar from now on, advanced by :meth:`add_page`, if ``enabled``.
+
+        Raises:
+            TypeError: ``enabled`` is not a bool.
+            ImportError: tqdm is missing; the message is the install line.
+        """
+        self._progress = start_progress(
+            enabled, extra=self.library, feature=self._feature, already=self._added
+        )
+
+    def stop_progress(self) -> None:
+        """Close the progress bar, if any."""
+        if self._progress is not None:
+            self._progress.close()
+            self._progress = None
 
     def add(self, records: Sequence[Any]) -> None:
         """Add the values of ``records`` (models of the builder's ``model``)."""
@@ -226,18 +233,6 @@ class LogFrameBuilder:
             self._progress.finish()
         self._flush()
         return self._columns.frame()
-
-    def __enter__(self) -> LogFrameBuilder:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._progress is not None:
-            self._progress.close()
 
 
 def records_to_pandas(records: Sequence[Any], model: type[Any], feature: str) -> pandas.DataFrame:

@@ -10,15 +10,16 @@ where the last loop stopped, after closing that loop's read-ahead.
 
 from __future__ import annotations
 
+import contextlib
 import weakref
-from collections.abc import AsyncGenerator, Callable, Generator
+from collections.abc import AsyncGenerator, Callable, Generator, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
 from meetbot_sdk import _endpoints, _html
-from meetbot_sdk._frames import LogFrameBuilder
+from meetbot_sdk._frames import Library, LogFrameBuilder
 from meetbot_sdk._logs import logger
 from meetbot_sdk._models import ApiLog, ApiLogPage
 from meetbot_sdk._pagination import Walk, check_walk_arguments
@@ -127,15 +128,31 @@ class _PagerBase(Generic[_ClientT]):
     def _repr_html_(self) -> str:
         return _html.pager_html(self)
 
-    def _frame_builder(
-        self, library: Literal["pandas", "polars"], progress: bool
-    ) -> LogFrameBuilder:
-        feature = f"{type(self).__name__}.to_{library}()"
+    # A frame whose walk failed part-way, and the walk's position then: calling to_*() again
+    # goes on with it, unless the walk has been moved on by other means since.
+    _unfinished_frame: tuple[LogFrameBuilder, int] | None = None
+
+    @contextlib.contextmanager
+    def _building(self, library: Library, progress: bool) -> Iterator[LogFrameBuilder]:
         walk = self._walk
-        limit = None if walk.max_items is None else walk.max_items - walk.items_yielded
-        return LogFrameBuilder(
-            library, feature=feature, model=ApiLog, progress=progress, limit=limit
-        )
+        unfinished, self._unfinished_frame = self._unfinished_frame, None
+        builder: LogFrameBuilder | None = None
+        if unfinished is not None:
+            kept, position = unfinished
+            if kept.library == library and position == walk.items_yielded:
+                builder = kept
+        if builder is None:
+            feature = f"{type(self).__name__}.to_{library}()"
+            limit = None if walk.max_items is None else walk.max_items - walk.items_yielded
+            builder = LogFrameBuilder(library, feature=feature, model=ApiLog, limit=limit)
+        builder.start_progress(progress)
+        try:
+            yield builder
+        except BaseException:
+            self._unfinished_frame = (builder, walk.items_yielded)
+            raise
+        finally:
+            builder.stop_progress()
 
 
 class ApiLogPager(_PagerBase["MeetBot"]):
@@ -238,14 +255,19 @@ class ApiLogPager(_PagerBase["MeetBot"]):
         only one page of :class:`ApiLog` objects is held at a time. A pager that was
         iterated before gives the logs it has not yielded yet. Needs the ``pandas`` extra.
 
+        If the walk fails part-way (an error the retries did not cure, an interrupt),
+        calling ``to_pandas()`` again goes on from there and returns the whole frame, each
+        log once. (Iterating the pager in between drops the unfinished frame.)
+
         Args:
             progress: Show a progress bar (a widget in Jupyter, a bar on stderr in a
                 terminal, nothing when stderr is not a terminal).
 
         Raises:
             ImportError: pandas is missing; the message is the install line.
+            TypeError: ``progress`` is not a bool.
         """
-        with self._frame_builder("pandas", progress) as builder:
+        with self._building("pandas", progress) as builder:
             for page in self.pages():
                 builder.add_page(page)
             frame: pandas.DataFrame = builder.frame()
@@ -253,7 +275,7 @@ class ApiLogPager(_PagerBase["MeetBot"]):
 
     def to_polars(self, *, progress: bool = False) -> polars.DataFrame:
         """As :meth:`to_pandas`, as a polars frame. Needs the ``polars`` extra."""
-        with self._frame_builder("polars", progress) as builder:
+        with self._building("polars", progress) as builder:
             for page in self.pages():
                 builder.add_page(page)
             frame: polars.DataFrame = builder.frame()
@@ -354,7 +376,7 @@ class AsyncApiLogPager(_PagerBase["AsyncMeetBot"]):
 
     async def to_pandas(self, *, progress: bool = False) -> pandas.DataFrame:
         """As :meth:`ApiLogPager.to_pandas`, awaited: ``frame = await pager.to_pandas()``."""
-        with self._frame_builder("pandas", progress) as builder:
+        with self._building("pandas", progress) as builder:
             async for page in self.pages():
                 builder.add_page(page)
             frame: pandas.DataFrame = builder.frame()
@@ -362,7 +384,7 @@ class AsyncApiLogPager(_PagerBase["AsyncMeetBot"]):
 
     async def to_polars(self, *, progress: bool = False) -> polars.DataFrame:
         """As :meth:`ApiLogPager.to_polars`, awaited: ``frame = await pager.to_polars()``."""
-        with self._frame_builder("polars", progress) as builder:
+        with self._building("polars", progress) as builder:
             async for page in self.pages():
                 builder.add_page(page)
             frame: polars.DataFrame = builder.frame()

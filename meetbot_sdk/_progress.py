@@ -33,18 +33,21 @@ class Progress:
     that finds nothing shows no bar.
 
     Args:
-        make_bar: Makes the tqdm bar, given ``total=``.
+        make_bar: Makes the tqdm bar, given ``total=`` and ``initial=``.
+        already: Logs counted before this bar (by an earlier, failed call it goes on with).
     """
 
-    def __init__(self, make_bar: Callable[..., Any]) -> None:
+    def __init__(self, make_bar: Callable[..., Any], *, already: int = 0) -> None:
         self._make_bar = make_bar
+        self._already = already
         self._bar: Any = None
 
     def advance(self, count: int, *, remaining: int) -> None:
         """Count ``count`` more logs, with ``remaining`` still to come as far as is known."""
         bar = self._bar
         if bar is None:
-            self._bar = self._make_bar(total=count + remaining)
+            already = self._already
+            self._bar = self._make_bar(total=already + count + remaining, initial=already)
             self._bar.update(count)
             return
         total = bar.n + count + remaining
@@ -69,7 +72,9 @@ def _set_total(bar: Any, total: int) -> None:
         widgets.children[1].max = total
 
 
-def start_progress(enabled: object, *, extra: str, feature: str) -> Progress | None:
+def start_progress(
+    enabled: object, *, extra: str, feature: str, already: int = 0
+) -> Progress | None:
     """The progress bar for one ``to_*()`` call, or ``None`` when not ``enabled``.
 
     Raises:
@@ -83,11 +88,14 @@ def start_progress(enabled: object, *, extra: str, feature: str) -> Progress | N
         return None
     tqdm = require("tqdm", extra, feature=feature)
     options: dict[str, Any] = {"unit": " logs", "desc": "api logs"}
+    make: Callable[..., Any]
     if not in_notebook():
         # disable=None: tqdm draws only when stderr is a terminal.
-        return Progress(functools.partial(tqdm.std.tqdm, file=sys.stderr, disable=None, **options))
-    if importlib.util.find_spec("ipywidgets") is not None:
+        make = functools.partial(tqdm.std.tqdm, file=sys.stderr, disable=None, **options)
+    elif importlib.util.find_spec("ipywidgets") is not None:
         notebook = require("tqdm.notebook", extra, feature=feature)
-        return Progress(functools.partial(notebook.tqdm, **options))
-    # In a notebook without widgets: a text bar in the cell (stderr is not a terminal there).
-    return Progress(functools.partial(tqdm.std.tqdm, file=sys.stderr, disable=False, **options))
+        make = functools.partial(notebook.tqdm, **options)
+    else:
+        # In a notebook without widgets: a text bar in the cell (stderr is no terminal there).
+        make = functools.partial(tqdm.std.tqdm, file=sys.stderr, disable=False, **options)
+    return Progress(make, already=already)

@@ -26,7 +26,7 @@ class RecordingBar:
 
     def __init__(self, **options: Any) -> None:
         self.options = options
-        self.n = 0
+        self.n = options.get("initial", 0)
         self.total: int | None = options.get("total")
         self.totals_seen: list[int | None] = []
         self.closed = False
