@@ -14,9 +14,10 @@ once it is added, and every :data:`BATCH_ROWS` rows become compact column arrays
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -26,13 +27,19 @@ from meetbot_sdk._extras import require
 from meetbot_sdk._progress import Progress, start_progress
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     import matplotlib.axes
     import pandas
     import polars
 
     from meetbot_sdk._models import Analytics, ApiLogPage
+    from meetbot_sdk._pagination import Walk
+
+    FrameBuilding = AbstractContextManager["LogFrameBuilder"]
 
 __all__ = [
+    "FrameSlot",
     "LogFrameBuilder",
     "analytics_to_pandas",
     "analytics_to_polars",
@@ -233,6 +240,43 @@ class LogFrameBuilder:
             self._progress.finish()
         self._flush()
         return self._columns.frame()
+
+
+class FrameSlot:
+    """A pager's frame in the making, kept when its walk fails part-way.
+
+    Calling ``to_pandas()`` again then goes on with it, so the frame has every log once;
+    unless the walk was moved on by other means since (iterating the pager), or the other
+    library is asked for: then a new frame starts from where the walk stands.
+    """
+
+    def __init__(self) -> None:
+        self._kept: tuple[LogFrameBuilder, int] | None = None
+
+    @contextlib.contextmanager
+    def building(
+        self, walk: Walk, library: Library, progress: object, *, feature: str, model: Any
+    ) -> Iterator[LogFrameBuilder]:
+        """The builder to add the walk's pages to; kept if the block fails.
+
+        Raises:
+            ImportError: The library (or tqdm) is missing; the message is the install line.
+            TypeError: ``progress`` is not a bool.
+        """
+        kept, self._kept = self._kept, None
+        if kept is not None and kept[0].library == library and kept[1] == walk.items_yielded:
+            builder = kept[0]
+        else:
+            limit = None if walk.max_items is None else walk.max_items - walk.items_yielded
+            builder = LogFrameBuilder(library, feature=feature, model=model, limit=limit)
+        builder.start_progress(progress)
+        try:
+            yield builder
+        except BaseException:
+            self._kept = (builder, walk.items_yielded)
+            raise
+        finally:
+            builder.stop_progress()
 
 
 def records_to_pandas(records: Sequence[Any], model: type[Any], feature: str) -> pandas.DataFrame:

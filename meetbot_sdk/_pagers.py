@@ -10,16 +10,15 @@ where the last loop stopped, after closing that loop's read-ahead.
 
 from __future__ import annotations
 
-import contextlib
 import weakref
-from collections.abc import AsyncGenerator, Callable, Generator, Iterator
+from collections.abc import AsyncGenerator, Callable, Generator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
 from meetbot_sdk import _endpoints, _html
-from meetbot_sdk._frames import Library, LogFrameBuilder
+from meetbot_sdk._frames import FrameSlot, Library
 from meetbot_sdk._logs import logger
 from meetbot_sdk._models import ApiLog, ApiLogPage
 from meetbot_sdk._pagination import Walk, check_walk_arguments
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
     import polars
 
     from meetbot_sdk._client import AsyncMeetBot, MeetBot
+    from meetbot_sdk._frames import FrameBuilding
 
 __all__ = ["ApiLogPager", "AsyncApiLogPager"]
 
@@ -128,31 +128,15 @@ class _PagerBase(Generic[_ClientT]):
     def _repr_html_(self) -> str:
         return _html.pager_html(self)
 
-    # A frame whose walk failed part-way, and the walk's position then: calling to_*() again
-    # goes on with it, unless the walk has been moved on by other means since.
-    _unfinished_frame: tuple[LogFrameBuilder, int] | None = None
+    _frame_slot: FrameSlot | None = None  # made by the first to_pandas()/to_polars()
 
-    @contextlib.contextmanager
-    def _building(self, library: Library, progress: bool) -> Iterator[LogFrameBuilder]:
-        walk = self._walk
-        unfinished, self._unfinished_frame = self._unfinished_frame, None
-        builder: LogFrameBuilder | None = None
-        if unfinished is not None:
-            kept, position = unfinished
-            if kept.library == library and position == walk.items_yielded:
-                builder = kept
-        if builder is None:
-            feature = f"{type(self).__name__}.to_{library}()"
-            limit = None if walk.max_items is None else walk.max_items - walk.items_yielded
-            builder = LogFrameBuilder(library, feature=feature, model=ApiLog, limit=limit)
-        builder.start_progress(progress)
-        try:
-            yield builder
-        except BaseException:
-            self._unfinished_frame = (builder, walk.items_yielded)
-            raise
-        finally:
-            builder.stop_progress()
+    def _building(self, library: Library, progress: bool) -> FrameBuilding:
+        if self._frame_slot is None:
+            self._frame_slot = FrameSlot()
+        feature = f"{type(self).__name__}.to_{library}()"
+        return self._frame_slot.building(
+            self._walk, library, progress, feature=feature, model=ApiLog
+        )
 
 
 class ApiLogPager(_PagerBase["MeetBot"]):
