@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from meetbot_sdk import Analytics, ApiKeyUsage, ApiLog
+from meetbot_sdk import Analytics, ApiKeyUsage, ApiLog, RecentRequest
 from meetbot_sdk import _frames as frames_module
 from meetbot_sdk.testing import FakeMeetBot
 from tests.frames_support import LOG_COLUMNS, call, expected_rows, parse_time, rows_of
@@ -293,3 +293,19 @@ def test_rows_are_the_same_across_batches(library: str, monkeypatch: pytest.Monk
     )
     check_log_dtypes(frame, library)
     assert rows_of(frame) == expected_rows(fake.logs)
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_a_datetime_with_another_offset_is_the_same_instant_in_utc(library: str) -> None:
+    needs_extra(library)
+    plus_two = datetime.timezone(datetime.timedelta(hours=2))
+    moment = datetime.datetime(2026, 1, 15, 12, 30, 0, 123456, tzinfo=plus_two)
+    request = RecentRequest(method="GET", path="/", status_code=200, created_at=moment)
+    usage = ApiKeyUsage(
+        requests_today=1, requests_this_month=1, requests_total=1, recent_requests=[request]
+    )
+    (row,) = rows_of(getattr(usage, f"to_{library}")())
+    assert row["created_at"] == moment
+    assert row["created_at"].utcoffset() == datetime.timedelta(0)
+    assert row["created_at"].hour == 10
+    assert row["created_at"].microsecond == 123456
