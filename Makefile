@@ -51,4 +51,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) $(BARE) docs/_build .mypy_cache .pytest_cache .ruff_cache .coverage htmlcov
+	rm -rf $(VENV) $(BARE) docs/_build docs/_generated .mypy_cache .pytest_cache .ruff_cache .coverage htmlcov

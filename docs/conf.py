@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import pkgutil
 import re
 import sys
@@ -131,7 +132,37 @@ def _resolve_by_public_name(
     return make_refnode(app.builder, node["refdoc"], entry.docname, entry.node_id, contnode)
 
 
+GENERATED = Path(__file__).resolve().parent / "_generated"
+
+
+def _render_notebook_outputs(app: Sphinx) -> None:
+    """Render what the Notebooks page shows (the dashboard's HTML, the chart) from the fake,
+    at every build, so that the page never shows a stale picture."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot
+
+    from meetbot_sdk import MeetBot
+    from meetbot_sdk.testing import FakeMeetBot
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # no request lines in the build log
+    GENERATED.mkdir(exist_ok=True)
+    fake = FakeMeetBot(log_count=5_000)
+    with (
+        fake.serve() as base_url,
+        MeetBot(fake.api_key, base_url=base_url) as client,
+    ):
+        analytics = client.analytics.get(period="90d")
+    (GENERATED / "analytics.html").write_text(analytics._repr_html_() + "\n")
+    ax = analytics.plot()
+    ax.set_title("Last 90 days")
+    ax.figure.savefig(GENERATED / "analytics.png", dpi=96)
+    matplotlib.pyplot.close("all")
+
+
 def setup(app: Sphinx) -> None:
+    app.connect("builder-inited", _render_notebook_outputs)
     # Before napoleon (priority 500), which rewrites attribute docstrings.
     app.connect("autodoc-process-docstring", _process_docstring, priority=400)
     app.connect("missing-reference", _resolve_by_public_name)

@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from meetbot_sdk import _frames, _html, _repr
+
 if TYPE_CHECKING:
+    import matplotlib.axes
+    import pandas
+    import polars
+
     if sys.version_info >= (3, 11):
         from typing import Self
     else:
@@ -36,9 +42,16 @@ __all__ = [
 
 
 class _Model:
-    """Adds the JSON-ready round trip shared by every payload class."""
+    """Adds the JSON-ready round trip and the compact ``repr`` shared by every payload class.
+
+    The ``repr`` summarises lists longer than a handful of items (see
+    :mod:`meetbot_sdk._repr`); equality, hashing and :meth:`to_dict` see every value.
+    """
 
     __slots__ = ()
+
+    def __repr__(self) -> str:
+        return _repr.compact_repr(self)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON-ready wire shape: wire key names, ISO 8601 strings for dates.
@@ -63,7 +76,7 @@ class _Model:
         return structure(data, cls)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class DailyCount(_Model):
     """A count for one calendar day (UTC)."""
 
@@ -71,7 +84,7 @@ class DailyCount(_Model):
     count: int
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class ApiCallStats(_Model):
     """API calls made by the account."""
 
@@ -81,7 +94,7 @@ class ApiCallStats(_Model):
     daily_breakdown: list[DailyCount]
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class BotStats(_Model):
     """Meeting bots of the account.
 
@@ -96,7 +109,7 @@ class BotStats(_Model):
     daily_created: list[DailyCount]
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class RecordingStats(_Model):
     """Recordings made by the account's bots."""
 
@@ -105,7 +118,7 @@ class RecordingStats(_Model):
     storage_used_mb: float
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class TranscriptionStats(_Model):
     """Transcriptions of the account's recordings."""
 
@@ -113,7 +126,7 @@ class TranscriptionStats(_Model):
     total_minutes: float
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class WebhookStats(_Model):
     """Webhook deliveries to the account's endpoints."""
 
@@ -122,7 +135,7 @@ class WebhookStats(_Model):
     avg_response_time_ms: float
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Analytics(_Model):
     """Usage analytics of the account over a period (``GET /users/me/analytics``)."""
 
@@ -132,8 +145,34 @@ class Analytics(_Model):
     transcriptions: TranscriptionStats
     webhooks: WebhookStats
 
+    def to_pandas(self) -> "pandas.DataFrame":
+        """One row per day, indexed by ``date``: ``api_calls`` and ``bots_created``.
 
-@attrs.frozen
+        Every day from the first to the last of either daily series has a row; a day
+        missing from a series counts 0. Needs the ``pandas`` extra.
+        """
+        return _frames.analytics_to_pandas(self)
+
+    def to_polars(self) -> "polars.DataFrame":
+        """As :meth:`to_pandas`, with ``date`` as the first column. Needs the ``polars`` extra."""
+        return _frames.analytics_to_polars(self)
+
+    def plot(self, ax: "matplotlib.axes.Axes | None" = None) -> "matplotlib.axes.Axes":
+        """Chart API calls (line) and bots created (bars) per day. Needs the ``plot`` extra.
+
+        Args:
+            ax: The matplotlib Axes to draw on; a new figure's when ``None``.
+
+        Returns:
+            The Axes drawn on (the bars are on a twin Axes sharing its x axis).
+        """
+        return _frames.plot_analytics(self, ax)
+
+    def _repr_html_(self) -> str:
+        return _html.analytics_html(self)
+
+
+@attrs.frozen(repr=False)
 class ApiLog(_Model):
     """One request made to the MeetBot API by the account.
 
@@ -152,8 +191,11 @@ class ApiLog(_Model):
     user_agent: str | None
     created_at: datetime.datetime
 
+    def _repr_html_(self) -> str:
+        return _html.log_html(self)
 
-@attrs.frozen
+
+@attrs.frozen(repr=False)
 class ApiLogPage(_Model):
     """One page of request logs (``GET /users/me/api-logs``), newest first."""
 
@@ -162,8 +204,23 @@ class ApiLogPage(_Model):
     page: int
     page_size: int
 
+    def to_pandas(self) -> "pandas.DataFrame":
+        """The page's logs, one row each; columns are the :class:`ApiLog` attributes.
 
-@attrs.frozen
+        ``created_at`` is timezone-aware UTC, ``api_key_id`` a nullable ``Int64``, text
+        columns the ``string`` dtype. Needs the ``pandas`` extra.
+        """
+        return _frames.records_to_pandas(self.logs, ApiLog, "ApiLogPage.to_pandas()")
+
+    def to_polars(self) -> "polars.DataFrame":
+        """As :meth:`to_pandas`, as a polars frame. Needs the ``polars`` extra."""
+        return _frames.records_to_polars(self.logs, ApiLog, "ApiLogPage.to_polars()")
+
+    def _repr_html_(self) -> str:
+        return _html.page_html(self)
+
+
+@attrs.frozen(repr=False)
 class RecentRequest(_Model):
     """A recent request made with an API key. ``created_at`` is timezone-aware, in UTC."""
 
@@ -173,7 +230,7 @@ class RecentRequest(_Model):
     created_at: datetime.datetime
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class ApiKeyUsage(_Model):
     """Usage of one API key (``GET /api-keys/{key_id}/usage``)."""
 
@@ -181,3 +238,18 @@ class ApiKeyUsage(_Model):
     requests_this_month: int
     requests_total: int
     recent_requests: list[RecentRequest]
+
+    def to_pandas(self) -> "pandas.DataFrame":
+        """The recent requests, one row each; columns are the :class:`RecentRequest`
+        attributes. Needs the ``pandas`` extra."""
+        return _frames.records_to_pandas(self.recent_requests, RecentRequest, _USAGE_PANDAS)
+
+    def to_polars(self) -> "polars.DataFrame":
+        """As :meth:`to_pandas`, as a polars frame. Needs the ``polars`` extra."""
+        return _frames.records_to_polars(self.recent_requests, RecentRequest, _USAGE_POLARS)
+
+    def _repr_html_(self) -> str:
+        return _html.usage_html(self)
+
+
+_USAGE_PANDAS, _USAGE_POLARS = "ApiKeyUsage.to_pandas()", "ApiKeyUsage.to_polars()"

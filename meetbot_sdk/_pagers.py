@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
-from meetbot_sdk import _endpoints
+from meetbot_sdk import _endpoints, _html
+from meetbot_sdk._frames import FrameSlot, Library
 from meetbot_sdk._logs import logger
 from meetbot_sdk._models import ApiLog, ApiLogPage
 from meetbot_sdk._pagination import Walk, check_walk_arguments
@@ -26,7 +27,11 @@ from meetbot_sdk._read_ahead import TaskReadAhead, ThreadReadAhead
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    import pandas
+    import polars
+
     from meetbot_sdk._client import AsyncMeetBot, MeetBot
+    from meetbot_sdk._frames import FrameBuilding
 
 __all__ = ["ApiLogPager", "AsyncApiLogPager"]
 
@@ -116,6 +121,21 @@ class _PagerBase(Generic[_ClientT]):
         return (
             f"{type(self).__name__}(next_page={self.next_page},"
             f" items_yielded={self.items_yielded}, total={self.total}, done={self.done})"
+        )
+
+    # --- DataFrames and notebooks (meetbot_sdk._frames, meetbot_sdk._html) ---
+
+    def _repr_html_(self) -> str:
+        return _html.pager_html(self)
+
+    _frame_slot: FrameSlot | None = None  # made by the first to_pandas()/to_polars()
+
+    def _building(self, library: Library, progress: bool) -> FrameBuilding:
+        if self._frame_slot is None:
+            self._frame_slot = FrameSlot()
+        feature = f"{type(self).__name__}.to_{library}()"
+        return self._frame_slot.building(
+            self._walk, library, progress, feature=feature, model=ApiLog
         )
 
 
@@ -208,6 +228,43 @@ class ApiLogPager(_PagerBase["MeetBot"]):
             self._take(page, fetched_ahead=False)
         self._read_ahead.schedule(walk)
 
+    # --- DataFrames (meetbot_sdk._frames) ---
+
+    def to_pandas(self, *, progress: bool = False) -> pandas.DataFrame:
+        """Walk on to the end (or ``max_items``) and return the logs as a pandas frame.
+
+        One row per log, columns the :class:`ApiLog` attributes in order: ``created_at``
+        timezone-aware UTC, ``api_key_id`` a nullable ``Int64``, text columns the
+        ``string`` dtype with missing values as ``<NA>``. The frame is built page by page:
+        only one page of :class:`ApiLog` objects is held at a time. A pager that was
+        iterated before gives the logs it has not yielded yet. Needs the ``pandas`` extra.
+
+        If the walk fails part-way (an error the retries did not cure, an interrupt),
+        calling ``to_pandas()`` again goes on from there and returns the whole frame, each
+        log once. (Iterating the pager in between drops the unfinished frame.)
+
+        Args:
+            progress: Show a progress bar (a widget in Jupyter, a bar on stderr in a
+                terminal, nothing when stderr is not a terminal).
+
+        Raises:
+            ImportError: pandas is missing; the message is the install line.
+            TypeError: ``progress`` is not a bool.
+        """
+        with self._building("pandas", progress) as builder:
+            for page in self.pages():
+                builder.add_page(page)
+            frame: pandas.DataFrame = builder.frame()
+        return frame
+
+    def to_polars(self, *, progress: bool = False) -> polars.DataFrame:
+        """As :meth:`to_pandas`, as a polars frame. Needs the ``polars`` extra."""
+        with self._building("polars", progress) as builder:
+            for page in self.pages():
+                builder.add_page(page)
+            frame: polars.DataFrame = builder.frame()
+        return frame
+
 
 class AsyncApiLogPager(_PagerBase["AsyncMeetBot"]):
     """Every request log matching the filters, newest first, fetched page by page.
@@ -298,6 +355,24 @@ class AsyncApiLogPager(_PagerBase["AsyncMeetBot"]):
             page = await self._client._request(self._page_call(walk.fetch_page))
             self._take(page, fetched_ahead=False)
         self._read_ahead.schedule(walk)
+
+    # --- DataFrames (meetbot_sdk._frames) ---
+
+    async def to_pandas(self, *, progress: bool = False) -> pandas.DataFrame:
+        """As :meth:`ApiLogPager.to_pandas`, awaited: ``frame = await pager.to_pandas()``."""
+        with self._building("pandas", progress) as builder:
+            async for page in self.pages():
+                builder.add_page(page)
+            frame: pandas.DataFrame = builder.frame()
+        return frame
+
+    async def to_polars(self, *, progress: bool = False) -> polars.DataFrame:
+        """As :meth:`ApiLogPager.to_polars`, awaited: ``frame = await pager.to_polars()``."""
+        with self._building("polars", progress) as builder:
+            async for page in self.pages():
+                builder.add_page(page)
+            frame: polars.DataFrame = builder.frame()
+        return frame
 
 
 _IN_USE = (

@@ -24,7 +24,8 @@ from meetbot_sdk.testing import FakeMeetBot
 from tests.docblocks import ROOT, Block, all_blocks, page_blocks, pages
 from tests.support import needs_extra
 
-PAGES = [path for path in pages() if page_blocks(path)]
+NOTEBOOKS = ROOT / "docs" / "notebooks.rst"  # run as one notebook, with its own checks below
+PAGES = [path for path in pages() if page_blocks(path) and path != NOTEBOOKS]
 
 
 @pytest.fixture
@@ -119,3 +120,34 @@ def test_the_docs_show_code_on_every_page_that_teaches_it() -> None:
     names = {str(path.relative_to(ROOT)) for path in PAGES}
     assert {"README.md", "docs/quickstart.rst", "docs/pagination.rst"} <= names
     assert len(all_blocks()) >= 40
+
+
+# --- the notebooks page: its blocks run in order, as the cells of one notebook ---
+
+
+def test_the_notebooks_page_runs_as_one_notebook(reader: FakeMeetBot) -> None:
+    needs_extra("pandas")
+    matplotlib = needs_extra("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot
+
+    cells = page_blocks(NOTEBOOKS)
+    assert len(cells) >= 8
+    namespace: dict[str, Any] = {"__name__": "notebook"}
+    try:
+        for cell in cells:
+            _run_doctest(cell, namespace) if cell.doctest else _run_script(cell, namespace)
+    finally:
+        matplotlib.pyplot.close("all")
+        if "fake" in namespace:
+            namespace["fake"].stop()
+    logs, fake = namespace["logs"], namespace["fake"]
+    week = [log for log in fake.logs if log["createdAt"] >= "2026-01-08"]
+    assert len(logs) == len(week) > 0
+    assert namespace["by_day"].to_numpy().sum() == len(logs)
+    slowest = namespace["slowest"]
+    assert slowest["requests"].sum() == len(logs)  # every endpoint: fewer than ten of them
+    assert any("{id}" in path for path in slowest.index)
+    assert list(namespace["slowest"]["p95"]) == sorted(namespace["slowest"]["p95"], reverse=True)
+    assert namespace["errors"].between(0, 1).all()
+    assert namespace["ax"].get_title() == "Requests per day"  # the last chart drawn

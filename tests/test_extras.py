@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
 import pytest
@@ -38,3 +39,15 @@ def test_a_broken_dependency_of_a_present_extra_is_not_disguised(
 
 def test_install_line() -> None:
     assert install_line("cli") == 'pip install "meetbot-sdk[cli]"'
+
+
+def test_importing_the_sdk_and_its_testing_kit_imports_no_extra() -> None:
+    extras = ["IPython", "matplotlib", "numpy", "pandas", "polars", "tqdm"]
+    code = (
+        "import sys, meetbot_sdk, meetbot_sdk.testing;"
+        f" print(sorted(set({extras!r}) & set(sys.modules)))"
+    )
+    result = subprocess.run(  # noqa: S603 (this interpreter, a fixed command)
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

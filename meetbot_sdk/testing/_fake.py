@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
+import threading
+import weakref
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -107,6 +110,8 @@ class FakeMeetBot(Scripting):
         self._requests: list[RecordedRequest] = []
         self._record_requests = record_requests
         self._request_count = 0
+        self._started: tuple[str, weakref.finalize[Any, Any]] | None = None
+        self._start_lock = threading.Lock()
 
     @property
     def api_key(self) -> str:
@@ -204,6 +209,41 @@ class FakeMeetBot(Scripting):
             ...     httpx.get(f"{base_url}/users/me/analytics", headers=...)
         """
         return serve_loopback(self._dispatch)
+
+    def start(self) -> str:
+        """Serve the fake over real HTTP on ``127.0.0.1`` until :meth:`stop`; for notebooks.
+
+        The same server as :meth:`serve`, without a ``with`` block: handy in a notebook cell.
+        A started fake stops by itself when the interpreter exits. Starting a fake that
+        is already serving returns the URL it serves at.
+
+        Returns:
+            The base URL, e.g. ``"http://127.0.0.1:54321/v1"``.
+
+        Example:
+            >>> fake = FakeMeetBot()
+            >>> base_url = fake.start()
+            >>> base_url.startswith("http://127.0.0.1:")
+            True
+            >>> fake.stop()
+        """
+        with self._start_lock:
+            if self._started is None:
+                stack = contextlib.ExitStack()
+                base_url = stack.enter_context(serve_loopback(self._dispatch))
+                # atexit: a finalizer runs at interpreter exit unless called before.
+                self._started = (base_url, weakref.finalize(self, stack.close))
+            return self._started[0]
+
+    def stop(self) -> None:
+        """Stop serving what :meth:`start` started: end open connections, close the socket.
+
+        Does nothing when the fake is not started; :meth:`start` may serve it again after.
+        """
+        with self._start_lock:
+            started, self._started = self._started, None
+        if started is not None:
+            started[1]()
 
     def _append_logs(self, count: int) -> int:
         """Add ``count`` logs at the head; return the first new position. Hold the lock."""

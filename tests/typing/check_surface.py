@@ -6,6 +6,9 @@ import datetime
 from typing import Any
 
 import httpx
+import matplotlib.axes
+import pandas
+import polars
 from typing_extensions import assert_type
 
 from meetbot_sdk import (
@@ -23,6 +26,7 @@ from meetbot_sdk import (
     RateLimitError,
     RawResponse,
 )
+from meetbot_sdk.testing import FakeMeetBot
 
 
 def sync_usage() -> None:
@@ -120,6 +124,7 @@ def mistakes_are_caught(client: MeetBot) -> None:
     client.api_logs.list(max_items="10")  # type: ignore[arg-type]
     client.analytics.with_raw_response.get(period="1y")  # type: ignore[arg-type]
     MeetBot("k", throttle="yes")  # type: ignore[arg-type]
+    client.api_logs.list().to_pandas(True)  # type: ignore[call-arg]
 
 
 def public_argument_and_resource_types(client: MeetBot, choice: str) -> None:
@@ -136,3 +141,28 @@ def public_argument_and_resource_types(client: MeetBot, choice: str) -> None:
     assert_type(api_keys.get_usage(1), ApiKeyUsage)
     async_logs: AsyncApiLogsResource = AsyncMeetBot("key").api_logs
     assert_type(async_logs.list(**filters), AsyncApiLogPager)
+
+
+def data_and_notebooks(client: MeetBot) -> None:
+    analytics = client.analytics.get(period="90d")
+    assert_type(analytics.to_pandas(), pandas.DataFrame)
+    assert_type(analytics.to_polars(), polars.DataFrame)
+    assert_type(analytics.plot(), matplotlib.axes.Axes)
+    assert_type(analytics._repr_html_(), str)
+    page = client.api_logs.get_page()
+    assert_type(page.to_pandas(), pandas.DataFrame)
+    assert_type(page.to_polars(), polars.DataFrame)
+    assert_type(client.api_keys.get_usage(1).to_pandas(), pandas.DataFrame)
+    assert_type(client.api_logs.list().to_pandas(progress=True), pandas.DataFrame)
+    assert_type(client.api_logs.list().to_polars(), polars.DataFrame)
+
+
+async def async_frames(client: AsyncMeetBot) -> None:
+    assert_type(await client.api_logs.list().to_pandas(progress=True), pandas.DataFrame)
+    assert_type(await client.api_logs.list(max_items=5).to_polars(), polars.DataFrame)
+
+
+def the_fake_in_a_notebook() -> None:
+    fake = FakeMeetBot()
+    assert_type(fake.start(), str)
+    assert_type(fake.stop(), None)

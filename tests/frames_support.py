@@ -1,0 +1,112 @@
+"""Clients of both kinds on a fake, in-process or over loopback, for the data and notebook tests;
+and what a frame of the fake's logs must hold, computed from its wire dicts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import inspect
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+
+from meetbot_sdk import AsyncMeetBot, MeetBot
+from meetbot_sdk.testing import FakeMeetBot
+
+LOG_COLUMNS = [
+    "id",
+    "method",
+    "path",
+    "status_code",
+    "response_time_ms",
+    "api_key_id",
+    "api_key_name",
+    "ip_address",
+    "user_agent",
+    "created_at",
+]
+_WIRE = {
+    "id": "id",
+    "method": "method",
+    "path": "path",
+    "status_code": "statusCode",
+    "response_time_ms": "responseTimeMs",
+    "api_key_id": "apiKeyId",
+    "api_key_name": "apiKeyName",
+    "ip_address": "ipAddress",
+    "user_agent": "userAgent",
+    "created_at": "createdAt",
+}
+
+
+def parse_time(text: str) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(
+        datetime.timezone.utc
+    )
+
+
+def expected_rows(wire_logs: Any) -> list[dict[str, Any]]:
+    """The rows a frame of these logs must have: Python values, ``None`` where missing."""
+    rows = []
+    for log in wire_logs:
+        row = {column: log[_WIRE[column]] for column in LOG_COLUMNS}
+        row["created_at"] = parse_time(row["created_at"])
+        rows.append(row)
+    return rows
+
+
+def pandas_rows(frame: Any) -> list[dict[str, Any]]:
+    """A pandas frame's rows as plain Python values (``pd.NA`` -> ``None``)."""
+    import pandas as pd
+
+    return [
+        {key: None if value is pd.NA else value for key, value in row.items()}
+        for row in frame.to_dict("records")
+    ]
+
+
+def rows_of(frame: Any) -> list[dict[str, Any]]:
+    """The rows of a pandas or a polars frame, as plain Python values."""
+    if type(frame).__module__.startswith("polars"):
+        return frame.to_dicts()  # type: ignore[no-any-return]
+    return pandas_rows(frame)
+
+
+@contextlib.contextmanager
+def _connection(fake: FakeMeetBot, kind: str, link: str) -> Iterator[dict[str, Any]]:
+    if link == "loopback":
+        with fake.serve() as base_url:
+            yield {"base_url": base_url}
+        return
+    http: httpx.Client | httpx.AsyncClient = (
+        httpx.Client(transport=fake.transport())
+        if kind == "sync"
+        else httpx.AsyncClient(transport=fake.transport())
+    )
+    yield {"base_url": fake.base_url, "http_client": http}
+
+
+def call(fake: FakeMeetBot, kind: str, link: str, fn: Callable[[Any], Any]) -> Any:
+    """``fn(client)`` with a ``kind`` client on ``fake`` over ``link``; awaited if need be."""
+    with _connection(fake, kind, link) as options:
+        http = options.get("http_client")
+        if kind == "sync":
+            try:
+                with MeetBot(fake.api_key, **options) as client:
+                    return fn(client)
+            finally:
+                if http is not None:
+                    http.close()
+
+        async def main() -> Any:
+            try:
+                async with AsyncMeetBot(fake.api_key, **options) as client:
+                    result = fn(client)
+                    return await result if inspect.isawaitable(result) else result
+            finally:
+                if http is not None:
+                    await http.aclose()
+
+        return asyncio.run(main())
