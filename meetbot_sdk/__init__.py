@@ -7,6 +7,7 @@
 The public API is exactly what ``__all__`` lists; every other module is private.
 """
 
+from meetbot_sdk._checkpoint import WalkCheckpoint
 from meetbot_sdk._client import AsyncMeetBot, MeetBot
 from meetbot_sdk._config import (
     DEFAULT_BASE_URL,
@@ -81,6 +82,7 @@ __all__ = [
     "RecordingStats",
     "TranscriptionStats",
     "UnprocessableEntityError",
+    "WalkCheckpoint",
     "WebhookStats",
     "__version__",
 ]

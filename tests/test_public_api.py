@@ -41,6 +41,7 @@ SURFACE = {
     "UnprocessableEntityError",
     "RateLimitError",
     "InternalServerError",
+    "WalkCheckpoint",
     "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
     "DEFAULT_MAX_RETRIES",
