@@ -214,7 +214,14 @@ def export_to_file(
             options = dict(walk_options)
             if limit is not None:
                 options["max_items"] = limit - written
-            pager = client.api_logs.list(resume_from=state.checkpoint, **options, **filters)
+            try:
+                pager = client.api_logs.list(resume_from=state.checkpoint, **options, **filters)
+            except ValueError as other:
+                if "other filters" not in str(other):
+                    raise
+                raise click.UsageError(
+                    f"{state_path} is the checkpoint of an export with other filters: {other}"
+                ) from None
             for data, count in _batches(pager, format):
                 with shielded():
                     _append(out, data)

@@ -116,7 +116,11 @@ def command(
                     err=True,
                 )
             raise
-    click.echo(f"meetbot: wrote {written:,} logs to {output} ({held:,} in the file)", err=True)
+    click.echo(f"meetbot: wrote {_logs(written)} to {output} ({held:,} in the file)", err=True)
+
+
+def _logs(count: int) -> str:
+    return "1 log" if count == 1 else f"{count:,} logs"
 
 
 def _to_stdout(
