@@ -71,3 +71,22 @@ def test_demo_against_the_real_api_without_a_key_says_what_is_missing(
 ) -> None:
     assert load("demo").main(["--real"]) == 1
     assert "MEETBOT_API_KEY" in capsys.readouterr().err
+
+
+@pytest.mark.loopback
+def test_cli_demo_appends_only_the_new_logs(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.support import needs_extra
+
+    needs_extra("click")
+    assert load("cli_demo").main([]) == 0
+    out = capsys.readouterr().out
+    assert "$ meetbot analytics --period 7d --format table" in out
+    assert "Usage over the last 7d" in out
+    assert "when (UTC)" in out
+    first, second = re.findall(
+        r"meetbot: wrote ([\d,]+) logs? to posts.csv \(([\d,]+) in the file\)", out
+    )
+    (posts,) = re.findall(r"400 new requests reach the account, (\d+) of them POSTs", out)
+    assert second == (posts, str(int(first[1]) + int(posts)))
+    assert f"posts.csv: {second[1]} rows, {second[1]} distinct log ids" in out
+    assert "exit status" not in out
