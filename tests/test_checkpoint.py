@@ -262,3 +262,52 @@ def test_a_failure_after_a_page_of_repeats_loses_and_repeats_nothing(
     fake.add_logs(3)  # the resumed walk's first page now repeats logs of page 1
     rest = ids(one.consume(one.list(page_size=5, resume_from=saved(walk))))
     assert got + rest == expected
+
+
+@pytest.mark.loopback
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_chain_over_loopback_through_faults_and_arrivals(kind: str) -> None:
+    import asyncio
+
+    from meetbot_sdk import AsyncMeetBot
+    from meetbot_sdk.testing import Fault
+
+    fake = FakeMeetBot(log_count=400, record_requests=False)
+    fake.add_logs_after_each_page(3)
+    fake.fail_randomly(0.2, Fault.status(503, headers={"Retry-After": "0"}), seed=2)
+    got: list[int] = []
+
+    def run(base_url: str, checkpoint: WalkCheckpoint | None, stop: int | None) -> WalkCheckpoint:
+        if kind == "sync":
+            with MeetBot(fake.api_key, base_url=base_url, max_retries=10) as client:
+                walk = client.api_logs.list(page_size=30, resume_from=checkpoint, method="GET")
+                for log in walk:
+                    got.append(log.id)
+                    if len(got) == stop:
+                        break
+                return saved(walk)
+
+        async def main() -> WalkCheckpoint:
+            async with AsyncMeetBot(fake.api_key, base_url=base_url, max_retries=10) as client:
+                walk = client.api_logs.list(page_size=30, resume_from=checkpoint, method="GET")
+                async with walk:
+                    async for log in walk:
+                        got.append(log.id)
+                        if len(got) == stop:
+                            break
+                return saved(walk)
+
+        return asyncio.run(main())
+
+    with fake.serve() as base_url:
+        checkpoint = None
+        for stop in (17, 60, 61, 130):
+            checkpoint = run(base_url, checkpoint, stop)
+        existing = set(matching(fake, method="GET"))
+        for _ in range(2):
+            checkpoint = run(base_url, checkpoint, None)
+    assert checkpoint.finished
+    assert len(got) == len(set(got))
+    assert existing <= set(got)
+    assert checkpoint.watermark is not None
+    assert set(got) == {i for i in matching(fake, method="GET") if i <= checkpoint.watermark[1]}

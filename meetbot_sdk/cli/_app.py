@@ -19,7 +19,7 @@ from meetbot_sdk import (
 )
 from meetbot_sdk._config import API_KEY_ENV
 from meetbot_sdk.cli._interrupts import Interrupts
-from meetbot_sdk.cli._options import global_options
+from meetbot_sdk.cli._options import global_options, stop_verbose_logging
 from meetbot_sdk.cli._output import PipeClosedError
 
 __all__ = ["cli", "run"]
@@ -84,6 +84,7 @@ def run(argv: list[str]) -> int:  # noqa: PLR0911 (one status per way a run ends
         return API_ERROR
     finally:
         interrupts.uninstall()
+        stop_verbose_logging()
     return status if isinstance(status, int) else 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -98,8 +99,8 @@ def command(
     if chosen_file not in {"jsonl", "csv"}:
         raise click.UsageError(f"--output writes jsonl or csv, not {chosen_file}")
     file_format: FileFormat = "csv" if chosen_file == "csv" else "jsonl"
-    with settings.client() as client, _progress(show=True) as on_page:
-        try:
+    try:
+        with settings.client() as client, _progress(show=True) as on_page:
             written, held = export_to_file(
                 client,
                 output=output,
@@ -109,13 +110,13 @@ def command(
                 walk_options=walk_options,
                 on_page=on_page,
             )
-        except KeyboardInterrupt:
-            if state is not None:
-                click.echo(
-                    f"meetbot: {output} and {state} agree; run the same command to go on",
-                    err=True,
-                )
-            raise
+    except KeyboardInterrupt:
+        if state is not None:  # said once the progress bar is gone
+            click.echo(
+                f"\nmeetbot: {output} and {state} agree; run the same command to go on",
+                err=True,
+            )
+        raise
     click.echo(f"meetbot: wrote {_logs(written)} to {output} ({held:,} in the file)", err=True)
 
 
@@ -163,7 +164,11 @@ def _to_stdout(
 
 @contextmanager
 def _progress(show: bool) -> Iterator[OnPage]:
-    """A progress bar on stderr while logs are written, when stderr is a terminal."""
+    """A progress bar on stderr for a long export, when stderr is a terminal.
+
+    It appears only once the export has run for a second, so that quick commands and
+    ``| head`` (whose output shares the terminal) never flash one.
+    """
     if not (show and sys.stderr.isatty()):
         yield lambda pager, written: None
         return
@@ -179,9 +184,22 @@ def _progress(show: bool) -> Iterator[OnPage]:
         transient=True,
     )
     task = progress.add_task("logs", total=None)
+    started = time.monotonic()
 
     def on_page(pager: ApiLogPager, written: int) -> None:
-        progress.update(task, completed=written, total=pager.total)
+        if not progress.live.is_started:
+            if time.monotonic() - started < _PROGRESS_AFTER_SECONDS:
+                return
+            progress.start()
+        total = pager.total
+        progress.update(
+            task, completed=written, total=total if total and total >= written else None
+        )
 
-    with progress:
+    try:
         yield on_page
+    finally:
+        progress.stop()
+
+
+_PROGRESS_AFTER_SECONDS = 1.0

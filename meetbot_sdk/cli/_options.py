@@ -17,7 +17,14 @@ from meetbot_sdk._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
 from meetbot_sdk._logs import logger
 from meetbot_sdk.cli._output import FORMATS, Format, Stdout
 
-__all__ = ["Settings", "format_option", "global_options", "pass_settings", "resolve_format"]
+__all__ = [
+    "Settings",
+    "format_option",
+    "global_options",
+    "pass_settings",
+    "resolve_format",
+    "stop_verbose_logging",
+]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -68,12 +75,25 @@ def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     return value
 
 
+_verbose_handlers: list[tuple[logging.Handler, int]] = []
+
+
 def _log_to_stderr(level: int) -> None:
+    if _verbose_handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    _verbose_handlers.append((handler, logger.level))
+    logger.addHandler(handler)
     logger.setLevel(level)
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-        logger.addHandler(handler)
+
+
+def stop_verbose_logging() -> None:
+    """Undo ``--verbose`` once the run ends (``main()`` may run again in one process)."""
+    while _verbose_handlers:
+        handler, level = _verbose_handlers.pop()
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def global_options(*, from_environment: bool) -> Callable[[_F], _F]:
