@@ -192,10 +192,10 @@ def test_resuming_a_finished_walk_yields_only_the_arrivals(walker: Callable[...,
     assert saved(quiet) == latest
 
 
-def test_a_later_start_date_of_the_user_is_kept(walker: Callable[..., Walker]) -> None:
+@pytest.mark.parametrize("start", ["2026-01-14T00:00:00Z", "2026-01-14"])
+def test_a_later_start_date_of_the_user_is_kept(walker: Callable[..., Walker], start: str) -> None:
     fake = FakeMeetBot(log_count=200)
-    one = walker(fake)
-    start = "2026-01-14T00:00:00Z"  # later than the watermark's margin
+    one = walker(fake)  # the watermark's margin is 2026-01-13: the user's date is later
     walk = one.list(start_date=start)
     one.consume(walk)
     fake.add_logs(3)

@@ -216,12 +216,8 @@ def export_to_file(
                 options["max_items"] = limit - written
             try:
                 pager = client.api_logs.list(resume_from=state.checkpoint, **options, **filters)
-            except ValueError as other:
-                if "other filters" not in str(other):
-                    raise
-                raise click.UsageError(
-                    f"{state_path} is the checkpoint of an export with other filters: {other}"
-                ) from None
+            except ValueError as refused:  # other filters than the checkpoint's
+                raise click.UsageError(f"cannot resume from {state_path}: {refused}") from None
             for data, count in _batches(pager, format):
                 with shielded():
                     _append(out, data)

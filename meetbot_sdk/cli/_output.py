@@ -86,13 +86,6 @@ def encode_rows(
     return buffer.getvalue().encode()
 
 
-def csv_header(columns: Sequence[str]) -> bytes:
-    """The header row of a csv file."""
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow(columns)
-    return buffer.getvalue().encode()
-
-
 class Stdout:
     """The command's standard output, written in whole batches."""
 

@@ -92,7 +92,7 @@ def test_limit_exports_in_chunks(account: Account, tmp_path: pathlib.Path) -> No
         ("shorter file", [], "is shorter"),
         ("missing file", [], "which is missing"),
         ("done", ["--format", "csv"], "pass --format jsonl"),
-        ("done", ["--method", "POST"], "an export with other filters"),
+        ("done", ["--method", "POST"], "holds a walk with other filters"),
     ],
 )
 def test_what_cannot_be_resumed_is_a_usage_error(

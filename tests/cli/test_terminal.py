@@ -68,3 +68,32 @@ def test_without_click_main_prints_the_install_line(
         "meetbot: The meetbot command needs the optional 'click' package. "
         'Install it with: pip install "meetbot-sdk[cli]"\n'
     )
+
+
+def test_serve_fake_prints_the_environment_and_stops_when_told() -> None:
+    import io
+    import threading
+
+    import httpx
+
+    from meetbot_sdk.testing._serve import serve_fake
+
+    out, stop = io.StringIO(), threading.Event()
+    server = threading.Thread(
+        target=serve_fake, args=(out,), kwargs={"log_count": 12, "stop": stop}
+    )
+    server.start()
+    try:
+        for _ in range(500):
+            if out.getvalue().count("\n") == 2:
+                break
+            stop.wait(0.01)
+        lines = dict(line.split("=", 1) for line in out.getvalue().splitlines())
+        assert lines["MEETBOT_BASE_URL"].startswith("http://127.0.0.1:")
+        headers = {"Authorization": f"Bearer {lines['MEETBOT_API_KEY']}"}
+        url = lines["MEETBOT_BASE_URL"] + "/users/me/api-logs"
+        assert httpx.get(url, headers=headers).json()["total"] == 12
+    finally:
+        stop.set()
+        server.join(10)
+    assert not server.is_alive()
