@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+import attrs
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from meetbot_sdk import WalkCheckpoint
+from meetbot_sdk import ApiLog, ApiLogPage, WalkCheckpoint
+from meetbot_sdk._checkpoint import checkpoint_of, resumed_walk
 from meetbot_sdk.testing import FakeMeetBot
 from tests.walking import Walker, ids
 
@@ -110,3 +112,80 @@ def test_any_chain_of_interrupted_walks_yields_every_log_once(  # noqa: PLR0917 
         log["id"] for log in fake.logs if _matches(log, filters) and log["id"] <= watermark
     }
     assert set(yielded) == up_to_watermark
+
+
+# --- the pure walk, against a list where many logs share one timestamp --------------------------
+
+_T0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+def _log(log_id: int, second: int) -> ApiLog:
+    return ApiLog(
+        id=log_id,
+        method="GET",
+        path="/x",
+        status_code=200,
+        response_time_ms=1,
+        api_key_id=None,
+        api_key_name=None,
+        ip_address=None,
+        user_agent=None,
+        created_at=_T0 + datetime.timedelta(seconds=second),
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seconds=st.lists(st.integers(0, 3), max_size=120),  # few instants: ties everywhere
+    arrivals_per_page=st.integers(0, 3),
+    runs=st.lists(
+        st.tuples(st.integers(4, 25), st.one_of(st.none(), st.integers(0, 60)), st.integers(0, 9)),
+        min_size=1,
+        max_size=8,
+    ),
+)
+def test_ties_in_created_at_are_ordered_by_id_across_checkpoints(
+    seconds: list[int], arrivals_per_page: int, runs: list[tuple[int, int | None, int]]
+) -> None:
+    # Oldest first, ids in that order; the API lists them by (created_at, id), largest first.
+    logs = [_log(i + 1, second) for i, second in enumerate(sorted(seconds))]
+
+    def arrive(count: int) -> None:
+        newest = logs[-1].created_at if logs else _T0
+        for _ in range(count):  # at the head: the same instant as the newest, a larger id
+            logs.append(attrs.evolve(_log(len(logs) + 1, 0), created_at=newest))
+
+    def page(number: int, size: int) -> ApiLogPage:
+        ordered = logs[::-1]
+        return ApiLogPage(
+            logs=ordered[(number - 1) * size : number * size],
+            total=len(ordered),
+            page=number,
+            page_size=size,
+        )
+
+    yielded: list[int] = []
+    checkpoint = WalkCheckpoint(filters=())
+    for page_size, stop_after, arriving in [*runs, (10, None, 0), (10, None, 0)]:
+        arrive(arriving)
+        existing = {log.id for log in logs}
+        walk = resumed_walk(checkpoint, page_size, None)
+        taken = 0
+        while stop_after is None or taken < stop_after:
+            log = walk.pop()
+            if log is None:
+                if walk.finished:
+                    break
+                walk.take(page(walk.fetch_page, walk.page_size), fetched_ahead=False)
+                arrive(min(arrivals_per_page, page_size // 2))
+                continue
+            yielded.append(log.id)
+            taken += 1
+        checkpoint = WalkCheckpoint.from_json(
+            checkpoint_of(walk, {}, checkpoint.watermark).to_json()
+        )
+    assert checkpoint.finished
+    assert len(yielded) == len(set(yielded))
+    assert existing <= set(yielded)
+    watermark = 0 if checkpoint.watermark is None else checkpoint.watermark[1]
+    assert set(yielded) == {log.id for log in logs if log.id <= watermark}
