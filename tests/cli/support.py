@@ -59,13 +59,6 @@ class Account:
             **options,
         )
 
-    def run_process(self, *argv: str, timeout: float = 60) -> Ran:
-        process = self.spawn(*argv)
-        out, err = process.communicate(timeout=timeout)
-        ran = Ran(process.returncode, out, err)
-        ran.assert_key_hidden()
-        return ran
-
 
 def serve(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], **fake_options: Any
