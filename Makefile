@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
+	@echo
+	$(BIN)/python examples/cli_demo.py
 
 test: lint typecheck unit docs test-bare
 

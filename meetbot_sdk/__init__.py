@@ -10,6 +10,7 @@ types), :mod:`meetbot_sdk.resources` (the resource classes) and :mod:`meetbot_sd
 so reprs and tracebacks read ``meetbot_sdk.NotFoundError``.
 """
 
+from meetbot_sdk._checkpoint import WalkCheckpoint
 from meetbot_sdk._client import AsyncMeetBot, MeetBot
 from meetbot_sdk._config import (
     DEFAULT_BASE_URL,
@@ -84,6 +85,7 @@ __all__ = [
     "RecordingStats",
     "TranscriptionStats",
     "UnprocessableEntityError",
+    "WalkCheckpoint",
     "WebhookStats",
     "__version__",
 ]

@@ -26,6 +26,7 @@ __all__ = [
     "api_keys_get_usage",
     "api_logs_get_page",
     "check_int",
+    "log_query",
 ]
 
 T = TypeVar("T")
@@ -153,6 +154,10 @@ def _log_query(filters: Mapping[str, object]) -> dict[str, str]:
             f"start_date ({params['start_date']}) must not be after end_date ({params['end_date']})"
         )
     return params
+
+
+log_query = _log_query
+"""The filters of a request-log query as sent: checked, dates in UTC (shared by checkpoints)."""
 
 
 # --- the endpoints --------------------------------------------------------------------------

@@ -18,10 +18,17 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import attrs
 
 from meetbot_sdk import _endpoints, _html
+from meetbot_sdk._checkpoint import (
+    WalkCheckpoint,
+    check_resume,
+    checkpoint_of,
+    resumed_walk,
+    walk_query,
+)
 from meetbot_sdk._frames import FrameSlot, Library
 from meetbot_sdk._logs import logger
 from meetbot_sdk._models import ApiLog, ApiLogPage
-from meetbot_sdk._pagination import Walk, check_walk_arguments
+from meetbot_sdk._pagination import LogKey, Walk, check_walk_arguments
 from meetbot_sdk._read_ahead import TaskReadAhead, ThreadReadAhead
 
 if TYPE_CHECKING:
@@ -50,13 +57,45 @@ class _PagerBase(Generic[_ClientT]):
         max_items: int | None,
         concurrency: int,
         filters: Mapping[str, object],
+        resume_from: WalkCheckpoint | None = None,
     ) -> None:
         check_walk_arguments(page_size, start_page, max_items, concurrency)
         self._client: _ClientT = client
         # Builds (and so checks) the query once; each page only changes its number.
         self._call = _endpoints.api_logs_get_page(start_page, page_size, filters)
+        self._filters = _endpoints.log_query(filters)
+        self._from_head = start_page == 1
         self._concurrency = concurrency
-        self._walk = Walk(page_size, start_page, max_items)
+        if resume_from is None:
+            self._watermark: LogKey | None = None
+            self._walk = Walk(page_size, start_page, max_items)
+        else:
+            check_resume(resume_from, self._filters, start_page)
+            self._watermark = resume_from.watermark
+            self._walk = resumed_walk(resume_from, page_size, max_items)
+            query = walk_query(self._filters, self._watermark)
+            self._call = attrs.evolve(self._call, params={**self._call.params, **query})
+
+    def checkpoint(self) -> WalkCheckpoint:
+        """Where the walk stands, to continue it later in any process.
+
+        Valid at any moment, between any two logs: ``client.api_logs.list(resume_from=...)``
+        with the same filters yields exactly the logs this walk has not yielded yet, or, once
+        it has finished, exactly the logs that arrived since it began. See :doc:`pagination`.
+
+        Raises:
+            ValueError: The walk started at a ``start_page`` other than 1, so it cannot tell
+                what lies before it.
+
+        Example:
+            >>> state = client.api_logs.list().checkpoint().to_json()  # doctest: +SKIP
+        """
+        if not self._from_head:
+            raise ValueError(
+                "checkpoint() needs a walk from the head: this one started at a start_page"
+                " other than 1; walk from page 1, or resume_from a checkpoint"
+            )
+        return checkpoint_of(self._walk, self._filters, self._watermark)
 
     def _page_call(self, number: int) -> _endpoints.APICall[ApiLogPage]:
         return attrs.evolve(self._call, params={**self._call.params, "page": str(number)})

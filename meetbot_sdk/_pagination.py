@@ -15,6 +15,10 @@ later answer can only have shifted more. Read-ahead breaks that order, so a page
 ahead is checked against its predecessor: ``total`` counts the arrivals, and a page whose
 ``total`` is below its predecessor's was answered earlier, possibly with a gap; it is
 fetched again.
+
+A walk can also continue one saved in a :class:`~meetbot_sdk.WalkCheckpoint`: it then starts
+with a *ceiling* (accept only logs below it) and a *floor* (stop at the first log at or below
+it); :mod:`meetbot_sdk._checkpoint` explains the bookkeeping.
 """
 
 from __future__ import annotations
@@ -27,16 +31,22 @@ import attrs
 from meetbot_sdk._endpoints import MAX_PAGE_SIZE, check_int
 from meetbot_sdk._models import ApiLog, ApiLogPage
 
-__all__ = ["MAX_CONCURRENCY", "Walk", "check_walk_arguments"]
+__all__ = ["MAX_CONCURRENCY", "LogKey", "Walk", "check_walk_arguments", "log_key"]
 
 MAX_CONCURRENCY = 16
 """The most page requests ``list(concurrency=...)`` keeps in flight."""
 
-_Key = tuple[datetime.datetime, int]
+LogKey = tuple[datetime.datetime, int]
+"""Where a log sorts: ``(created_at, id)``; the API lists logs by it, largest first."""
+_Key = LogKey
 
 
-def _key(log: ApiLog) -> _Key:
+def log_key(log: ApiLog) -> LogKey:
+    """The sort key of a log."""
     return (log.created_at, log.id)
+
+
+_key = log_key
 
 
 def check_walk_arguments(
@@ -61,11 +71,24 @@ class Walk:
         page_size: Logs requested per page.
         fetch_page: The first page to take.
         max_items: Stop after this many logs; ``None`` for no limit.
+        ceiling: Accept only logs that sort below this key (a resumed walk's cursor).
+        floor: Stop at the first log that sorts at or below this key (earlier walks have
+            yielded everything from there down).
+        top: The newest log of the walk, when it continues an earlier one; else it is the
+            first log accepted.
+        handed_out: The oldest log an earlier part of this walk handed out.
     """
 
     page_size: int
     fetch_page: int
     max_items: int | None
+    ceiling: _Key | None = attrs.field(default=None, kw_only=True)
+    floor: _Key | None = attrs.field(default=None, kw_only=True)
+    top: _Key | None = attrs.field(default=None, kw_only=True)
+    """The newest log the walk accepted (or continues from): its upper end."""
+    handed_out: _Key | None = attrs.field(default=None, kw_only=True)
+    exhausted: bool = attrs.field(default=False, init=False)
+    """The walk reached the end of the list or the floor (not only ``max_items``)."""
     items_yielded: int = attrs.field(default=0, init=False)
     total: int | None = attrs.field(default=None, init=False)
     """The ``total`` of the last page taken."""
@@ -82,10 +105,20 @@ class Walk:
     )
     _page_number: int = attrs.field(default=0, init=False)
     _index: int = attrs.field(default=0, init=False)
+    _cut: bool = attrs.field(default=False, init=False)  # max_items cut the last page taken
 
     def __attrs_post_init__(self) -> None:
+        self._cursor = self.ceiling
         if self.max_items == 0:
             self.finished = True
+
+    @property
+    def oldest_handed_out(self) -> _Key | None:
+        """The sort key of the oldest log handed out so far (by this walk or the one it
+        continues), or ``None``."""
+        if self._index:
+            return _key(self._page.logs[self._index - 1])
+        return self.handed_out
 
     @property
     def next_page(self) -> int:
@@ -94,8 +127,8 @@ class Walk:
         While logs of a page are still buffered, that page: a new walk starting there
         yields again the ones already handed out.
         """
-        if self._index < len(self._page.logs):
-            return self._page_number
+        if self._index < len(self._page.logs) or self._cut:
+            return self._page_number  # max_items may have left logs of it behind
         return self.fetch_page
 
     @property
@@ -135,10 +168,22 @@ class Walk:
                 skip += 1
         new = logs[skip:] if skip else logs
         self.repeated = skip
-        if self.max_items is not None and len(new) > self.max_items - self._accepted:
-            new = new[: self.max_items - self._accepted]
+        floor, below_floor = self.floor, False
+        if floor is not None and new and _key(new[-1]) <= floor:
+            keep = 0
+            while keep < len(new) and _key(new[keep]) > floor:
+                keep += 1
+            new, below_floor = new[:keep], True
+        room = None if self.max_items is None else self.max_items - self._accepted
+        cut = room is not None and len(new) > room
+        if cut:
+            new = new[:room]
         if new:
             self._cursor = _key(new[-1])  # the oldest accepted
+            if self.top is None:
+                self.top = _key(new[0])
+        if self._page.logs:  # handed out entirely: take() comes once the buffer is empty
+            self.handed_out = _key(self._page.logs[-1])
         # A server that pages by fewer logs than asked says so in page_size; the page
         # arithmetic follows it, or a full page of its size would look short.
         if 0 < page.page_size < self.page_size:
@@ -146,11 +191,13 @@ class Walk:
         self._accepted += len(new)
         self.total = page.total
         self._newest_total = max(self._newest_total, page.total)
-        self.finished = (
-            len(logs) < self.page_size
+        at_end = (
+            below_floor
+            or len(logs) < self.page_size
             or self.fetch_page * self.page_size >= page.total
-            or (self.max_items is not None and self._accepted >= self.max_items)
         )
+        self.exhausted, self._cut = at_end and not cut, cut
+        self.finished = at_end or (self.max_items is not None and self._accepted >= self.max_items)
         if new is not logs:
             page = attrs.evolve(page, logs=new)
         self._page, self._page_number, self._index = page, self.fetch_page, 0

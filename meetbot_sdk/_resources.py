@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from meetbot_sdk import _endpoints
+from meetbot_sdk._checkpoint import WalkCheckpoint
 from meetbot_sdk._endpoints import ApiLogFilters, Period
 from meetbot_sdk._models import Analytics, ApiKeyUsage, ApiLogPage
 from meetbot_sdk._pagers import ApiLogPager, AsyncApiLogPager
@@ -174,6 +175,7 @@ class ApiLogsResource(_SyncResource):
         start_page: int = 1,
         max_items: int | None = None,
         concurrency: int = 1,
+        resume_from: WalkCheckpoint | None = None,
         **filters: Unpack[ApiLogFilters],
     ) -> ApiLogPager:
         """Every request log matching the filters, newest first, fetching pages as needed.
@@ -191,6 +193,10 @@ class ApiLogsResource(_SyncResource):
             concurrency: How many page requests to keep in flight (1 to 16). Above 1, pages
                 are fetched ahead of the loop on a small thread pool (tasks under
                 :class:`~meetbot_sdk.AsyncMeetBot`), in the same order, within the rate limit.
+            resume_from: A :class:`~meetbot_sdk.WalkCheckpoint` from
+                :meth:`ApiLogPager.checkpoint`, perhaps of another process: yield exactly the
+                logs that walk had not yielded, or, if it had finished, those that arrived
+                since it began. The filters must be the same as that walk's.
             **filters: As for :meth:`get_page`; sent with every page.
 
         Returns:
@@ -200,8 +206,9 @@ class ApiLogsResource(_SyncResource):
         Raises:
             TypeError: An argument has the wrong type, or a filter name is unknown.
             ValueError: An argument is out of range (``page_size`` outside 1..100,
-                ``start_page < 1``, ``max_items < 0``, ``concurrency`` outside 1..16, ...);
-                raised here, before anything is sent.
+                ``start_page < 1``, ``max_items < 0``, ``concurrency`` outside 1..16,
+                ``resume_from`` with other filters or with ``start_page``, ...); raised
+                here, before anything is sent.
 
         Example:
             >>> for log in client.api_logs.list(status_code=500, max_items=1000):  # doctest: +SKIP
@@ -214,6 +221,7 @@ class ApiLogsResource(_SyncResource):
             max_items=max_items,
             concurrency=concurrency,
             filters=filters,
+            resume_from=resume_from,
         )
 
 
@@ -240,6 +248,7 @@ class AsyncApiLogsResource(_AsyncResource):
         start_page: int = 1,
         max_items: int | None = None,
         concurrency: int = 1,
+        resume_from: WalkCheckpoint | None = None,
         **filters: Unpack[ApiLogFilters],
     ) -> AsyncApiLogPager:
         return AsyncApiLogPager(
@@ -249,6 +258,7 @@ class AsyncApiLogsResource(_AsyncResource):
             max_items=max_items,
             concurrency=concurrency,
             filters=filters,
+            resume_from=resume_from,
         )
 
 

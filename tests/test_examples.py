@@ -79,3 +79,22 @@ def test_demo_help_gives_the_whole_summary(capsys: pytest.CaptureFixture[str]) -
     assert exited.value.code == 0
     summary = " ".join(capsys.readouterr().out.split())
     assert "a walk over every log of the last week, and one key's usage." in summary
+
+
+@pytest.mark.loopback
+def test_cli_demo_appends_only_the_new_logs(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.support import needs_extra
+
+    needs_extra("click")
+    assert load("cli_demo").main([]) == 0
+    out = capsys.readouterr().out
+    assert "$ meetbot analytics --period 7d --format table" in out
+    assert "Usage over the last 7d" in out
+    assert "when (UTC)" in out
+    first, second = re.findall(
+        r"meetbot: wrote ([\d,]+) logs? to posts.csv \(([\d,]+) in the file\)", out
+    )
+    (posts,) = re.findall(r"400 new requests reach the account, (\d+) of them POSTs", out)
+    assert second == (posts, str(int(first[1]) + int(posts)))
+    assert f"posts.csv: {second[1]} rows, {second[1]} distinct log ids" in out
+    assert "exit status" not in out

@@ -47,6 +47,7 @@ SURFACE = {
     "UnprocessableEntityError",
     "RateLimitError",
     "InternalServerError",
+    "WalkCheckpoint",
     "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
     "DEFAULT_MAX_RETRIES",

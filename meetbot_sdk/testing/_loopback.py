@@ -26,16 +26,17 @@ _POLL_INTERVAL_SECONDS = 0.02
 
 
 @contextlib.contextmanager
-def serve_loopback(dispatch: Dispatch) -> Iterator[str]:
-    """Serve ``dispatch`` on an OS-chosen loopback port from a daemon thread.
+def serve_loopback(dispatch: Dispatch, port: int = 0) -> Iterator[str]:
+    """Serve ``dispatch`` on a loopback port from a daemon thread.
 
     Args:
         dispatch: Answers each request.
+        port: The port to listen on; 0 lets the OS choose a free one.
 
     Yields:
         The base URL, e.g. ``"http://127.0.0.1:54321/v1"``.
     """
-    server = _LoopbackServer(dispatch)
+    server = _LoopbackServer(dispatch, port)
     thread = threading.Thread(
         target=server.serve_forever,
         kwargs={"poll_interval": _POLL_INTERVAL_SECONDS},
@@ -57,8 +58,8 @@ class _LoopbackServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, dispatch: Dispatch) -> None:
-        super().__init__((LOOPBACK_HOST, 0), _Handler)
+    def __init__(self, dispatch: Dispatch, port: int = 0) -> None:
+        super().__init__((LOOPBACK_HOST, port), _Handler)
         self.dispatch = dispatch
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()

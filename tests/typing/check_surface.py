@@ -25,6 +25,7 @@ from meetbot_sdk import (
     RateLimit,
     RateLimitError,
     RawResponse,
+    WalkCheckpoint,
 )
 from meetbot_sdk.testing import FakeMeetBot
 
@@ -91,6 +92,16 @@ def sync_usage() -> None:
             assert_type(exc.retry_after, float | None)
 
 
+def checkpoint_usage(client: MeetBot) -> None:
+    pager = client.api_logs.list(status_code=500)
+    saved = pager.checkpoint()
+    assert_type(saved, WalkCheckpoint)
+    assert_type(WalkCheckpoint.from_json(saved.to_json()), WalkCheckpoint)
+    assert_type(saved.finished, bool)
+    again = client.api_logs.list(resume_from=saved, status_code=500)
+    assert_type(again, ApiLogPager)
+
+
 async def async_usage() -> None:
     async with AsyncMeetBot(base_url="https://api.meetbot.dev/v1") as client:
         assert_type(client, AsyncMeetBot)
@@ -111,6 +122,9 @@ async def async_usage() -> None:
             assert_type(whole, ApiLogPage)
         async with client.api_logs.list(max_items=10) as limited:
             assert_type([log async for log in limited], list[ApiLog])
+        assert_type(pager.checkpoint(), WalkCheckpoint)
+        resumed = client.api_logs.list(resume_from=pager.checkpoint(), method="GET")
+        assert_type(resumed, AsyncApiLogPager)
         await pager.aclose()
     await client.close()
 
@@ -121,6 +135,7 @@ def mistakes_are_caught(client: MeetBot) -> None:
     client.api_logs.get_page(status_code="500")  # type: ignore[arg-type]
     client.api_keys.get_usage("1")  # type: ignore[arg-type]
     client.api_logs.list(page=2)  # type: ignore[call-arg]
+    client.api_logs.list(resume_from="{}")  # type: ignore[arg-type]
     client.api_logs.list(max_items="10")  # type: ignore[arg-type]
     client.analytics.with_raw_response.get(period="1y")  # type: ignore[arg-type]
     MeetBot("k", throttle="yes")  # type: ignore[arg-type]

@@ -1,0 +1,245 @@
+"""Exports to a file that survive ``kill -9``: FILE and its STATE never disagree for long.
+
+STATE records how many bytes of FILE are settled and the walk's checkpoint just after the
+last of those logs. Each page goes: append its rows to FILE, flush and fsync it, then
+replace STATE atomically (write a temporary file, fsync, rename, fsync the directory).
+Killed anywhere in between, FILE holds at most some rows past what STATE records, perhaps a
+partial last one; the next run cuts FILE back to the recorded length and resumes the walk
+from the checkpoint, so those logs are fetched and written again, once. A run that finds an
+unfinished walk in STATE finishes it and then takes the logs that arrived since it began.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
+
+import attrs
+import click
+
+from meetbot_sdk import ApiLog, ApiLogPager, MeetBot, WalkCheckpoint
+from meetbot_sdk.cli._interrupts import shielded
+from meetbot_sdk.cli._output import columns_of, encode_rows, plain
+
+__all__ = ["ExportState", "export_to_file", "read_state", "write_state"]
+
+_FORMAT = "meetbot.ExportState"
+_VERSION = 1
+_COLUMNS = columns_of(ApiLog)
+
+FileFormat = Literal["jsonl", "csv"]
+OnPage = Callable[[ApiLogPager, int], None]
+
+
+@attrs.frozen
+class ExportState:
+    """What FILE settledly holds: its format, length, log count and the walk's checkpoint."""
+
+    format: FileFormat
+    length: int
+    logs: int
+    checkpoint: WalkCheckpoint | None
+
+    def to_json(self) -> str:
+        """The state as one line of JSON."""
+        return json.dumps(
+            {
+                "format": _FORMAT,
+                "version": _VERSION,
+                "file_format": self.format,
+                "bytes": self.length,
+                "logs": self.logs,
+                "checkpoint": None if self.checkpoint is None else self.checkpoint.to_json(),
+            }
+        )
+
+
+def read_state(path: Path) -> ExportState | None:
+    """The state saved at ``path``, or ``None`` when there is none yet.
+
+    Raises:
+        click.UsageError: The file is not an export state.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    try:
+        document = json.loads(text)
+        if document.get("format") != _FORMAT or document.get("version") != _VERSION:
+            raise ValueError("not written by meetbot logs --checkpoint")
+        checkpoint = document["checkpoint"]
+        state = ExportState(
+            format=_file_format(document["file_format"]),
+            length=_count(document["bytes"]),
+            logs=_count(document["logs"]),
+            checkpoint=None if checkpoint is None else WalkCheckpoint.from_json(checkpoint),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise click.UsageError(f"{path} is not a checkpoint of meetbot logs ({exc})") from None
+    return state
+
+
+def _file_format(value: object) -> FileFormat:
+    if value == "jsonl":
+        return "jsonl"
+    if value == "csv":
+        return "csv"
+    raise ValueError(f"unknown file format {value!r}")
+
+
+def _count(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"expected a count, got {value!r}")
+    return value
+
+
+def write_state(path: Path, state: ExportState) -> None:
+    """Replace the state at ``path`` atomically and durably."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    with open(temporary, "w", encoding="utf-8") as out:
+        out.write(state.to_json() + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temporary, path)
+    _fsync_directory(path.parent)
+
+
+def _fsync_directory(directory: Path) -> None:
+    # The rename is durable once the directory is; some systems cannot open one (ignore).
+    with contextlib.suppress(OSError):
+        descriptor = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+def _settle(output: Path, state_path: Path, format: FileFormat) -> ExportState:
+    """Make FILE agree with STATE (or start both); return the state to go on from."""
+    state = read_state(state_path)
+    if state is None:
+        if output.exists() and output.stat().st_size:
+            raise click.UsageError(
+                f"{output} exists but {state_path} does not, so what it holds is unknown:"
+                " remove it, or choose another --output"
+            )
+        header = encode_rows([], "csv", _COLUMNS, header=True) if format == "csv" else b""
+        with open(output, "wb") as out:
+            _append(out, header)
+        state = ExportState(format=format, length=len(header), logs=0, checkpoint=None)
+        write_state(state_path, state)
+        return state
+    if state.format != format:
+        raise click.UsageError(
+            f"{state_path} is a checkpoint of a {state.format} export; pass --format {state.format}"
+        )
+    try:
+        size = output.stat().st_size
+    except FileNotFoundError:
+        raise click.UsageError(
+            f"{state_path} describes {output}, which is missing: restore it, or remove"
+            f" {state_path} to export from scratch"
+        ) from None
+    if size < state.length:
+        raise click.UsageError(
+            f"{output} is shorter ({size} bytes) than {state_path} records ({state.length}):"
+            f" it was changed by something else; restore it, or remove both to start again"
+        )
+    if size > state.length:
+        with open(output, "r+b") as out:
+            out.truncate(state.length)
+            out.flush()
+            os.fsync(out.fileno())
+        click.echo(
+            f"meetbot: cut {size - state.length} bytes written to {output} after its last"
+            " checkpoint; those logs are fetched again",
+            err=True,
+        )
+    return state
+
+
+def _append(out: BinaryIO, data: bytes) -> None:
+    out.write(data)
+    out.flush()
+    os.fsync(out.fileno())
+
+
+def export_to_file(
+    client: MeetBot,
+    *,
+    output: Path,
+    state_path: Path | None,
+    format: FileFormat,
+    filters: Mapping[str, Any],
+    walk_options: Mapping[str, Any],
+    on_page: OnPage,
+) -> tuple[int, int]:
+    """Export the logs matching ``filters`` to ``output``; return (logs written, in FILE).
+
+    Without ``state_path`` FILE is written afresh; with it, FILE is appended to and the
+    export resumes where the last run stopped, however it stopped.
+
+    Args:
+        client: The client to walk with.
+        output: FILE.
+        state_path: STATE, or ``None``.
+        format: ``"jsonl"`` or ``"csv"``.
+        filters: The walk's filters.
+        walk_options: ``page_size``, ``concurrency`` and ``max_items`` of ``list()``.
+        on_page: Called after each page is settled, with the pager and the logs written.
+    """
+    if state_path is None:
+        header = encode_rows([], "csv", _COLUMNS, header=True) if format == "csv" else b""
+        with open(output, "wb") as out:
+            _append(out, header)
+            pager = client.api_logs.list(**walk_options, **filters)
+            written = 0
+            for data, count in _batches(pager, format):
+                with shielded():
+                    _append(out, data)
+                written += count
+                on_page(pager, written)
+        return written, written
+    state = _settle(output, state_path, format)
+    limit = walk_options.get("max_items")
+    written = 0
+    walks = 2 if state.checkpoint is not None and not state.checkpoint.finished else 1
+    with open(output, "ab") as out:
+        for _ in range(walks):
+            options = dict(walk_options)
+            if limit is not None:
+                options["max_items"] = limit - written
+            try:
+                pager = client.api_logs.list(resume_from=state.checkpoint, **options, **filters)
+            except ValueError as refused:  # other filters than the checkpoint's
+                raise click.UsageError(f"cannot resume from {state_path}: {refused}") from None
+            for data, count in _batches(pager, format):
+                with shielded():
+                    _append(out, data)
+                    state = ExportState(
+                        format=format,
+                        length=state.length + len(data),
+                        logs=state.logs + count,
+                        checkpoint=pager.checkpoint(),
+                    )
+                    write_state(state_path, state)
+                written += count
+                on_page(pager, written)
+            final = pager.checkpoint()  # a last empty page may have ended the walk
+            if final != state.checkpoint:
+                state = attrs.evolve(state, checkpoint=final)
+                write_state(state_path, state)
+            if limit is not None and written >= limit:
+                break
+    return written, state.logs
+
+
+def _batches(pager: ApiLogPager, format: FileFormat) -> Iterator[tuple[bytes, int]]:
+    for page in pager.pages():
+        rows = [plain(log) for log in page.logs]
+        yield encode_rows(rows, format, _COLUMNS), len(rows)

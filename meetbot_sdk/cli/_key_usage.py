@@ -1,0 +1,39 @@
+"""``meetbot key-usage KEY_ID``: how much one API key is used, and its latest requests."""
+
+from __future__ import annotations
+
+import click
+
+from meetbot_sdk import RecentRequest
+from meetbot_sdk.cli._options import Settings, format_option, pass_settings, resolve_format
+from meetbot_sdk.cli._output import Stdout, columns_of, encode_rows, plain
+from meetbot_sdk.cli._tables import print_tables, usage_tables
+
+__all__ = ["command"]
+
+EPILOG = """\b
+Examples:
+  meetbot key-usage 3
+  meetbot key-usage 3 --format json | jq .requests_today
+  meetbot key-usage 3 --format csv > recent.csv
+
+json gives the counts and the recent requests; jsonl and csv the recent requests."""
+
+
+@click.command("key-usage", epilog=EPILOG)
+@click.argument("key_id", type=click.IntRange(min=1), metavar="KEY_ID")
+@format_option("json")
+@pass_settings
+def command(settings: Settings, /, *, key_id: int, format_: str | None) -> None:
+    """Requests made with the API key KEY_ID: today, this month, in all, and the latest."""
+    with settings.client() as client:
+        usage = client.api_keys.get_usage(key_id)
+    chosen = resolve_format(format_, "json")
+    out = Stdout()
+    if chosen == "table":
+        print_tables(usage_tables(key_id, usage))
+    elif chosen == "json":
+        out.write_json(plain(usage))
+    else:
+        rows = [plain(request) for request in usage.recent_requests]
+        out.write(encode_rows(rows, chosen, columns_of(RecentRequest), header=True))
