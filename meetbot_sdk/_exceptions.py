@@ -205,6 +205,7 @@ _SUMMARY_WINDOW = 16_384  # characters of a body looked at for its message
 _LOCATION_LENGTH = 200
 # Linear scans: a tag ends at the next ``<`` or ``>``, so no position is scanned twice.
 _TAG = re.compile(r"<[^<>]*>")
+_CUT_TAG = re.compile(r"<[^<>]*\Z")  # a tag the window cut in two
 _TITLE_OPEN = re.compile(r"<title[^<>]*>", re.IGNORECASE)
 _TITLE_CLOSE = re.compile(r"</title", re.IGNORECASE)
 _REDACTED = "[redacted]"
@@ -253,7 +254,7 @@ def status_error(response: httpx.Response, *, secret: str, hint: str = "") -> AP
     error = cls(message, response=response, body=body, **kwargs)
     _redact_error(error, secret)
     if hint:
-        error.args = (f"{error.args[0]} ({hint})",)
+        error.args = (f"{error.args[0]} ({redact(hint, secret)})",)
     return error
 
 
@@ -274,13 +275,19 @@ def validation_error(
 def connection_error(
     exc: httpx.RequestError, *, request: httpx.Request, secret: str
 ) -> APIConnectionError:
-    """The SDK's error for a failed send; httpx's wording, redacted."""
+    """The SDK's error for a failed send; httpx's wording, redacted (in the chained
+    ``__cause__`` too, which a traceback prints)."""
     error: APIConnectionError
     if isinstance(exc, httpx.TimeoutException):
         error = APITimeoutError(f"Request timed out ({type(exc).__name__})", request=request)
     else:
-        detail = redact(str(exc), secret) or type(exc).__name__
-        error = APIConnectionError(f"Connection error: {detail}", request=request)
+        detail = str(exc)
+        shown = redact(detail, secret)
+        if shown != detail:
+            exc.args = tuple(redact(a, secret) if isinstance(a, str) else a for a in exc.args)
+        error = APIConnectionError(
+            f"Connection error: {shown or type(exc).__name__}", request=request
+        )
     error.__cause__ = exc
     return error
 
@@ -342,7 +349,8 @@ def _excerpt(text: str) -> str:
 
     Looks at the first :data:`_SUMMARY_WINDOW` characters only, in linear time.
     """
-    text = text[:_SUMMARY_WINDOW]
+    if len(text) > _SUMMARY_WINDOW:
+        text = _CUT_TAG.sub("", text[:_SUMMARY_WINDOW])
     title = _TITLE_OPEN.search(text)
     if title:
         close = _TITLE_CLOSE.search(text, title.end())

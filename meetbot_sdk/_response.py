@@ -46,7 +46,7 @@ def decode(call: _endpoints.APICall[T], response: httpx.Response, *, secret: str
         problem = exc
     if exceeds_depth(body):
         body = None  # nothing to show, and too deep to walk safely
-    elif secret:  # word the problem from the redacted body: no excerpt then shows the key
+    else:  # word the problem from the redacted body: no excerpt then shows the key
         problem = explain(redact_value(body, secret), call.model)
     raise validation_error(
         f"response does not fit {call.model.__name__}: {problem}",

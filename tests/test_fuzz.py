@@ -126,3 +126,56 @@ def test_any_json_structures_or_raises_decode_error(data: Any, model: type) -> N
     except DecodeError as error:
         result = error
     assert isinstance(result, (model, DecodeError))
+
+
+log_entries = st.fixed_dictionaries(
+    {
+        "id": st.integers(-3, 30),
+        "method": st.just("GET"),
+        "path": st.just("/x"),
+        "statusCode": st.just(200),
+        "responseTimeMs": st.just(1),
+        "apiKeyId": st.none(),
+        "apiKeyName": st.none(),
+        "ipAddress": st.none(),
+        "userAgent": st.none(),
+        "createdAt": st.sampled_from(["2024-01-15T10:30:00Z", "2024-01-15T10:29:00Z"]),
+    }
+)
+pages = st.fixed_dictionaries(
+    {
+        "logs": st.lists(log_entries, max_size=4),
+        "total": st.integers(-5, 40) | st.just(10**18),
+        "page": st.integers(-2, 12),
+        "page_size": st.integers(-1, 5),
+    }
+).map(lambda page: json.dumps(page).encode())
+answers = st.lists(
+    st.tuples(st.sampled_from([200, 200, 200, 500, 404]), pages | bodies), min_size=1, max_size=8
+)
+
+
+@SETTINGS
+@given(script=answers, concurrency=st.sampled_from([1, 3]), page_size=st.integers(1, 4))
+def test_any_sequence_of_pages_walks_or_raises_a_documented_error(
+    script: list[tuple[int, bytes]], concurrency: int, page_size: int
+) -> None:
+    sent: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(1)
+        if len(sent) > 40:  # a server whose total never ends: the test stops it, typed
+            return httpx.Response(503, text="enough")
+        status, body = script[min(len(sent), len(script)) - 1]
+        return httpx.Response(status, content=body)
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    with mb.MeetBot(KEY, http_client=http, max_retries=0) as client:
+        pager = client.api_logs.list(page_size=page_size, concurrency=concurrency)
+        try:
+            logs = list(pager)
+        except mb.MeetBotError as error:
+            for text in _texts(error):
+                assert KEY not in text
+        else:
+            assert all(isinstance(log, mb.ApiLog) for log in logs)

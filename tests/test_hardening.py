@@ -76,6 +76,13 @@ def test_deeply_nested_error_body_is_the_status_error(twin: Twin, status: int) -
     assert error.status_code == status
 
 
+def test_an_error_body_that_parses_but_nests_too_deep_is_kept_as_text() -> None:
+    body = ("[" * 200 + "]" * 200).encode()
+    error = status_error(response(400, body), secret=KEY)
+    assert error.body == body.decode()
+    assert error.message == "[" * 197 + "..."
+
+
 def test_deeply_nested_503_is_retried(twin: Twin) -> None:
     answers = iter([answer(503, b'{"a":' * 100_000), answer(200, json.dumps(USAGE).encode())])
     kwargs = serve(lambda request: next(answers)(request), twin)  # noqa: PLW0108
@@ -175,6 +182,16 @@ def test_a_redirect_with_the_key_in_its_location(
     assert_no_key(error, caplog)
 
 
+def test_a_long_location_is_cut_after_redaction() -> None:
+    location = f"https://login.example/{'x' * 180}?t={KEY}"
+    error = status_error(response(307, b"", {"Location": location}), secret=KEY)
+    assert error.message == (
+        f"unexpected redirect to '{location[:197].replace(KEY, '[redacted]')}...'; the SDK"
+        " does not follow redirects"
+    )
+    assert KEY[:3] not in error.message.split("?")[-1]
+
+
 @pytest.mark.parametrize("status", [400, 401, 404, 429, 500, 503])
 def test_error_bodies_headers_and_reasons_echoing_the_key(
     twin: Twin, caplog: pytest.LogCaptureFixture, status: int
@@ -217,6 +234,7 @@ def test_a_connection_error_wording_the_key_is_redacted(twin: Twin) -> None:
     error = failure(twin, get_analytics, **serve(handler, twin))
     assert isinstance(error, mb.APIConnectionError)
     assert str(error) == "Connection error: peer said [redacted]"
+    assert str(error.__cause__) == "peer said [redacted]"  # a traceback prints it too
 
 
 # --- 4. the key is checked at construction --------------------------------------------------
