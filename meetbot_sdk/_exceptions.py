@@ -28,7 +28,7 @@ from urllib.parse import quote, quote_plus
 
 import httpx
 
-from meetbot_sdk._converter import exceeds_depth
+from meetbot_sdk._converter import MAX_JSON_DEPTH, exceeds_depth
 from meetbot_sdk._retry import rate_headers, server_wait
 
 __all__ = [
@@ -312,18 +312,25 @@ def _read_body(response: httpx.Response, secret: str) -> tuple[object, str]:
     content = response.content
     if not content.strip():
         return None, ""
+    too_deep = False
     try:
         body: object = json.loads(content)
-    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python goes
-        body = None
+    except RecursionError:  # nested deeper than Python's stack goes
+        too_deep = True
+    except ValueError:
+        return _as_text(content, secret)
     else:
-        if exceeds_depth(body):
-            body = None
-    if body is None:  # not JSON, or JSON no real payload nests to: summarised as text
-        text = redact(content.decode("utf-8", errors="replace"), secret)
-        return text, _excerpt(text)
+        too_deep = exceeds_depth(body)
+    if too_deep:  # no payload of the API nests so: kept as text, not walked
+        text, _ = _as_text(content, secret)
+        return text, f"the body is JSON nested deeper than {MAX_JSON_DEPTH} levels"
     body = redact_value(body, secret)
     return body, _json_message(body, content, secret)
+
+
+def _as_text(content: bytes, secret: str) -> tuple[str, str]:
+    text = redact(content.decode("utf-8", errors="replace"), secret)
+    return text, _excerpt(text)
 
 
 def _json_message(body: object, content: bytes, secret: str) -> str:

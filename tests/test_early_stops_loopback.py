@@ -66,21 +66,25 @@ def _read_ahead_threads() -> list[str]:
 
 def test_sync_walks_stopped_at_random_moments_leave_nothing(base_url: str) -> None:
     rng = random.Random(1)  # noqa: S311 - reproducible moments, not secrets
+    client = mb.MeetBot(API_KEY, base_url=base_url)
     with Leftovers() as leftovers:
         for repetition in range(REPETITIONS):
-            with mb.MeetBot(API_KEY, base_url=base_url) as client:
-                pager = client.api_logs.list(page_size=10, concurrency=rng.choice([1, 2, 8]))
-                stop_after = rng.randint(0, 60)
-                if repetition % 2:
-                    with pager:
-                        for count, _ in enumerate(pager):
-                            if count >= stop_after:
-                                break
-                else:
+            if repetition % 5 == 0:  # a new pool now and then: its first pages connect
+                client.close()
+                client = mb.MeetBot(API_KEY, base_url=base_url)
+            pager = client.api_logs.list(page_size=10, concurrency=rng.choice([1, 2, 8]))
+            stop_after = rng.randint(0, 60)
+            if repetition % 2:
+                with pager:
                     for count, _ in enumerate(pager):
                         if count >= stop_after:
                             break
+            else:
+                for count, _ in enumerate(pager):
+                    if count >= stop_after:
+                        break
             assert _read_ahead_threads() == []
+        client.close()
     assert leftovers.seen == []
 
 
@@ -95,6 +99,7 @@ def test_async_walks_stopped_at_random_moments_leave_nothing(base_url: str) -> N
                     count += 1
                     if count > stop_after:
                         break
+            fetching_after_with.extend(_fetches())  # leaving the block stops them
         else:
             async for _ in pager:
                 count += 1
@@ -103,23 +108,57 @@ def test_async_walks_stopped_at_random_moments_leave_nothing(base_url: str) -> N
 
     async def main() -> None:
         for repetition in range(REPETITIONS):
-            how = repetition % 3  # break, break inside async with, cancel at a random moment
+            # 0: plain break; 1: break inside ``async with``; 2: cancel the consumer at a
+            # random moment (often mid-connect: the pool is new). Each time the client is
+            # closed at once, before asyncio has closed a left loop.
+            how = repetition % 3
             async with mb.AsyncMeetBot(API_KEY, base_url=base_url) as client:
+                close_pool = client._http.aclose
+
+                async def close_pool_recording(close_pool: Any = close_pool) -> None:
+                    fetching_at_pool_close.extend(_fetches())  # a pool closed under them
+                    await close_pool()
+
+                client._http.aclose = close_pool_recording  # type: ignore[method-assign]
                 pager = client.api_logs.list(page_size=10, concurrency=rng.choice([1, 2, 8]))
                 consumer = asyncio.ensure_future(
                     walk(client, pager, rng.randint(0, 60), use_with=how == 1)
                 )
-                if how == 2:  # often mid-connect: the pool is new, the fake is 1 ms away
+                if how == 2:
                     await asyncio.sleep(rng.random() * 0.005)
                     consumer.cancel()
                 await asyncio.gather(consumer, return_exceptions=True)
-            for _ in range(3):  # let asyncio finish closing an abandoned generator
-                await asyncio.sleep(0)
+            fetching_after_close.extend(_fetches())  # closing the client stops them
+            await _settled()
             assert asyncio.all_tasks() == {asyncio.current_task()}
 
+    fetching_after_with: list[asyncio.Task[Any]] = []
+    fetching_after_close: list[asyncio.Task[Any]] = []
+    fetching_at_pool_close: list[asyncio.Task[Any]] = []
     with Leftovers() as leftovers:
         asyncio.run(main())
     assert leftovers.seen == []
+    assert fetching_after_with == []
+    assert fetching_after_close == []
+    assert fetching_at_pool_close == []
+
+
+def _fetches() -> list[asyncio.Task[Any]]:
+    """Page fetches still running."""
+    return [
+        task
+        for task in asyncio.all_tasks()
+        if not task.done() and getattr(task.get_coro(), "__qualname__", "").endswith("._request")
+    ]
+
+
+async def _settled() -> None:
+    """Let asyncio finish closing a left ``async for`` loop (it does so "a moment later": its
+    read-ahead fetches end their cancellation); a bound, not a speed assertion."""
+    await asyncio.sleep(0)  # asyncio schedules the closing of a collected generator
+    others = asyncio.all_tasks() - {asyncio.current_task()}
+    if others:
+        await asyncio.wait(others, timeout=10)
 
 
 # --- proxies -------------------------------------------------------------------------------
