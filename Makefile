@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format typecheck unit docs test-bare bench clean
+.PHONY: demo test lint format typecheck unit docs test-bare test-floors bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ demo: $(STAMP)
 	@echo
 	$(BIN)/python examples/cli_demo.py
 
-test: lint typecheck unit docs test-bare
+test: lint typecheck unit docs test-bare test-floors
 
 lint: $(STAMP)
 	$(BIN)/ruff check meetbot_sdk tests examples benchmarks docs/conf.py
@@ -48,9 +48,24 @@ $(BARE)/.installed: pyproject.toml
 test-bare: $(BARE)/.installed
 	MEETBOT_TEST_BARE=1 $(BARE)/bin/python -m pytest -q -p no:cacheprovider
 
+# The suite again against the declared minimum versions of the runtime dependencies (the
+# floors in pyproject.toml; tests/test_floors.py keeps the two lists equal), so a floor that
+# no longer works is caught. No extras: tests needing one skip visibly, as in test-bare.
+FLOORS_VENV := .venv-floors
+FLOORS := httpx==0.27.0 attrs==23.1.0 cattrs==24.1.0 tenacity==8.2.0
+$(FLOORS_VENV)/.installed: pyproject.toml Makefile
+	test -x $(FLOORS_VENV)/bin/python || $(PYTHON) -m venv $(FLOORS_VENV)
+	$(FLOORS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(FLOORS_VENV)/bin/python -m pip install --quiet -e . $(FLOORS) pytest pytest-httpx hypothesis
+	touch $@
+
+test-floors: $(FLOORS_VENV)/.installed
+	$(FLOORS_VENV)/bin/python -c "import httpx, attrs, cattrs, tenacity; from importlib.metadata import version as v; print('floors:', *(f'{n} {v(n)}' for n in ('httpx', 'attrs', 'cattrs', 'tenacity')))"
+	MEETBOT_TEST_BARE=1 $(FLOORS_VENV)/bin/python -m pytest -q -p no:cacheprovider
+
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) $(BARE) docs/_build docs/_generated .mypy_cache .pytest_cache .ruff_cache .coverage htmlcov
+	rm -rf $(VENV) $(BARE) $(FLOORS_VENV) docs/_build docs/_generated .mypy_cache .pytest_cache .ruff_cache .coverage htmlcov

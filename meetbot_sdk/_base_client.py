@@ -18,6 +18,7 @@ import httpx
 
 from meetbot_sdk import _endpoints
 from meetbot_sdk._config import (
+    DEFAULT_BASE_URL,
     USER_AGENT,
     Config,
     make_config,
@@ -26,10 +27,12 @@ from meetbot_sdk._config import (
     resolve_timeout,
 )
 from meetbot_sdk._exceptions import (
-    APIConnectionError,
-    APITimeoutError,
+    APIStatusError,
+    MeetBotError,
     RateLimitError,
+    connection_error,
     status_error,
+    status_reason,
 )
 from meetbot_sdk._logs import logger, setup_from_env
 from meetbot_sdk._response import RawResponse, decode
@@ -97,14 +100,46 @@ class BaseClient(Generic[_HttpT]):
                 raise TypeError(
                     f"http_client must be an {expected}, got {type(http_client).__name__}"
                 )
+            _refuse_proxy_in_clear(http_client, config.base_url)
             http, owns_http = http_client, False
         else:
-            http = cast("_HttpT", self._http_class(timeout=config.timeout, follow_redirects=False))
+            # Proxy policy: environment proxies (HTTP_PROXY, ALL_PROXY) are honoured for https
+            # only, where a proxy tunnels TLS and never sees the token; a plain-http base URL
+            # is loopback, and the token goes nowhere else.
+            plain = config.base_url.startswith("http://")
+            http = cast(
+                "_HttpT",
+                self._http_class(
+                    timeout=config.timeout, follow_redirects=False, trust_env=not plain
+                ),
+            )
             owns_http = True
-        self._setup(config, http, owns_http=owns_http, throttle=Throttle())
+        self._setup(config, http, owns_http=owns_http, throttle=Throttle(), in_flight=set())
 
-    def _setup(self, config: Config, http: _HttpT, *, owns_http: bool, throttle: Throttle) -> None:
+    @classmethod
+    def _over_transport(cls, transport: Any, **options: Any) -> Self:
+        """A client that owns a pool sending through ``transport`` (the testing kit's fake).
+
+        Like ``cls(http_client=...)``, except that closing the client closes that pool.
+        """
+        http = cls._http_class(transport=transport, follow_redirects=False, trust_env=False)
+        client = cls(http_client=cast("_HttpT", http), **options)
+        client._owns_http = True
+        return client
+
+    def _setup(
+        self,
+        config: Config,
+        http: _HttpT,
+        *,
+        owns_http: bool,
+        throttle: Throttle,
+        in_flight: set[Any],
+    ) -> None:
         self._config = config
+        # The read-ahead fetches of every walk over this pool (async only), shared by every
+        # copy: closing the pool stops them first.
+        self._in_flight = in_flight
         self._http = http
         self._owns_http = owns_http
         self._throttle = throttle
@@ -186,6 +221,7 @@ class BaseClient(Generic[_HttpT]):
             self._http,
             owns_http=False,
             throttle=self._throttle,
+            in_flight=self._in_flight,
         )
         if "_sleep" in vars(self):
             clone._sleep = self._sleep
@@ -202,11 +238,18 @@ class BaseClient(Generic[_HttpT]):
 
     # --- one attempt, apart from the sending ----------------------------------------------
 
+    def _check_open(self) -> None:
+        if self._http.is_closed:
+            raise MeetBotError(
+                f"this {type(self).__name__} is closed (close() was called, its with-block "
+                "ended, or the http_client given to it was closed); create a new client"
+            )
+
     def _admitted(self, decision: Admit | Refuse, request: httpx.Request) -> Admit:
         """The throttle's answer: go, or raise the server's own refusal without sending."""
         if isinstance(decision, Admit):
             return decision
-        error = status_error(decision.response, secret=self._config.api_key)
+        error = self._status_error(decision.response)
         if isinstance(error, RateLimitError):
             error.retry_after = decision.seconds
         logger.info(
@@ -229,13 +272,7 @@ class BaseClient(Generic[_HttpT]):
         self, exc: httpx.RequestError, request: httpx.Request, started: float, attempt: int
     ) -> RetryableError:
         """A failed send becomes the user's error, always worth a retry."""
-        error: APIConnectionError
-        if isinstance(exc, httpx.TimeoutException):
-            error = APITimeoutError(f"Request timed out ({type(exc).__name__})", request=request)
-        else:
-            detail = str(exc) or type(exc).__name__
-            error = APIConnectionError(f"Connection error: {detail}", request=request)
-        error.__cause__ = exc
+        error = connection_error(exc, request=request, secret=self._config.api_key)
         reason = type(exc).__name__
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
@@ -264,7 +301,7 @@ class BaseClient(Generic[_HttpT]):
             )
         if response.is_success:
             return response
-        error = status_error(response, secret=self._config.api_key)
+        error = self._status_error(response)
         if response.status_code not in RETRYABLE_STATUSES:
             raise error
         wait = server_wait(response.status_code, rate_headers(response.headers))
@@ -276,8 +313,20 @@ class BaseClient(Generic[_HttpT]):
                 self._config.max_retry_wait,
             )
             raise error
-        reason = f"{response.status_code} {response.reason_phrase}".rstrip()
+        reason = status_reason(response, self._config.api_key)
         raise RetryableError(error, wait=wait, target=_target(request), reason=reason)
+
+    def _status_error(self, response: httpx.Response) -> APIStatusError:
+        hint = ""
+        if response.status_code == 404 and str(response.request.url).startswith(
+            self._config.base_url + _ACCOUNT_PATHS
+        ):
+            # /users/me/... always exists: a 404 there means the base URL is wrong.
+            hint = (
+                f"check base_url={self._config.base_url!r}: it must end in the API's version "
+                f"prefix, as in {DEFAULT_BASE_URL!r}"
+            )
+        return status_error(response, secret=self._config.api_key, hint=hint)
 
     def _log_retry(self, state: tenacity.RetryCallState) -> None:
         if not logger.isEnabledFor(logging.INFO):
@@ -308,8 +357,14 @@ class BaseClient(Generic[_HttpT]):
     ) -> T | RawResponse[T]:
         if raw:
             elapsed = datetime.timedelta(seconds=time.monotonic() - started)
-            return RawResponse(call, response, retries_taken=attempts - 1, elapsed=elapsed)
-        return decode(call, response)
+            return RawResponse(
+                call,
+                response,
+                retries_taken=attempts - 1,
+                elapsed=elapsed,
+                secret=self._config.api_key,
+            )
+        return decode(call, response, secret=self._config.api_key)
 
     def __repr__(self) -> str:
         return (
@@ -322,6 +377,28 @@ async def async_sleep(seconds: float) -> None:
     import asyncio  # loaded already: an event loop is running (see _retry)
 
     await asyncio.sleep(seconds)
+
+
+_ACCOUNT_PATHS = "/users/me/"
+
+
+def _refuse_proxy_in_clear(http: httpx.Client | httpx.AsyncClient, base_url: str) -> None:
+    """Refuse an ``http_client`` that would send a plain-http base URL through a proxy."""
+    url = httpx.URL(base_url)
+    if url.scheme != "http":
+        return
+    # httpx routes a URL through a proxy by mounting a transport for it; the only way to ask
+    # which transport a URL gets is this (private, stable since httpx 0.18) method.
+    transport_for_url = getattr(http, "_transport_for_url", None)
+    if transport_for_url is None:  # pragma: no cover - a future httpx without it
+        return
+    if transport_for_url(url) is not getattr(http, "_transport", None):
+        raise ValueError(
+            f"refusing http_client for plain http:// base_url {base_url!r}: it would send the "
+            "requests, bearer token and all, through a proxy (from its proxy= or mounts= "
+            "arguments, or the HTTP_PROXY/ALL_PROXY environment variables) in clear text. "
+            "Create it with trust_env=False (or NO_PROXY=127.0.0.1,localhost), or use https://."
+        )
 
 
 def _target(request: httpx.Request) -> str:

@@ -125,6 +125,7 @@ class MeetBot(BaseClient[httpx.Client]):
         return response, number
 
     def _attempt(self, request: httpx.Request, number: int) -> httpx.Response:
+        self._check_open()
         admit = self._admit(request)
         response = None
         started = time.monotonic()
@@ -243,6 +244,7 @@ class AsyncMeetBot(BaseClient[httpx.AsyncClient]):
         return response, number
 
     async def _attempt(self, request: httpx.Request, number: int) -> httpx.Response:
+        self._check_open()
         admit = await self._admit(request)
         response = None
         started = time.monotonic()
@@ -265,6 +267,15 @@ class AsyncMeetBot(BaseClient[httpx.AsyncClient]):
     async def close(self) -> None:
         """Close the connection pool, unless it was passed in or belongs to another client."""
         if self._owns_http:
+            if self._in_flight:
+                # Read-ahead of a walk left but not yet closed (asyncio closes an abandoned
+                # async generator a moment later): stop it before the pool goes.
+                import asyncio
+
+                fetches = list(self._in_flight)
+                for fetch in fetches:
+                    fetch.cancel()
+                await asyncio.gather(*fetches, return_exceptions=True)
             await self._http.aclose()
 
     async def __aenter__(self) -> AsyncMeetBot:

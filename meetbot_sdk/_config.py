@@ -8,6 +8,7 @@ import ipaddress
 import math
 import os
 import platform
+import re
 
 import attrs
 import httpx
@@ -62,9 +63,14 @@ class Config:
     throttle: bool
 
 
+_HEADER_VALUE = re.compile(r"[\x21-\x7e]+")  # visible ASCII: what a bearer token may hold
+
+
 def _resolve_api_key(api_key: str | None) -> str:
+    name = "api_key"
     if api_key is None:
         api_key = os.environ.get(API_KEY_ENV) or None
+        name = f"{API_KEY_ENV} (from the environment)"
     if api_key is None:
         raise MeetBotError(
             f"No API key: pass api_key=... to the client or set the {API_KEY_ENV} "
@@ -72,30 +78,39 @@ def _resolve_api_key(api_key: str | None) -> str:
         )
     if not isinstance(api_key, str):
         raise TypeError(f"api_key must be a str, got {type(api_key).__name__}")
-    if not api_key or not api_key.isprintable() or any(c.isspace() for c in api_key):
+    if not _HEADER_VALUE.fullmatch(api_key):
         # The key itself is never echoed, not even when it is malformed.
-        raise ValueError("api_key must be a non-empty string without spaces or control characters")
+        raise ValueError(
+            f"{name} must be a non-empty string of visible ASCII characters (no spaces, "
+            "control or non-ASCII characters), as an HTTP header value must be; check for a "
+            "stray quote, newline or a character pasted from a document"
+        )
     return api_key
 
 
 def _resolve_base_url(base_url: str | httpx.URL | None) -> str:
+    name = "base_url"
     if base_url is None:
-        base_url = os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+        from_env = os.environ.get(BASE_URL_ENV)
+        if from_env:
+            base_url, name = from_env, f"{BASE_URL_ENV} (from the environment)"
+        else:
+            base_url = DEFAULT_BASE_URL
     if not isinstance(base_url, (str, httpx.URL)):
         raise TypeError(f"base_url must be a str or httpx.URL, got {type(base_url).__name__}")
     try:
         url = httpx.URL(str(base_url))
     except httpx.InvalidURL as exc:
-        raise ValueError(f"base_url is not a valid URL: {exc}") from None
+        raise ValueError(f"{name} is not a valid URL: {exc}") from None
     if url.scheme not in ("http", "https") or not url.host:
-        raise ValueError(f"base_url must be an absolute http(s) URL, got {str(base_url)!r}")
+        raise ValueError(f"{name} must be an absolute http(s) URL, got {str(base_url)!r}")
     if url.userinfo:
-        raise ValueError("base_url must not contain credentials; pass api_key instead")
+        raise ValueError(f"{name} must not contain credentials; pass api_key instead")
     if url.query or url.fragment:
-        raise ValueError(f"base_url must not have a query or fragment, got {str(url)!r}")
+        raise ValueError(f"{name} must not have a query or fragment, got {str(url)!r}")
     if url.scheme == "http" and not _is_loopback(url.host):
         raise ValueError(
-            f"refusing plain http:// base_url for host {url.host!r}: the bearer token would "
+            f"refusing plain http:// {name} for host {url.host!r}: the bearer token would "
             "travel in clear text. Use https://, or http:// only for a loopback host "
             "(127.0.0.0/8, ::1, localhost)."
         )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import attrs
@@ -35,8 +35,11 @@ from meetbot_sdk import _models
 from meetbot_sdk._fast_structure import compile_structure
 
 __all__ = [
+    "MAX_JSON_DEPTH",
     "DecodeError",
     "as_utc",
+    "exceeds_depth",
+    "explain",
     "format_timestamp",
     "parse_timestamp",
     "structure",
@@ -51,6 +54,32 @@ _UTC = datetime.timezone.utc
 _WIRE_NAME_EXCEPTIONS: dict[tuple[type, str], str] = {
     (_models.ApiLogPage, "page_size"): "page_size",
 }
+
+
+MAX_JSON_DEPTH = 64
+"""Nesting deeper than this (the API's payloads nest 4 levels) is not a payload of the API."""
+
+
+def exceeds_depth(data: object, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether decoded JSON nests deeper than ``limit`` lists and objects.
+
+    Iterative and linear in the size of ``data``, so it cannot overflow the stack; the
+    clients only call it on the way to an error, never on a successful response.
+    """
+    stack: list[tuple[object, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children: Iterable[object]
+        if isinstance(value, dict):
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 class DecodeError(ValueError):
@@ -229,7 +258,7 @@ def structure(data: Any, cls: type[T]) -> T:
     try:
         return _fast.structure(data, cls)
     except Exception:  # any failure is re-run below, to be worded
-        raise _explain(data, cls) from None
+        raise explain(data, cls) from None
 
 
 def unstructure(instance: object) -> dict[str, Any]:
@@ -238,8 +267,13 @@ def unstructure(instance: object) -> dict[str, Any]:
     return result
 
 
-def _explain(data: Any, cls: type) -> DecodeError:
-    """Re-run with detailed validation to find and word the first offending field."""
+def explain(data: Any, cls: type) -> DecodeError:
+    """Re-run with detailed validation to find and word the first offending field.
+
+    Data nested deeper than :data:`MAX_JSON_DEPTH` is refused as a whole, unread.
+    """
+    if exceeds_depth(data):
+        return DecodeError("", f"nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         _detailed.structure(data, cls)
     except Exception as exc:  # every failure becomes a DecodeError
@@ -249,7 +283,8 @@ def _explain(data: Any, cls: type) -> DecodeError:
         if len(problems) > 1:
             reason += f" (and {len(problems) - 1} more problem{'s' * (len(problems) > 2)})"
         return DecodeError(path.lstrip("."), reason)
-    # The fast converter failed where the detailed one did not: a bug, but still worded.
+    # The fast converter failed where the detailed one did not (or the data given here
+    # does fit): a bug, but still worded.
     return DecodeError("", f"could not decode {cls.__name__}")  # pragma: no cover
 
 

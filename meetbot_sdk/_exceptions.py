@@ -23,9 +23,12 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
+from urllib.parse import quote, quote_plus
 
 import httpx
 
+from meetbot_sdk._converter import MAX_JSON_DEPTH, exceeds_depth
 from meetbot_sdk._retry import rate_headers, server_wait
 
 __all__ = [
@@ -111,11 +114,12 @@ class APIStatusError(MeetBotError):
         self.body = body
         self.message = message
         self.request_id: str | None = response.headers.get("x-request-id")
-        super().__init__(_status_line(response, message, self.request_id))
+        reason = f"{response.status_code} {response.reason_phrase}".rstrip()
+        super().__init__(_status_line(reason, message, self.request_id))
 
 
-def _status_line(response: httpx.Response, message: str, request_id: str | None) -> str:
-    text = f"{response.status_code} {response.reason_phrase}".rstrip()
+def _status_line(reason: str, message: str, request_id: str | None) -> str:
+    text = reason
     if message:
         text += f": {message}"
     if request_id:
@@ -190,80 +194,175 @@ def status_error_class(status_code: int) -> type[APIStatusError]:
 
 
 # --- from a response to an exception ---------------------------------------------------------
+#
+# Every text the SDK builds from what a server sent (messages, ``.body``, ``.request_id``, log
+# lines) passes through :func:`redact` here, so a server echoing the credential cannot make it
+# leak. Summaries look at a bounded window of the body with linear-time scans: a hostile page
+# of any size costs milliseconds.
 
 _EXCERPT_LENGTH = 200
-_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"<[^>]+>")
+_SUMMARY_WINDOW = 16_384  # characters of a body looked at for its message
+_LOCATION_LENGTH = 200
+# Linear scans: a tag ends at the next ``<`` or ``>``, so no position is scanned twice.
+_TAG = re.compile(r"<[^<>]*>")
+_CUT_TAG = re.compile(r"<[^<>]*\Z")  # a tag the window cut in two
+_TITLE_OPEN = re.compile(r"<title[^<>]*>", re.IGNORECASE)
+_TITLE_CLOSE = re.compile(r"</title", re.IGNORECASE)
 _REDACTED = "[redacted]"
 
 
-def status_error(response: httpx.Response, *, secret: str) -> APIStatusError:
-    """The typed exception for a non-2xx response, its message taken from any body shape.
-
-    ``secret`` (the credential) is redacted from the message should the server echo it.
-    """
-    body, message = _read_body(response)
-    if secret:
-        body, message = _redact(body, secret), message.replace(secret, _REDACTED)
-    if response.is_redirect:
-        location = response.headers.get("location", "")
-        message = f"unexpected redirect to {location!r}; the SDK does not follow redirects"
-    cls = status_error_class(response.status_code)
-    if cls is RateLimitError:
-        return RateLimitError(
-            message,
-            response=response,
-            body=body,
-            retry_after=server_wait(429, rate_headers(response.headers)),
-        )
-    return cls(message, response=response, body=body)
+def redact(text: str, secret: str) -> str:
+    """``text`` with the credential replaced by ``[redacted]``, also percent-encoded."""
+    if not secret:
+        return text
+    for form in {secret, quote(secret, safe=""), quote_plus(secret, safe="")}:
+        text = text.replace(form, _REDACTED)
+    return text
 
 
-def _redact(value: object, secret: str) -> object:
-    """``value`` with every occurrence of ``secret`` in its strings replaced."""
+def redact_value(value: object, secret: str) -> object:
+    """Decoded JSON with the credential redacted from every string, keys included."""
+    if not secret:
+        return value
     if isinstance(value, str):
-        return value.replace(secret, _REDACTED)
+        return redact(value, secret)
     if isinstance(value, list):
-        return [_redact(item, secret) for item in value]
+        return [redact_value(item, secret) for item in value]
     if isinstance(value, dict):
-        return {key: _redact(item, secret) for key, item in value.items()}
+        return {redact(str(k), secret): redact_value(v, secret) for k, v in value.items()}
     return value
 
 
-def _read_body(response: httpx.Response) -> tuple[object, str]:
-    """The body (JSON-decoded when possible) and the server's message in it."""
+def status_error(response: httpx.Response, *, secret: str, hint: str = "") -> APIStatusError:
+    """The typed exception for a non-2xx response, its message taken from any body shape.
+
+    Args:
+        response: The non-2xx response, read.
+        secret: The credential, redacted from everything the exception shows.
+        hint: What to check, appended to ``str(exc)`` (not to ``.message``, the server's).
+    """
+    body, message = _read_body(response, secret)
+    if response.is_redirect:
+        location = redact(response.headers.get("location", ""), secret)
+        if len(location) > _LOCATION_LENGTH:
+            location = location[: _LOCATION_LENGTH - 3] + "..."
+        message = f"unexpected redirect to {location!r}; the SDK does not follow redirects"
+    cls = status_error_class(response.status_code)
+    kwargs: dict[str, Any] = {}
+    if cls is RateLimitError:
+        kwargs["retry_after"] = server_wait(429, rate_headers(response.headers))
+    error = cls(message, response=response, body=body, **kwargs)
+    _redact_error(error, secret)
+    if hint:
+        error.args = (f"{error.args[0]} ({redact(hint, secret)})",)
+    return error
+
+
+def validation_error(
+    message: str, *, response: httpx.Response, body: object, path: str = "", secret: str
+) -> APIResponseValidationError:
+    """:class:`APIResponseValidationError` with the credential redacted from what it shows."""
+    error = APIResponseValidationError(
+        redact(message, secret),
+        response=response,
+        body=redact_value(body, secret),
+        path=redact(path, secret),
+    )
+    _redact_error(error, secret)
+    return error
+
+
+def connection_error(
+    exc: httpx.RequestError, *, request: httpx.Request, secret: str
+) -> APIConnectionError:
+    """The SDK's error for a failed send; httpx's wording, redacted (in the chained
+    ``__cause__`` too, which a traceback prints)."""
+    error: APIConnectionError
+    if isinstance(exc, httpx.TimeoutException):
+        error = APITimeoutError(f"Request timed out ({type(exc).__name__})", request=request)
+    else:
+        detail = str(exc)
+        shown = redact(detail, secret)
+        if shown != detail:
+            exc.args = tuple(redact(a, secret) if isinstance(a, str) else a for a in exc.args)
+        error = APIConnectionError(
+            f"Connection error: {shown or type(exc).__name__}", request=request
+        )
+    error.__cause__ = exc
+    return error
+
+
+def status_reason(response: httpx.Response, secret: str) -> str:
+    """``"503 Service Unavailable"``: the status line as the server sent it, redacted."""
+    return redact(f"{response.status_code} {response.reason_phrase}".rstrip(), secret)
+
+
+def _redact_error(error: APIStatusError | APIResponseValidationError, secret: str) -> None:
+    request_id = error.request_id
+    if request_id is not None and secret:
+        error.request_id = redact(request_id, secret)
+    if isinstance(error, APIStatusError):
+        error.message = redact(error.message, secret)
+        reason = status_reason(error.response, secret)
+        error.args = (redact(_status_line(reason, error.message, error.request_id), secret),)
+
+
+def _read_body(response: httpx.Response, secret: str) -> tuple[object, str]:
+    """The body (JSON-decoded when possible) and the server's message in it, redacted."""
     content = response.content
     if not content.strip():
         return None, ""
+    too_deep = False
     try:
         body: object = json.loads(content)
+    except RecursionError:  # nested deeper than Python's stack goes
+        too_deep = True
     except ValueError:
-        text = content.decode("utf-8", errors="replace")
-        return text, _excerpt(text)
-    return body, _json_message(body)
+        return _as_text(content, secret)
+    else:
+        too_deep = exceeds_depth(body)
+    if too_deep:  # no payload of the API nests so: kept as text, not walked
+        text, _ = _as_text(content, secret)
+        return text, f"the body is JSON nested deeper than {MAX_JSON_DEPTH} levels"
+    body = redact_value(body, secret)
+    return body, _json_message(body, content, secret)
 
 
-def _json_message(body: object) -> str:
+def _as_text(content: bytes, secret: str) -> tuple[str, str]:
+    text = redact(content.decode("utf-8", errors="replace"), secret)
+    return text, _excerpt(text)
+
+
+def _json_message(body: object, content: bytes, secret: str) -> str:
     """``{"detail": ...}``, ``{"error": {"message": ...}}`` or ``{"message": ...}``."""
     if isinstance(body, dict):
         detail = body.get("detail")
         if isinstance(detail, list):  # a list of validation problems, FastAPI style
-            parts = [d.get("msg") if isinstance(d, dict) else d for d in detail]
-            return "; ".join(str(p) for p in parts if p)
+            parts = [d.get("msg") if isinstance(d, dict) else d for d in detail[:20]]
+            return _excerpt("; ".join(str(p) for p in parts if p))
         error = body.get("error")
         if isinstance(error, dict):
             error = error.get("message")
         for candidate in (detail, error, body.get("message")):
             if isinstance(candidate, str):
-                return candidate
+                return _excerpt(candidate) if len(candidate) > _EXCERPT_LENGTH else candidate
+    if len(content) > _SUMMARY_WINDOW:  # only its start is shown: no need to encode it all
+        return _excerpt(redact(content.decode("utf-8", errors="replace"), secret))
     return _excerpt(json.dumps(body))
 
 
 def _excerpt(text: str) -> str:
-    """A one-line excerpt of a non-JSON body: an HTML page's title, or its first words."""
-    title = _TITLE.search(text)
+    """A one-line excerpt of a body: an HTML page's title, or its first words.
+
+    Looks at the first :data:`_SUMMARY_WINDOW` characters only, in linear time.
+    """
+    if len(text) > _SUMMARY_WINDOW:
+        text = _CUT_TAG.sub("", text[:_SUMMARY_WINDOW])
+    title = _TITLE_OPEN.search(text)
     if title:
-        text = title.group(1)
+        close = _TITLE_CLOSE.search(text, title.end())
+        if close:
+            text = text[title.end() : close.start()]
     text = " ".join(_TAG.sub(" ", text).split())
     if len(text) > _EXCERPT_LENGTH:
         text = text[: _EXCERPT_LENGTH - 3] + "..."

@@ -343,6 +343,9 @@ class AsyncApiLogPager(_PagerBase["AsyncMeetBot"]):
         loop = self._loop() if self._loop is not None else None
         if loop is not None:
             await loop.aclose()
+        elif self._read_ahead is not None:  # the loop was left and collected, not yet closed
+            read_ahead, self._read_ahead = self._read_ahead, None
+            await read_ahead.close()
 
     async def __aenter__(self) -> AsyncApiLogPager:
         return self

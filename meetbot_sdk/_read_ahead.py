@@ -109,7 +109,13 @@ class ThreadReadAhead(_ReadAhead["Future[ApiLogPage]"]):
 
 
 class TaskReadAhead(_ReadAhead["asyncio.Task[ApiLogPage]"]):
-    """Pages fetched ahead as tasks, for :class:`~meetbot_sdk.AsyncApiLogPager`."""
+    """Pages fetched ahead as tasks, for :class:`~meetbot_sdk.AsyncApiLogPager`.
+
+    Each fetch is also known to the client (and its copies), whose :meth:`close` cancels
+    and awaits the fetches still running: an ``async for`` loop that was left is closed by
+    asyncio a moment later, and a pool closed under a fetch in mid-connect would leave its
+    socket behind.
+    """
 
     def __init__(self, client: AsyncMeetBot, page_call: PageCall, concurrency: int) -> None:
         super().__init__(concurrency)
@@ -119,7 +125,11 @@ class TaskReadAhead(_ReadAhead["asyncio.Task[ApiLogPage]"]):
     def _start(self, number: int) -> asyncio.Task[ApiLogPage]:
         import asyncio  # loaded already: this runs in an event loop
 
-        return asyncio.ensure_future(self._client._request(self._page_call(number)))
+        task = asyncio.ensure_future(self._client._request(self._page_call(number)))
+        in_flight = self._client._in_flight
+        in_flight.add(task)
+        task.add_done_callback(in_flight.discard)
+        return task
 
     async def take(self, walk: Walk) -> tuple[ApiLogPage, bool]:
         """Wait for the page the walk takes next; with whether it was fetched ahead."""

@@ -9,33 +9,52 @@ from typing import Generic, TypeVar
 import httpx
 
 from meetbot_sdk import _endpoints
-from meetbot_sdk._converter import DecodeError, structure
-from meetbot_sdk._exceptions import APIResponseValidationError
+from meetbot_sdk._converter import MAX_JSON_DEPTH, DecodeError, exceeds_depth, explain, structure
+from meetbot_sdk._exceptions import redact_value, validation_error
 
 __all__ = ["RawResponse", "decode"]
 
 T = TypeVar("T")
 
 
-def decode(call: _endpoints.APICall[T], response: httpx.Response) -> T:
-    """The model in a 2xx response's body, or :class:`APIResponseValidationError`."""
+def decode(call: _endpoints.APICall[T], response: httpx.Response, *, secret: str) -> T:
+    """The model in a 2xx response's body, or :class:`APIResponseValidationError`.
+
+    Only a failure pays for the guards: the depth check and the redaction of ``secret``
+    (the credential) from the message and ``.body``.
+    """
     try:
         body = json.loads(response.content)
+    except RecursionError:
+        raise validation_error(
+            f"{response.status_code} response to {call.method} {call.path} is JSON nested "
+            f"deeper than {MAX_JSON_DEPTH} levels",
+            response=response,
+            body=None,
+            secret=secret,
+        ) from None
     except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
-        raise APIResponseValidationError(
+        raise validation_error(
             f"{response.status_code} response to {call.method} {call.path} is not valid JSON",
             response=response,
             body=None,
+            secret=secret,
         ) from None
     try:
         return structure(body, call.model)
     except DecodeError as exc:
-        raise APIResponseValidationError(
-            f"response does not fit {call.model.__name__}: {exc}",
-            response=response,
-            body=body,
-            path=exc.path,
-        ) from None
+        problem = exc
+    if exceeds_depth(body):
+        body = None  # nothing to show, and too deep to walk safely
+    else:  # word the problem from the redacted body: no excerpt then shows the key
+        problem = explain(redact_value(body, secret), call.model)
+    raise validation_error(
+        f"response does not fit {call.model.__name__}: {problem}",
+        response=response,
+        body=body,
+        path=problem.path,
+        secret=secret,
+    )
 
 
 class RawResponse(Generic[T]):
@@ -58,8 +77,10 @@ class RawResponse(Generic[T]):
         *,
         retries_taken: int,
         elapsed: datetime.timedelta,
+        secret: str,
     ) -> None:
         self._call = call
+        self._secret = secret
         self._response = response
         self._retries_taken = retries_taken
         self._elapsed = elapsed
@@ -72,7 +93,7 @@ class RawResponse(Generic[T]):
             APIResponseValidationError: The body is not JSON or does not fit the model.
         """
         if not self._parsed:
-            self._parsed.append(decode(self._call, self._response))
+            self._parsed.append(decode(self._call, self._response, secret=self._secret))
         return self._parsed[0]
 
     @property

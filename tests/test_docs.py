@@ -151,3 +151,17 @@ def test_the_notebooks_page_runs_as_one_notebook(reader: FakeMeetBot) -> None:
     assert list(namespace["slowest"]["p95"]) == sorted(namespace["slowest"]["p95"], reverse=True)
     assert namespace["errors"].between(0, 1).all()
     assert namespace["ax"].get_title() == "Requests per day"  # the last chart drawn
+
+
+ACCOUNT_ONLY = [block for block in all_blocks() if block.account_only]
+
+
+def test_blocks_that_need_a_real_account_type_check(tmp_path: pathlib.Path) -> None:
+    api = needs_extra("mypy.api")
+    assert ACCOUNT_ONLY, "no block is marked; drop this test or the marker"
+    files = []
+    for number, block in enumerate(ACCOUNT_ONLY):
+        files.append(tmp_path / f"block{number}.py")
+        files[-1].write_text(block.source, encoding="utf-8")
+    out, err, status = api.run(["--strict", "--no-incremental", *map(str, files)])
+    assert status == 0, out + err

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from contextlib import AbstractContextManager
 
+    from meetbot_sdk import AsyncMeetBot, MeetBot
     from meetbot_sdk.testing._exchange import FakeResponse, RecordedRequest, RequestParts
 
 TEST_API_KEY = "mb_test_0000000000000000000000000000"
@@ -178,6 +179,35 @@ class FakeMeetBot(Scripting):
         async one.
         """
         return InProcessTransport(self._dispatch)
+
+    def client(self, **options: Any) -> MeetBot:
+        """Return a :class:`~meetbot_sdk.MeetBot` wired to this fake in-process.
+
+        It holds the fake's key and sends through :meth:`transport`: no socket, no network.
+        Closing it (or leaving its ``with`` block) closes its pool, as for any client.
+
+        Args:
+            **options: Any other option of the client: ``timeout``, ``max_retries``,
+                ``max_retry_wait``, ``throttle``.
+
+        Example:
+            >>> with FakeMeetBot(log_count=120).client() as client:
+            ...     client.api_logs.get_page(page_size=10).total
+            120
+        """
+        from meetbot_sdk import MeetBot
+
+        return MeetBot._over_transport(self.transport(), api_key=self.api_key, **options)
+
+    def async_client(self, **options: Any) -> AsyncMeetBot:
+        """Return an :class:`~meetbot_sdk.AsyncMeetBot` wired to this fake in-process.
+
+        The async twin of :meth:`client`; close it with ``async with`` or ``await
+        client.close()``.
+        """
+        from meetbot_sdk import AsyncMeetBot
+
+        return AsyncMeetBot._over_transport(self.transport(), api_key=self.api_key, **options)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         """Answer one ``httpx`` request, as the transport does for a sync client.
