@@ -9,7 +9,7 @@ from typing import Generic, TypeVar
 import httpx
 
 from meetbot_sdk import _endpoints
-from meetbot_sdk._converter import DecodeError, structure
+from meetbot_sdk._converter import DecodeError, structure, structure_json
 from meetbot_sdk._exceptions import APIResponseValidationError
 
 __all__ = ["RawResponse", "decode"]
@@ -19,6 +19,9 @@ T = TypeVar("T")
 
 def decode(call: _endpoints.APICall[T], response: httpx.Response) -> T:
     """The model in a 2xx response's body, or :class:`APIResponseValidationError`."""
+    model = structure_json(response.content, call.model)
+    if model is not None:
+        return model
     try:
         body = json.loads(response.content)
     except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
