@@ -36,6 +36,8 @@ docs: $(STAMP)
 
 # The suite again in a venv with the runtime dependencies only: no optional extra installed, so
 # every feature behind an extra must give its install line and `import meetbot_sdk` must work.
+# With `unit` (whose venv has every extra, orjson included) this runs the suite with and
+# without the speedups extra.
 BARE := .venv-bare
 $(BARE)/.installed: pyproject.toml
 	test -x $(BARE)/bin/python || $(PYTHON) -m venv $(BARE)
@@ -46,6 +48,9 @@ $(BARE)/.installed: pyproject.toml
 test-bare: $(BARE)/.installed
 	MEETBOT_TEST_BARE=1 $(BARE)/bin/python -m pytest -q -p no:cacheprovider
 
+# On demand, never in `make test`: client CPU per call against raw httpx + pydantic and the
+# Stainless runtime (plain and with speedups), decoding, import time, event-loop blocking, then
+# the pagination and resilience figures. `python -m benchmarks targets` runs only the first four.
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks
