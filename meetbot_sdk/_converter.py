@@ -19,7 +19,7 @@ import datetime
 import importlib
 import re
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 from cattrs.cols import is_mapping, is_sequence, list_structure_factory, mapping_structure_factory
@@ -30,10 +30,12 @@ from cattrs.errors import (
     IterableValidationNote,
 )
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
-from cattrs.preconf.json import JsonConverter, make_converter
 
 from meetbot_sdk import _models
 from meetbot_sdk._fast_structure import compile_structure
+
+if TYPE_CHECKING:
+    from cattrs.preconf.json import JsonConverter
 
 __all__ = [
     "DecodeError",
@@ -191,6 +193,8 @@ def _checked(hook: Callable[[Any, Any], T], expected: type, noun: str) -> Callab
 
 
 def _build(*, detailed: bool) -> JsonConverter:
+    from cattrs.preconf.json import make_converter
+
     converter = make_converter(detailed_validation=detailed)
     converter.register_structure_hook(int, _structure_int)
     converter.register_structure_hook(float, _structure_float)
@@ -228,8 +232,23 @@ def _build(*, detailed: bool) -> JsonConverter:
     return converter
 
 
-_fast = _build(detailed=False)
-_detailed = _build(detailed=True)
+# Built on first use, not by `import meetbot_sdk` (with cattrs' preconf module, 1.5 ms of the
+# 10 ms that import may add): the fast one by the first decode, the detailed one by the first
+# failure. `_converter._fast` and `_converter._detailed` still name them (module __getattr__).
+_built: dict[bool, JsonConverter] = {}
+
+
+def _converter(*, detailed: bool) -> JsonConverter:
+    try:
+        return _built[detailed]
+    except KeyError:  # a race builds two equal converters; either is fine
+        return _built.setdefault(detailed, _build(detailed=detailed))
+
+
+def __getattr__(name: str) -> JsonConverter:
+    if name in ("_fast", "_detailed"):
+        return _converter(detailed=name == "_detailed")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def structure(data: Any, cls: type[T]) -> T:
@@ -239,7 +258,7 @@ def structure(data: Any, cls: type[T]) -> T:
         DecodeError: the data does not fit; the message names the first offending field.
     """
     try:
-        return _fast.structure(data, cls)
+        return _converter(detailed=False).structure(data, cls)
     except Exception:  # any failure is re-run below, to be worded
         raise _explain(data, cls) from None
 
@@ -276,7 +295,7 @@ def structure_json(content: bytes, cls: type[T]) -> T | None:
     if fast is None:
         return None
     try:
-        return _fast.structure(fast(content), cls)
+        return _converter(detailed=False).structure(fast(content), cls)
     except Exception:
         return None
 
@@ -288,14 +307,14 @@ def json_library() -> str:
 
 def unstructure(instance: object) -> dict[str, Any]:
     """The JSON-ready wire shape of a model instance."""
-    result: dict[str, Any] = _fast.unstructure(instance)
+    result: dict[str, Any] = _converter(detailed=False).unstructure(instance)
     return result
 
 
 def _explain(data: Any, cls: type) -> DecodeError:
     """Re-run with detailed validation to find and word the first offending field."""
     try:
-        _detailed.structure(data, cls)
+        _converter(detailed=True).structure(data, cls)
     except Exception as exc:  # every failure becomes a DecodeError
         problems = list(_leaves(exc, ""))
         path, leaf = problems[0]
