@@ -42,6 +42,7 @@ def server_process() -> Iterator[tuple[str, str]]:
     finally:
         process.stdin.close()
         process.wait(timeout=10)
+        process.stdout.close()
 
 
 if __name__ == "__main__":
