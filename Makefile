@@ -38,6 +38,8 @@ docs: $(STAMP)
 
 # The suite again in a venv with the runtime dependencies only: no optional extra installed, so
 # every feature behind an extra must give its install line and `import meetbot_sdk` must work.
+# With `unit` (whose venv has every extra, orjson included) this runs the suite with and
+# without the speedups extra.
 BARE := .venv-bare
 $(BARE)/.installed: pyproject.toml
 	test -x $(BARE)/bin/python || $(PYTHON) -m venv $(BARE)
@@ -63,6 +65,10 @@ test-floors: $(FLOORS_VENV)/.installed
 	$(FLOORS_VENV)/bin/python -c "import httpx, attrs, cattrs, tenacity; from importlib.metadata import version as v; print('floors:', *(f'{n} {v(n)}' for n in ('httpx', 'attrs', 'cattrs', 'tenacity')))"
 	MEETBOT_TEST_BARE=1 $(FLOORS_VENV)/bin/python -m pytest -q -p no:cacheprovider
 
+
+# On demand, never in `make test`: client CPU per call against raw httpx + pydantic and the
+# Stainless runtime (plain and with speedups), decoding, import time, event-loop blocking, then
+# the pagination and resilience figures. `python -m benchmarks targets` runs only the first four.
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks

@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
+from urllib.parse import urlencode
 
 import attrs
 import httpx
@@ -67,11 +68,15 @@ class BaseClient(Generic[_HttpT]):
     """Configuration, request building and response handling: everything but sending."""
 
     _http_class: ClassVar[type[httpx.Client | httpx.AsyncClient]]
+    _pool_class: ClassVar[type[httpx.Client | httpx.AsyncClient]]  # when none is injected
     _resource_classes: ClassVar[dict[str, type]]
     _config: Config
     _http: _HttpT
     _owns_http: bool
     _throttle: Throttle
+    _headers: dict[str, str]
+    # The headers of every request when the SDK created the pool, else None (see _build_request).
+    _pool_headers: httpx.Headers | None
     # How to wait between attempts; a test may swap it for a recorder.
     _sleep: Callable[[float], Any]
 
@@ -109,12 +114,16 @@ class BaseClient(Generic[_HttpT]):
             plain = config.base_url.startswith("http://")
             http = cast(
                 "_HttpT",
-                self._http_class(
+                self._pool_class(
                     timeout=config.timeout, follow_redirects=False, trust_env=not plain
                 ),
             )
             owns_http = True
         self._setup(config, http, owns_http=owns_http, throttle=Throttle(), in_flight=set())
+        if owns_http:
+            headers = httpx.Headers(http.headers)
+            headers.update(self._headers)
+            self._pool_headers = headers
 
     @classmethod
     def _over_transport(cls, transport: Any, **options: Any) -> Self:
@@ -143,6 +152,8 @@ class BaseClient(Generic[_HttpT]):
         self._http = http
         self._owns_http = owns_http
         self._throttle = throttle
+        self._pool_headers = None
+        self._timeout_extension = config.timeout.as_dict()
         self._headers = {
             "Authorization": f"Bearer {config.api_key}",
             "User-Agent": USER_AGENT,
@@ -225,12 +236,28 @@ class BaseClient(Generic[_HttpT]):
         )
         if "_sleep" in vars(self):
             clone._sleep = self._sleep
+        clone._pool_headers = self._pool_headers
         return clone
 
     def _build_request(self, call: _endpoints.APICall[Any]) -> httpx.Request:
+        url = self._config.base_url + call.path
+        if self._pool_headers is not None:
+            # A pool the SDK created has fixed headers and no use for cookies: build the
+            # request directly, at under half the CPU of build_request's merging (which
+            # parses the URL twice and copies the client's headers and cookies every time).
+            # The same request either way; test_build_request holds the two to it.
+            if call.params:
+                url += "?" + urlencode(call.params)
+            return httpx.Request(
+                call.method,
+                url,
+                headers=self._pool_headers,
+                extensions={"timeout": self._timeout_extension},
+            )
+        # An injected client's headers, cookies and params apply, as they may change any time.
         return self._http.build_request(
             call.method,
-            self._config.base_url + call.path,
+            url,
             params=call.params,
             headers=self._headers,
             timeout=self._config.timeout,

@@ -15,6 +15,7 @@ import httpx
 from meetbot_sdk import _endpoints
 from meetbot_sdk._base_client import BaseClient, T, async_sleep
 from meetbot_sdk._config import DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT, DEFAULT_TIMEOUT
+from meetbot_sdk._pools import AsyncPool, SyncPool
 from meetbot_sdk._resources import (
     AnalyticsResource,
     ApiKeysResource,
@@ -68,6 +69,7 @@ class MeetBot(BaseClient[httpx.Client]):
     """Per-key usage, see :meth:`ApiKeysResource.get_usage`."""
 
     _http_class = httpx.Client
+    _pool_class = SyncPool
     _resource_classes: ClassVar[dict[str, type]] = {
         "analytics": AnalyticsResource,
         "api_logs": ApiLogsResource,
@@ -185,6 +187,7 @@ class AsyncMeetBot(BaseClient[httpx.AsyncClient]):
     """Per-key usage, see :meth:`AsyncApiKeysResource.get_usage`."""
 
     _http_class = httpx.AsyncClient
+    _pool_class = AsyncPool
     _resource_classes: ClassVar[dict[str, type]] = {
         "analytics": AsyncAnalyticsResource,
         "api_logs": AsyncApiLogsResource,

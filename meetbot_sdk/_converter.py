@@ -16,9 +16,10 @@ is only used, after a failure, to say which field was wrong.
 from __future__ import annotations
 
 import datetime
+import importlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 from cattrs.cols import is_mapping, is_sequence, list_structure_factory, mapping_structure_factory
@@ -29,10 +30,12 @@ from cattrs.errors import (
     IterableValidationNote,
 )
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
-from cattrs.preconf.json import JsonConverter, make_converter
 
 from meetbot_sdk import _models
 from meetbot_sdk._fast_structure import compile_structure
+
+if TYPE_CHECKING:
+    from cattrs.preconf.json import JsonConverter
 
 __all__ = [
     "MAX_JSON_DEPTH",
@@ -41,8 +44,10 @@ __all__ = [
     "exceeds_depth",
     "explain",
     "format_timestamp",
+    "json_library",
     "parse_timestamp",
     "structure",
+    "structure_json",
     "unstructure",
 ]
 
@@ -177,12 +182,21 @@ def _normalise_timestamp(text: str) -> str:
     return _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
 
 
-def _structure_datetime(value: object, _: object) -> datetime.datetime:
+_fromisoformat = datetime.datetime.fromisoformat
+
+
+def _structure_datetime(value: Any, _: object) -> datetime.datetime:
+    # parse_timestamp, written out: called once per log, its calls were a third of decoding.
     if value.__class__ is str and len(value) >= 10:
         try:
-            return parse_timestamp(value)
+            parsed = _fromisoformat(value)
         except ValueError:
-            pass
+            try:
+                parsed = _fromisoformat(_normalise_timestamp(value))
+            except ValueError:
+                parsed = None
+        if parsed is not None:
+            return parsed if parsed.tzinfo is _UTC else as_utc(parsed)
     raise TypeError(f"expected an ISO 8601 timestamp, got {_show(value)}")
 
 
@@ -208,6 +222,8 @@ def _checked(hook: Callable[[Any, Any], T], expected: type, noun: str) -> Callab
 
 
 def _build(*, detailed: bool) -> JsonConverter:
+    from cattrs.preconf.json import make_converter
+
     converter = make_converter(detailed_validation=detailed)
     converter.register_structure_hook(int, _structure_int)
     converter.register_structure_hook(float, _structure_float)
@@ -245,8 +261,23 @@ def _build(*, detailed: bool) -> JsonConverter:
     return converter
 
 
-_fast = _build(detailed=False)
-_detailed = _build(detailed=True)
+# Built on first use, not by `import meetbot_sdk` (with cattrs' preconf module, 1.5 ms of the
+# 10 ms that import may add): the fast one by the first decode, the detailed one by the first
+# failure. `_converter._fast` and `_converter._detailed` still name them (module __getattr__).
+_built: dict[bool, JsonConverter] = {}
+
+
+def _converter(*, detailed: bool) -> JsonConverter:
+    try:
+        return _built[detailed]
+    except KeyError:  # a race builds two equal converters; either is fine
+        return _built.setdefault(detailed, _build(detailed=detailed))
+
+
+def __getattr__(name: str) -> JsonConverter:
+    if name in ("_fast", "_detailed"):
+        return _converter(detailed=name == "_detailed")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def structure(data: Any, cls: type[T]) -> T:
@@ -256,14 +287,56 @@ def structure(data: Any, cls: type[T]) -> T:
         DecodeError: the data does not fit; the message names the first offending field.
     """
     try:
-        return _fast.structure(data, cls)
+        return _converter(detailed=False).structure(data, cls)
     except Exception:  # any failure is re-run below, to be worded
         raise explain(data, cls) from None
 
 
+# The speedups extra's JSON parser, looked up on the first body (``import meetbot_sdk`` never
+# imports an extra): None when it is not installed.
+_SPEEDUPS_JSON = "orjson"
+_fast_loads: Callable[[bytes], Any] | None = None
+_looked_up = False
+
+
+def _speedups_loads() -> Callable[[bytes], Any] | None:
+    global _fast_loads, _looked_up  # noqa: PLW0603 (a cache filled once)
+    if not _looked_up:
+        try:
+            _fast_loads = importlib.import_module(_SPEEDUPS_JSON).loads
+        except ImportError:
+            _fast_loads = None
+        _looked_up = True
+    return _fast_loads
+
+
+def structure_json(content: bytes, cls: type[T]) -> T | None:
+    """The ``cls`` in a JSON body, the fast way: parsed by orjson (the ``speedups`` extra).
+
+    ``None`` when orjson is not installed, refuses the body, or reads it into data that does not
+    fit ``cls``: then the caller parses with :func:`json.loads` and :func:`structure`, which
+    have the final word and word the errors. So a body gives the same model or the same error
+    with the extra as without it. (orjson refuses ``NaN``, lone surrogates and a UTF-8 BOM,
+    which :func:`json.loads` takes, and reads integers beyond 64 bits as floats, which no
+    ``int`` field accepts; a float field gets the same float from either.)
+    """
+    fast = _fast_loads if _looked_up else _speedups_loads()
+    if fast is None:
+        return None
+    try:
+        return _converter(detailed=False).structure(fast(content), cls)
+    except Exception:
+        return None
+
+
+def json_library() -> str:
+    """The library that parses response bodies: ``"orjson"`` (speedups) or ``"json"``."""
+    return "json" if _speedups_loads() is None else _SPEEDUPS_JSON
+
+
 def unstructure(instance: object) -> dict[str, Any]:
     """The JSON-ready wire shape of a model instance."""
-    result: dict[str, Any] = _fast.unstructure(instance)
+    result: dict[str, Any] = _converter(detailed=False).unstructure(instance)
     return result
 
 
@@ -275,7 +348,7 @@ def explain(data: Any, cls: type) -> DecodeError:
     if exceeds_depth(data):
         return DecodeError("", f"nested deeper than {MAX_JSON_DEPTH} levels")
     try:
-        _detailed.structure(data, cls)
+        _converter(detailed=True).structure(data, cls)
     except Exception as exc:  # every failure becomes a DecodeError
         problems = list(_leaves(exc, ""))
         path, leaf = problems[0]

@@ -9,7 +9,14 @@ from typing import Generic, TypeVar
 import httpx
 
 from meetbot_sdk import _endpoints
-from meetbot_sdk._converter import MAX_JSON_DEPTH, DecodeError, exceeds_depth, explain, structure
+from meetbot_sdk._converter import (
+    MAX_JSON_DEPTH,
+    DecodeError,
+    exceeds_depth,
+    explain,
+    structure,
+    structure_json,
+)
 from meetbot_sdk._exceptions import redact_value, validation_error
 
 __all__ = ["RawResponse", "decode"]
@@ -23,6 +30,9 @@ def decode(call: _endpoints.APICall[T], response: httpx.Response, *, secret: str
     Only a failure pays for the guards: the depth check and the redaction of ``secret``
     (the credential) from the message and ``.body``.
     """
+    model = structure_json(response.content, call.model)
+    if model is not None:
+        return model
     try:
         body = json.loads(response.content)
     except RecursionError:
