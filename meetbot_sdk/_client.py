@@ -281,6 +281,10 @@ class AsyncMeetBot(BaseClient[httpx.AsyncClient]):
                 await asyncio.gather(*fetches, return_exceptions=True)
             await self._http.aclose()
 
+    async def aclose(self) -> None:
+        """The same as :meth:`close`, by the name :func:`contextlib.aclosing` calls."""
+        await self.close()
+
     async def __aenter__(self) -> AsyncMeetBot:
         return self
 

@@ -333,7 +333,7 @@ class AsyncApiLogPager(_PagerBase["AsyncMeetBot"]):
         """
         return self._run(self._walk.pop_page)
 
-    async def aclose(self) -> None:
+    async def close(self) -> None:
         """Stop the loop over this pager and its read-ahead now.
 
         In-flight page requests are cancelled. Iterating again continues the walk. Leaving
@@ -347,6 +347,10 @@ class AsyncApiLogPager(_PagerBase["AsyncMeetBot"]):
             read_ahead, self._read_ahead = self._read_ahead, None
             await read_ahead.close()
 
+    async def aclose(self) -> None:
+        """The same as :meth:`close`, by the name :func:`contextlib.aclosing` calls."""
+        await self.close()
+
     async def __aenter__(self) -> AsyncApiLogPager:
         return self
 
@@ -356,7 +360,7 @@ class AsyncApiLogPager(_PagerBase["AsyncMeetBot"]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self.aclose()
+        await self.close()
 
     def _run(self, pop: Callable[[], Any]) -> AsyncGenerator[Any, None]:
         previous = self._loop() if self._loop is not None else None

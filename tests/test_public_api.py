@@ -71,6 +71,8 @@ TWINS = [
     (resources.ApiLogsResource, resources.AsyncApiLogsResource),
     (resources.ApiKeysResource, resources.AsyncApiKeysResource),
 ]
+# Async-only names: ``aclose()``, the alias of ``close()`` that contextlib.aclosing calls.
+ASYNC_ALIASES = {"aclose"}
 CONTEXT_MANAGER = {"__enter__", "__exit__", "__aenter__", "__aexit__"}
 
 
@@ -122,7 +124,7 @@ def _shape(method: Any) -> list[tuple[str, Any, Any, str]]:
 def test_async_twin_has_the_same_methods_and_signatures(sync_cls: type, async_cls: type) -> None:
     sync_methods = _public_methods(sync_cls)
     async_methods = _public_methods(async_cls)
-    assert sorted(sync_methods) == sorted(async_methods)
+    assert sorted(sync_methods) == sorted(async_methods.keys() - ASYNC_ALIASES)
     for name, method in sync_methods.items():
         twin = async_methods[name]
         assert _shape(method) == _shape(twin), name
@@ -133,6 +135,50 @@ def test_async_twin_has_the_same_methods_and_signatures(sync_cls: type, async_cl
             assert inspect.iscoroutinefunction(twin), f"{async_cls.__name__}.{name} is not async"
             assert not inspect.iscoroutinefunction(method)
             assert inspect.getdoc(twin) == inspect.getdoc(method)
+
+
+# Pager methods that hand out an iterator or a value, not awaited in the async pager either.
+PAGER_PLAIN = {"pages", "checkpoint"}
+
+
+def test_the_async_pager_is_a_twin_of_the_pager() -> None:
+    sync_methods = _public_methods(meetbot_sdk.ApiLogPager)
+    async_methods = _public_methods(meetbot_sdk.AsyncApiLogPager)
+    assert sorted(sync_methods) == sorted(async_methods.keys() - ASYNC_ALIASES)
+    assert {"close", "pages", "checkpoint", "to_pandas", "to_polars"} <= set(sync_methods)
+    for name, method in sync_methods.items():
+        twin = async_methods[name]
+        # The same parameters; return types differ by nature (Generator vs AsyncGenerator).
+        assert _shape(method)[:-1] == _shape(twin)[:-1], name
+        assert not inspect.iscoroutinefunction(method)
+        if name not in PAGER_PLAIN | {"__init__"}:
+            assert inspect.iscoroutinefunction(twin), f"AsyncApiLogPager.{name} is not async"
+
+
+@pytest.mark.parametrize("cls", [meetbot_sdk.AsyncMeetBot, meetbot_sdk.AsyncApiLogPager])
+def test_async_objects_close_by_one_name_with_the_aclosing_alias(cls: type) -> None:
+    assert inspect.iscoroutinefunction(cls.close)
+    assert inspect.iscoroutinefunction(cls.aclose)
+    assert "close" in inspect.getdoc(cls.aclose)
+
+
+def test_aclose_does_what_close_does() -> None:
+    import asyncio
+    import contextlib
+
+    fake = FakeMeetBot(log_count=50)
+
+    async def main() -> int:
+        client = fake.async_client()
+        async with contextlib.aclosing(client.api_logs.list(page_size=10)) as logs:
+            async for _ in logs:
+                break
+        await client.aclose()
+        with pytest.raises(meetbot_sdk.MeetBotError, match="closed"):
+            await client.analytics.get()
+        return logs.items_yielded
+
+    assert asyncio.run(main()) == 1
 
 
 def test_both_clients_carry_the_same_resources() -> None:

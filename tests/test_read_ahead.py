@@ -108,7 +108,7 @@ def test_stopping_abandons_a_long_retry_wait_of_a_page_read_ahead(walker: Any) -
     pager = w.list(page_size=10, concurrency=3)
     started = time.monotonic()
     first = w.consume(pager.pages(), stop_after=1)
-    w.run(pager.aclose() if w.kind == "async" else pager.close())
+    w.run(pager.close())
     assert time.monotonic() - started < 5  # not the 30 s the server asked for
     assert [page.page for page in first] == [1]
     assert w.pending_tasks() == set()
@@ -154,7 +154,7 @@ def test_closing_a_pager_that_never_ran_does_nothing(walker: Any) -> None:
     fake = FakeMeetBot(log_count=10)
     w = walker(fake)
     pager = w.list()
-    w.run(pager.aclose() if w.kind == "async" else pager.close())
+    w.run(pager.close())
     assert fake.requests == []
     assert ids(w.consume(pager)) == ids(list(fake.logs))
 

@@ -125,8 +125,10 @@ async def async_usage() -> None:
         assert_type(pager.checkpoint(), WalkCheckpoint)
         resumed = client.api_logs.list(resume_from=pager.checkpoint(), method="GET")
         assert_type(resumed, AsyncApiLogPager)
-        await pager.aclose()
+        await pager.close()
+        await pager.aclose()  # the alias contextlib.aclosing calls
     await client.close()
+    await client.aclose()
 
 
 def mistakes_are_caught(client: MeetBot) -> None:
