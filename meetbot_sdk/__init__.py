@@ -7,6 +7,7 @@
 The public API is exactly what ``__all__`` lists; every other module is private.
 """
 
+from meetbot_sdk._budgets import FileBudget
 from meetbot_sdk._client import AsyncMeetBot, MeetBot
 from meetbot_sdk._config import (
     DEFAULT_BASE_URL,
@@ -43,6 +44,7 @@ from meetbot_sdk._models import (
     WebhookStats,
 )
 from meetbot_sdk._pagers import ApiLogPager, AsyncApiLogPager
+from meetbot_sdk._redis_budget import RedisBudget
 from meetbot_sdk._response import RawResponse
 from meetbot_sdk._throttle import RateLimit
 from meetbot_sdk._version import __version__
@@ -69,6 +71,7 @@ __all__ = [
     "BotStats",
     "ConflictError",
     "DailyCount",
+    "FileBudget",
     "InternalServerError",
     "MeetBot",
     "MeetBotError",
@@ -79,6 +82,7 @@ __all__ = [
     "RawResponse",
     "RecentRequest",
     "RecordingStats",
+    "RedisBudget",
     "TranscriptionStats",
     "UnprocessableEntityError",
     "WebhookStats",

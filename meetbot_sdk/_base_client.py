@@ -17,6 +17,7 @@ import attrs
 import httpx
 
 from meetbot_sdk import _endpoints
+from meetbot_sdk._budgets import SharedBudget, budget_key
 from meetbot_sdk._config import (
     USER_AGENT,
     Config,
@@ -39,7 +40,7 @@ from meetbot_sdk._retry import (
     rate_headers,
     server_wait,
 )
-from meetbot_sdk._throttle import Admit, RateLimit, Refuse, Throttle, Wait
+from meetbot_sdk._throttle import Admit, RateLimit, Refuse, Throttle, Wait, lease_seconds
 
 if TYPE_CHECKING:
     import tenacity
@@ -80,7 +81,7 @@ class BaseClient(Generic[_HttpT]):
         timeout: float | httpx.Timeout,
         max_retries: int,
         max_retry_wait: float,
-        throttle: bool,
+        throttle: bool | SharedBudget,
         http_client: _HttpT | None,
     ) -> None:
         config = make_config(
@@ -101,7 +102,15 @@ class BaseClient(Generic[_HttpT]):
         else:
             http = cast("_HttpT", self._http_class(timeout=config.timeout, follow_redirects=False))
             owns_http = True
-        self._setup(config, http, owns_http=owns_http, throttle=Throttle())
+        self._setup(
+            config, http, owns_http=owns_http, throttle=self._new_throttle(throttle, config)
+        )
+
+    def _new_throttle(self, throttle: bool | SharedBudget, config: Config) -> Throttle:
+        if not isinstance(throttle, SharedBudget):
+            return Throttle()
+        throttle.check_client(asynchronous=self._http_class is httpx.AsyncClient)
+        return Throttle(store=throttle, key=budget_key(config.base_url, config.api_key))
 
     def _setup(self, config: Config, http: _HttpT, *, owns_http: bool, throttle: Throttle) -> None:
         self._config = config
@@ -156,7 +165,7 @@ class BaseClient(Generic[_HttpT]):
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         max_retry_wait: float | None = None,
-        throttle: bool | None = None,
+        throttle: bool | SharedBudget | None = None,
     ) -> Self:
         """Return a copy of the client with some options changed.
 
@@ -169,7 +178,9 @@ class BaseClient(Generic[_HttpT]):
             timeout: Seconds, or an :class:`httpx.Timeout`; ``None`` keeps the current one.
             max_retries: ``None`` keeps the current value.
             max_retry_wait: ``None`` keeps the current value.
-            throttle: ``None`` keeps the current value.
+            throttle: ``True``, ``False``, or a shared budget for the copy alone (a
+                :class:`~meetbot_sdk.FileBudget` or :class:`~meetbot_sdk.RedisBudget`);
+                ``None`` keeps the current one.
         """
         changes: dict[str, Any] = {}
         if timeout is not None:
@@ -178,14 +189,17 @@ class BaseClient(Generic[_HttpT]):
             changes["max_retries"] = _endpoints.check_int("max_retries", max_retries, minimum=0)
         if max_retry_wait is not None:
             changes["max_retry_wait"] = resolve_max_retry_wait(max_retry_wait)
+        shared_throttle = self._throttle
         if throttle is not None:
             changes["throttle"] = resolve_throttle(throttle)
+            if isinstance(throttle, SharedBudget):
+                shared_throttle = self._new_throttle(throttle, self._config)
         clone = type(self).__new__(type(self))
         clone._setup(
             attrs.evolve(self._config, **changes),
             self._http,
             owns_http=False,
-            throttle=self._throttle,
+            throttle=shared_throttle,
         )
         if "_sleep" in vars(self):
             clone._sleep = self._sleep
@@ -216,6 +230,10 @@ class BaseClient(Generic[_HttpT]):
             self._config.max_retry_wait,
         )
         raise error
+
+    @property
+    def _lease_seconds(self) -> float:
+        return lease_seconds(self._config.timeout)
 
     def _log_wait(self, decision: Wait, *, request: httpx.Request) -> None:
         if math.isinf(decision.seconds):

@@ -20,21 +20,35 @@ The rules:
 from __future__ import annotations
 
 import datetime
+import itertools
 import math
 import threading
 import time
+import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import attrs
 import httpx
 
+from meetbot_sdk._logs import logger
 from meetbot_sdk._retry import Budget, parse_budget, rate_headers, server_wait
 
 if TYPE_CHECKING:
     import asyncio
 
-__all__ = ["BLOCKING_STATUSES", "Abandoned", "Admit", "Refuse", "Throttle", "Wait", "Window"]
+__all__ = [
+    "BLOCKING_STATUSES",
+    "Abandoned",
+    "Admit",
+    "Refuse",
+    "Store",
+    "StoreUnavailable",
+    "Throttle",
+    "Wait",
+    "Window",
+    "lease_seconds",
+]
 
 _SAME_WINDOW_SECONDS = 0.5  # resets closer than this are taken to be the same window
 # Statuses whose server-given wait holds back every request, not only the one retried.
@@ -51,9 +65,15 @@ class Abandoned(Exception):  # noqa: N818 (a signal, like asyncio's CancelledErr
 
 @attrs.frozen
 class Admit:
-    """The request may go. ``probe``: it is the one whose answer the others wait for."""
+    """The request may go. ``probe``: it is the one whose answer the others wait for.
+
+    ``lease`` names its reservation in the window; ``shared``: the reservation is in a shared
+    budget (not in this process's own window). Neither takes part in comparisons.
+    """
 
     probe: bool = False
+    lease: str = attrs.field(default="", eq=False)
+    shared: bool = attrs.field(default=False, eq=False)
 
 
 @attrs.frozen
@@ -76,21 +96,54 @@ Decision = Admit | Wait | Refuse
 
 
 class Window:
-    """What the client knows of its rate-limit budget. Not thread-safe: the owner locks."""
+    """What the client knows of its rate-limit budget. Not thread-safe: the owner locks.
+
+    The same arithmetic serves one process (times from its monotonic clock) and a shared
+    budget (times from the store's clock; the state travels as a record, see
+    :mod:`meetbot_sdk._budget_record`). Requests in flight are *leases* that end when the
+    request is released or, should its process die first, at their deadline.
+    """
 
     def __init__(self) -> None:
         self.known = False  # a response has said what the budget is (or that there is none)
         self.unlimited = False
         self.limit: int | None = None
         self.remaining = 0
-        self.reset_at: float | None = None  # monotonic
-        self.in_flight = 0
-        self.probing = False
-        self.blocked_until: float | None = None  # monotonic
+        self.reset_at: float | None = None
+        self.leases: dict[str, float] = {}  # in flight: lease -> when it lapses
+        self.probe: str | None = None  # the lease of the request whose answer others await
+        self.blocked_until: float | None = None
         self.blocked_by: httpx.Response | None = None
+        self._ids = itertools.count()
 
-    def decide(self, now: float, max_wait: float) -> Decision:
-        """Admit a request, or say how long to wait, or refuse it."""
+    @property
+    def in_flight(self) -> int:
+        """Requests admitted and not yet released (nor lapsed)."""
+        return len(self.leases)
+
+    @property
+    def probing(self) -> bool:
+        """A probe is out: the others wait for its answer."""
+        return self.probe is not None
+
+    def decide(
+        self,
+        now: float,
+        max_wait: float,
+        *,
+        lease: str | None = None,
+        lease_until: float = math.inf,
+    ) -> Decision:
+        """Admit a request, or say how long to wait, or refuse it.
+
+        Args:
+            now: The current time, by the clock the window's times are in.
+            max_wait: The client's cap: a longer server-given wait is refused.
+            lease: The name of the reservation, should the request be admitted (unique in
+                the budget); by default a new one local to this window.
+            lease_until: When the reservation lapses if it is never released.
+        """
+        self._lapse(now)
         if self.blocked_until is not None:
             if now < self.blocked_until:
                 wait = self.blocked_until - now
@@ -98,45 +151,61 @@ class Window:
                     return Refuse(wait, self.blocked_by)
                 return Wait(wait, "the server asked to wait (Retry-After)")
             self.blocked_until = self.blocked_by = None
+        name = str(next(self._ids)) if lease is None else lease
         if self.unlimited:
-            return self._admit()
+            return self._admit(name, lease_until)
         if not self.known:
-            return self._probe("waiting for the first response to tell the rate-limit budget")
-        return self._spend(now, max_wait)
+            return self._probe(
+                name, lease_until, "waiting for the first response to tell the rate-limit budget"
+            )
+        return self._spend(now, max_wait, name, lease_until)
 
-    def _spend(self, now: float, max_wait: float) -> Decision:
+    def _lapse(self, now: float) -> None:
+        """Forget reservations past their deadline: their process is gone."""
+        lapsed = [name for name, until in self.leases.items() if until <= now]
+        for name in lapsed:
+            del self.leases[name]
+        if self.probe is not None and self.probe not in self.leases:
+            self.probe = None
+
+    def _spend(self, now: float, max_wait: float, name: str, until: float) -> Decision:
         if self.reset_at is not None and now >= self.reset_at:
             self.reset_at = None
             if self.limit is None:  # the size of the new window is unknown: ask first
                 self.known = False
-                return self._probe("waiting for the first response of the new window")
+                return self._probe(name, until, "waiting for the first response of the new window")
             self.remaining = self.limit
         if self.remaining - self.in_flight > 0:
-            return self._admit()
+            return self._admit(name, until)
         if self.reset_at is None:
-            return self._probe("rate-limit budget spent; waiting for a response to tell the reset")
+            return self._probe(
+                name, until, "rate-limit budget spent; waiting for a response to tell the reset"
+            )
         wait = self.reset_at - now
         if wait > max_wait:
-            return self._probe("rate-limit budget spent; a probe asks the server")
+            return self._probe(name, until, "rate-limit budget spent; a probe asks the server")
         return Wait(wait, f"rate-limit budget spent (limit {self.limit}); waiting for the reset")
 
-    def _admit(self, *, probe: bool = False) -> Admit:
-        self.in_flight += 1
+    def _admit(self, name: str, until: float, *, probe: bool = False) -> Admit:
+        self.leases[name] = until
         if probe:
-            self.probing = True
-        return Admit(probe=probe)
+            self.probe = name
+        return Admit(probe=probe, lease=name)
 
-    def _probe(self, reason: str) -> Decision:
+    def _probe(self, name: str, until: float, reason: str) -> Decision:
         # Wait without a deadline only while some request is out: its answer wakes us.
         if self.probing or (self.in_flight and self.known):
             return Wait(math.inf, reason)
-        return self._admit(probe=True)
+        return self._admit(name, until, probe=True)
 
     def release(self, admit: Admit) -> None:
-        """A request admitted by :meth:`decide` is done (answered or not)."""
-        self.in_flight -= 1
-        if admit.probe:
-            self.probing = False
+        """A request admitted by :meth:`decide` is done (answered or not).
+
+        Releasing a lease that has lapsed meanwhile changes nothing.
+        """
+        self.leases.pop(admit.lease, None)
+        if self.probe == admit.lease:
+            self.probe = None
 
     def observe(
         self, now: float, response: httpx.Response, budget: Budget | None, wait: float | None
@@ -187,50 +256,178 @@ class RateLimit:
     reset: datetime.datetime | None
 
 
-class Throttle:
-    """The :class:`Window` of one client and its copies, behind a lock, with waiting."""
+def lease_seconds(timeout: httpx.Timeout) -> float:
+    """How long a shared budget counts a request whose process never released it: the time
+    the client allows it to connect and to read its answer, plus a second."""
+    connect = 0.0 if timeout.connect is None else timeout.connect
+    read = DEFAULT_LEASE_READ_SECONDS if timeout.read is None else timeout.read
+    return min(connect + read + 1.0, MAX_LEASE_SECONDS)
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+
+DEFAULT_LEASE_READ_SECONDS = 30.0  # for a client without a read timeout
+MAX_LEASE_SECONDS = 3600.0
+"""No lease runs longer, and a shared record holding a longer one is not believed."""
+
+
+class StoreUnavailable(Exception):  # noqa: N818 (a signal between a store and the throttle)
+    """A shared budget could not be read or updated in time; the throttle goes on alone."""
+
+
+class Store(Protocol):
+    """Where a shared budget keeps its :class:`Window`: :class:`~meetbot_sdk.FileBudget`,
+    :class:`~meetbot_sdk.RedisBudget`. Each call reads the record, applies ``change`` to it
+    with the store's current time, and writes it back, atomically across the fleet."""
+
+    def transact(self, key: str, change: Callable[[Window, float], _T]) -> _T: ...
+
+    async def transact_async(self, key: str, change: Callable[[Window, float], _T]) -> _T: ...
+
+    def describe(self) -> str: ...
+
+
+_T = TypeVar("_T")
+SHARED_POLL_SECONDS = 0.02
+"""How often a request held for another process's answer looks at the shared budget again."""
+REJOIN_AFTER_SECONDS = 1.0
+"""After a shared budget failed, how long the throttle goes on alone before trying it again."""
+
+
+class Throttle:
+    """The :class:`Window` of one client and its copies, behind a lock, with waiting.
+
+    With a ``store``, the window that counts is the shared one; this process's own window
+    still learns from every response, and stands in (with one warning) while the store
+    cannot be reached, until it can again.
+    """
+
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        store: Store | None = None,
+        key: str = "",
+    ) -> None:
         self._clock = clock
         self._window = Window()
+        self._store = store
+        self._key = key
+        self._alone_until: float | None = None  # monotonic: the store failed; try it then
         self._condition = threading.Condition(threading.Lock())
+        self._generation = 0  # bumped by every release: a wait decided before it is stale
         self._waiters: set[asyncio.Future[None]] = set()
         self.last_seen: RateLimit | None = None
 
     @property
     def window(self) -> Window:
-        """The state (for tests and diagnostics; read it, do not change it)."""
+        """This process's own state (for tests and diagnostics; read it, do not change it)."""
         return self._window
+
+    @property
+    def store(self) -> Store | None:
+        """The shared budget, if any."""
+        return self._store
+
+    # --- deciding -------------------------------------------------------------------------
+
+    def _decider(
+        self, max_wait: float, lease_seconds: float
+    ) -> Callable[[Window, float], Decision]:
+        lease = uuid.uuid4().hex[:16]  # one name for every try: a retried write is the same
+
+        def decide(window: Window, now: float) -> Decision:
+            return window.decide(now, max_wait, lease=lease, lease_until=now + lease_seconds)
+
+        return decide
+
+    def _store_due(self) -> bool:
+        if self._store is None:
+            return False
+        return self._alone_until is None or time.monotonic() >= self._alone_until
+
+    def _stored(self, decision: Decision) -> Decision:
+        self._rejoined()
+        return attrs.evolve(decision, shared=True) if isinstance(decision, Admit) else decision
+
+    def _rejoined(self) -> None:
+        if self._alone_until is not None:
+            self._alone_until = None
+            logger.info("The shared rate budget %s answers again; rejoined it", self._where())
+
+    def _alone(self, exc: BaseException) -> None:
+        if self._alone_until is None:
+            logger.warning(
+                "The shared rate budget %s is unavailable (%s); this process keeps its own "
+                "count until it is back",
+                self._where(),
+                exc,
+            )
+        self._alone_until = time.monotonic() + REJOIN_AFTER_SECONDS
+
+    def _where(self) -> str:
+        return self._store.describe() if self._store is not None else "-"
+
+    def _decide(self, change: Callable[[Window, float], Decision]) -> Decision:
+        if self._store is not None and self._store_due():
+            try:
+                return self._stored(self._store.transact(self._key, change))
+            except StoreUnavailable as exc:
+                self._alone(exc)
+        with self._condition:
+            return change(self._window, self._clock())
+
+    async def _decide_async(self, change: Callable[[Window, float], Decision]) -> Decision:
+        if self._store is not None and self._store_due():
+            try:
+                return self._stored(await self._store.transact_async(self._key, change))
+            except StoreUnavailable as exc:
+                self._alone(exc)
+        with self._condition:
+            return change(self._window, self._clock())
+
+    def _pause(self, decision: Wait) -> float | None:
+        if math.isinf(decision.seconds):
+            # Another process's answer wakes nobody here: look again soon.
+            return SHARED_POLL_SECONDS if self._store_due() else None
+        return decision.seconds
+
+    # --- waiting --------------------------------------------------------------------------
 
     def acquire(
         self,
         max_wait: float,
         on_wait: Callable[[Wait], None],
         stop: threading.Event | None = None,
+        *,
+        lease_seconds: float = math.inf,
     ) -> Admit | Refuse:
         """Block until the window admits a request (or refuses it); threads.
 
-        Deciding and starting to wait happen under one lock, so no answer slips between them.
-        ``on_wait`` hears of every wait whose reason changed.
+        A release between deciding and starting to wait cuts the wait short, so no answer
+        slips between them. ``on_wait`` hears of every wait whose reason changed.
+        ``lease_seconds``: how long a shared budget counts the request should its process
+        never release it.
 
         Raises:
             Abandoned: ``stop`` is set (then :meth:`wake_all` ends the wait at once).
         """
+        change = self._decider(max_wait, lease_seconds)
         told = None
-        with self._condition:
-            while True:
-                decision = self._window.decide(self._clock(), max_wait)
-                if not isinstance(decision, Wait):
-                    return decision
-                if stop is not None and stop.is_set():
-                    raise Abandoned
-                if decision.reason != told:
-                    on_wait(decision)
-                    told = decision.reason
-                self._condition.wait(None if math.isinf(decision.seconds) else decision.seconds)
+        while True:
+            generation = self._generation
+            decision = self._decide(change)
+            if not isinstance(decision, Wait):
+                return decision
+            if stop is not None and stop.is_set():
+                raise Abandoned
+            if decision.reason != told:
+                on_wait(decision)
+                told = decision.reason
+            with self._condition:
+                if generation == self._generation:
+                    self._condition.wait(self._pause(decision))
 
     async def acquire_async(
-        self, max_wait: float, on_wait: Callable[[Wait], None]
+        self, max_wait: float, on_wait: Callable[[Wait], None], *, lease_seconds: float = math.inf
     ) -> Admit | Refuse:
         """Suspend until the window admits a request (or refuses it); asyncio tasks.
 
@@ -239,19 +436,23 @@ class Throttle:
         import asyncio  # loaded already: this runs in an event loop
 
         loop = asyncio.get_running_loop()
+        change = self._decider(max_wait, lease_seconds)
         told = None
         while True:
+            generation = self._generation
+            decision = await self._decide_async(change)
+            if not isinstance(decision, Wait):
+                return decision
             with self._condition:
-                decision = self._window.decide(self._clock(), max_wait)
-                if not isinstance(decision, Wait):
-                    return decision
+                if generation != self._generation:
+                    continue
                 waiter: asyncio.Future[None] = loop.create_future()
                 self._waiters.add(waiter)
             if decision.reason != told:
                 on_wait(decision)
                 told = decision.reason
-            seconds = decision.seconds
-            timer = None if math.isinf(seconds) else loop.call_later(seconds, _wake, waiter)
+            seconds = self._pause(decision)
+            timer = None if seconds is None else loop.call_later(seconds, _wake, waiter)
             try:
                 await waiter
             finally:
@@ -263,29 +464,74 @@ class Throttle:
     def wake_all(self) -> None:
         """Wake every thread waiting in :meth:`acquire`, so that a set ``stop`` is seen."""
         with self._condition:
+            self._generation += 1
             self._condition.notify_all()
+
+    # --- releasing ------------------------------------------------------------------------
 
     def release(self, admit: Admit | None, response: httpx.Response | None) -> None:
         """A request is done: free its place and learn from its response, if it got one."""
+        change = self._releaser(admit, response)
+        if change is not None and self._store is not None and self._store_due():
+            try:
+                self._store.transact(self._key, change)
+                self._rejoined()
+            except StoreUnavailable as exc:  # its lease lapses by itself
+                self._alone(exc)
+        self._wake_local()
+
+    async def release_async(self, admit: Admit | None, response: httpx.Response | None) -> None:
+        """:meth:`release` for asyncio tasks: a shared budget is updated without blocking."""
+        change = self._releaser(admit, response)
+        if change is not None and self._store is not None and self._store_due():
+            try:
+                await self._store.transact_async(self._key, change)
+                self._rejoined()
+            except StoreUnavailable as exc:
+                self._alone(exc)
+        self._wake_local()
+
+    def _releaser(
+        self, admit: Admit | None, response: httpx.Response | None
+    ) -> Callable[[Window, float], None] | None:
+        """Update this process's window; return the change for the shared one, if it has one."""
+        observed = None if response is None else self._observation(response)
         with self._condition:
-            if admit is not None:
+            if admit is not None and not admit.shared:
                 self._window.release(admit)
-            if response is not None:
-                self._observe(response)
+            if observed is not None:
+                # this process's window learns too, to stand in warm should the store fail
+                self._window.observe(self._clock(), *observed)
+        if admit is not None and not admit.shared and observed is None:
+            return None
+
+        def change(window: Window, now: float) -> None:
+            if admit is not None and admit.shared:
+                window.release(admit)
+            if observed is not None:
+                window.observe(now, *observed)
+
+        return change
+
+    def _wake_local(self) -> None:
+        with self._condition:
+            self._generation += 1
             self._condition.notify_all()
             waiters = list(self._waiters)
         for waiter in waiters:
             _wake(waiter)
 
-    def _observe(self, response: httpx.Response) -> None:
-        now, wall = self._clock(), time.time()
+    def _observation(
+        self, response: httpx.Response
+    ) -> tuple[httpx.Response, Budget | None, float | None]:
+        """What a response says of the budget, read once for every window that learns it."""
+        wall = time.time()
         headers = rate_headers(response.headers)
         budget = parse_budget(headers, now=wall) if headers else None
         # Only a blocking status's wait matters here: a 200 is not parsed a second time.
         wait = None
         if headers and response.status_code in BLOCKING_STATUSES:
             wait = server_wait(response.status_code, headers, now=wall)
-        self._window.observe(now, response, budget, wait)
         if budget is not None:
             reset = None
             if budget.reset_after is not None:
@@ -295,6 +541,7 @@ class Throttle:
             self.last_seen = RateLimit(limit=budget.limit, remaining=budget.remaining, reset=reset)
         elif response.status_code < 500 and response.status_code != 429:
             self.last_seen = None
+        return response, budget, wait
 
 
 def _wake(waiter: asyncio.Future[None]) -> None:

@@ -1,0 +1,346 @@
+"""Shared rate budgets without Redis: the record, leases, FileBudget across processes, and the
+throttle going on alone when its store fails."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import math
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from meetbot_sdk import FileBudget, MeetBot, _budgets, _throttle
+from meetbot_sdk._budget_record import dump, load
+from meetbot_sdk._throttle import Admit, Refuse, StoreUnavailable, Throttle, Wait, Window
+from meetbot_sdk.testing import FakeMeetBot, Fault
+from tests.fleet import ROOT, run_fleet
+
+CAP = 60.0
+_T = TypeVar("_T")
+
+
+def rate(remaining: int, limit: int = 10, reset: str = "1") -> httpx.Response:
+    headers = {
+        "X-RateLimit-Limit": str(limit),
+        "X-RateLimit-Remaining": str(remaining),
+        "X-RateLimit-Reset": reset,
+    }
+    return httpx.Response(200, headers=headers)
+
+
+def no_waits(wait: Wait) -> None:
+    raise AssertionError(f"unexpected wait: {wait}")
+
+
+# --- the record -------------------------------------------------------------------------------
+
+
+def test_a_window_travels_through_its_record_whole() -> None:
+    window = Window()
+    probe = window.decide(100.0, CAP, lease="a", lease_until=130.0)
+    assert probe == Admit(probe=True)
+    refusal = httpx.Response(
+        429, json={"error": {"message": "slow down"}}, headers={"X-Request-Id": "req_9"}
+    )
+    window.observe(100.0, refusal, None, 500.0)
+    again = load(dump(window, "k"), "k", 101.0, where="test")
+    assert (again.leases, again.probe, again.blocked_until) == ({"a": 130.0}, "a", 600.0)
+    # the refusal another process got is raised here the same: status, message, request id
+    decision = again.decide(101.0, CAP)
+    assert isinstance(decision, Refuse)
+    assert decision.response.status_code == 429
+    assert decision.response.json() == {"error": {"message": "slow down"}}
+    assert decision.response.headers["x-request-id"] == "req_9"
+
+
+@pytest.mark.parametrize(
+    ("record", "why"),
+    [
+        (b"\x00garbage", "Expecting value"),
+        (b'{"v": 2}', "not a meetbot-sdk budget record"),
+        (b"[1]", "not a meetbot-sdk budget record"),
+        ("other", "written for another API key"),
+        ({"remaining": -1}, "expected an integer >= 0"),
+        ({"limit": True}, "expected an integer >= 1"),
+        ({"known": "yes"}, "expected true or false"),
+        ({"leases": {"x": 10_000.0}}, "not believable"),  # lapses hours from now
+        ({"leases": {"x": "soon"}}, "expected a time"),
+        ({"leases": []}, "not a small mapping"),
+        ({"reset_at": float("nan")}, "not believable"),
+        ({"probe": "ghost"}, "the probe holds no lease"),
+        ({"blocked": [150.0, 200, "", None]}, "blocked by status 200"),
+        ({"blocked": [150.0]}, "blocked is not"),
+        ({"unknown_field_missing": None}, "'known'"),
+    ],
+)
+def test_a_record_not_to_be_trusted_is_ignored_with_a_warning(
+    record: object, why: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    good = Window()
+    good.decide(100.0, CAP, lease="a", lease_until=110.0)
+    if isinstance(record, dict):
+        text = dump(good, "k")
+        import json
+
+        data = json.loads(text)
+        if "unknown_field_missing" in record:
+            del data["known"]
+        else:
+            data.update(record)
+        record = json.dumps(data).encode()
+    elif record == "other":
+        record = dump(good, "another key")
+    assert isinstance(record, (bytes, str))
+    with caplog.at_level(logging.WARNING, "meetbot_sdk"):
+        window = load(record, "k", 100.0, where="file 'x'")
+    assert (window.known, window.in_flight, window.probing) == (False, 0, False)
+    assert why in caplog.text
+    assert "Ignoring the shared rate budget in file 'x'" in caplog.text
+
+
+def test_a_lease_lapses_at_its_deadline_and_frees_its_place() -> None:
+    window = Window()
+    probe = window.decide(0.0, CAP, lease="dead", lease_until=5.0)
+    assert isinstance(probe, Admit)
+    assert probe.probe
+    assert isinstance(window.decide(4.9, CAP), Wait)  # the probe's answer is awaited
+    after = window.decide(5.0, CAP, lease="next", lease_until=10.0)
+    assert after == Admit(probe=True)  # the dead process's probe is forgotten
+    window.release(probe)  # its late release changes nothing
+    assert window.leases == {"next": 10.0}
+
+
+def test_a_lease_lasts_the_clients_timeout() -> None:
+    assert _throttle.lease_seconds(httpx.Timeout(30.0, connect=5.0)) == 36.0
+    assert _throttle.lease_seconds(httpx.Timeout(None)) == 31.0
+    assert _throttle.lease_seconds(httpx.Timeout(1e9)) == _throttle.MAX_LEASE_SECONDS
+
+
+# --- FileBudget ------------------------------------------------------------------------------
+
+
+def test_two_clients_naming_one_file_share_one_budget(tmp_path: Path) -> None:
+    first = Throttle(store=FileBudget(tmp_path / "budget"), key="k")
+    second = Throttle(store=FileBudget(tmp_path / "budget"), key="k")
+    probe = first.acquire(CAP, no_waits, lease_seconds=30)
+    assert isinstance(probe, Admit)
+    assert probe.probe
+    assert probe.shared
+    first.release(probe, rate(remaining=1, reset="30"))
+    # the other throttle knows the budget without a probe of its own, and counts in flight
+    last = second.acquire(CAP, no_waits, lease_seconds=30)
+    assert last == Admit(probe=False)
+    held = first._decide(first._decider(CAP, 30.0))  # the one place left is in flight there
+    assert isinstance(held, Wait)
+    assert "rate-limit budget spent (limit 10)" in held.reason
+    assert second.window.in_flight == 0  # it is all in the file, not in this process
+    second.release(last, rate(remaining=0, reset="30"))
+    spent = first._decide(first._decider(CAP, 30.0))
+    assert isinstance(spent, Wait)
+    assert spent.reason == held.reason  # spent until the reset
+
+
+def test_a_corrupted_budget_file_is_ignored_and_rewritten(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "budget"
+    path.write_bytes(b'{"v": 1, "key": "k", "known": tru')  # cut short
+    throttle = Throttle(store=FileBudget(path), key="k")
+    with caplog.at_level(logging.WARNING, "meetbot_sdk"):
+        admit = throttle.acquire(CAP, no_waits, lease_seconds=30)
+    assert admit == Admit(probe=True)
+    assert "Ignoring the shared rate budget" in caplog.text
+    assert load(path.read_bytes(), "k", time.time(), where="x").probing
+
+
+def test_file_budget_arguments_are_checked() -> None:
+    with pytest.raises(TypeError, match=r"path must be a str or os\.PathLike, got int"):
+        FileBudget(3)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="empty path"):
+        FileBudget("")
+    with pytest.raises(ValueError, match="directory of the budget file does not exist"):
+        FileBudget("/nonexistent-dir-for-meetbot/budget")
+    assert repr(FileBudget("budget")) == "FileBudget('budget')"
+    with pytest.raises(TypeError, match="a FileBudget or a RedisBudget, got str"):
+        MeetBot("k", throttle="budget")  # type: ignore[arg-type]
+
+
+def test_a_file_locked_too_long_by_another_process_means_going_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(_budgets, "LOCK_TIMEOUT_SECONDS", 0.05)
+    path = tmp_path / "budget"
+    budget = FileBudget(path)
+    holder = os.open(path, os.O_RDWR | os.O_CREAT)  # another open file: another lock owner
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    try:
+        with pytest.raises(StoreUnavailable, match="stayed locked by another process"):
+            budget.transact("k", lambda window, now: None)
+        with pytest.raises(StoreUnavailable, match="stayed locked"):
+            asyncio.run(budget.transact_async("k", lambda window, now: None))
+        throttle = Throttle(store=budget, key="k")
+        with caplog.at_level(logging.WARNING, "meetbot_sdk"):
+            admit = throttle.acquire(CAP, no_waits, lease_seconds=30)
+            throttle.release(admit, rate(remaining=5))
+            second = throttle.acquire(CAP, no_waits, lease_seconds=30)
+        assert (admit.shared, second) == (False, Admit())  # the local count, warm
+    finally:
+        os.close(holder)
+    assert caplog.text.count("is unavailable") == 1  # one warning, not one per call
+
+
+def test_an_unreadable_budget_file_means_going_alone(tmp_path: Path) -> None:
+    directory = tmp_path / "gone"
+    directory.mkdir()
+    budget = FileBudget(directory / "budget")
+    directory.rmdir()
+    with pytest.raises(StoreUnavailable, match="No such file"):
+        budget.transact("k", lambda window, now: None)
+    budget.close()
+
+
+# --- going alone and rejoining (any store) ----------------------------------------------------
+
+
+class FlakyStore:
+    """A store in memory that can be switched off, counting its calls."""
+
+    def __init__(self) -> None:
+        self.window = Window()
+        self.up = True
+        self.calls = 0
+
+    def _apply(self, change: Callable[[Window, float], _T]) -> _T:
+        self.calls += 1
+        if not self.up:
+            raise StoreUnavailable("switched off")
+        return change(self.window, time.monotonic())
+
+    def transact(self, key: str, change: Callable[[Window, float], _T]) -> _T:
+        return self._apply(change)
+
+    async def transact_async(self, key: str, change: Callable[[Window, float], _T]) -> _T:
+        return self._apply(change)
+
+    def describe(self) -> str:
+        return "flaky"
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+def test_a_failing_store_is_left_with_one_warning_and_rejoined_when_back(
+    flavour: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = FlakyStore()
+    throttle = Throttle(store=store, key="k")
+
+    def call() -> Admit:
+        if flavour == "sync":
+            admit = throttle.acquire(CAP, no_waits, lease_seconds=30)
+            assert isinstance(admit, Admit)
+            throttle.release(admit, rate(remaining=5))
+            return admit
+
+        async def run() -> Admit:
+            admit = await throttle.acquire_async(CAP, no_waits, lease_seconds=30)
+            assert isinstance(admit, Admit)
+            await throttle.release_async(admit, rate(remaining=5))
+            return admit
+
+        return asyncio.run(run())
+
+    assert call().shared
+    store.up = False
+    with caplog.at_level(logging.INFO, "meetbot_sdk"):
+        alone = [call() for _ in range(3)]
+        assert not any(admit.shared for admit in alone)
+        assert store.calls == 3  # one try; then not again before REJOIN_AFTER_SECONDS
+        store.up = True
+        monkeypatch.setattr(_throttle, "REJOIN_AFTER_SECONDS", 0.0)
+        throttle._alone_until = time.monotonic()
+        assert call().shared
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert [r.getMessage() for r in warnings] == [
+        "The shared rate budget flaky is unavailable (switched off); this process keeps its "
+        "own count until it is back"
+    ]
+    assert "The shared rate budget flaky answers again; rejoined it" in caplog.text
+    assert store.window.in_flight == 0
+
+
+# --- processes --------------------------------------------------------------------------------
+
+
+@pytest.mark.loopback
+def test_a_fleet_of_processes_sharing_a_file_stays_within_the_budget(tmp_path: Path) -> None:
+    fake = FakeMeetBot(log_count=10)
+    fake.set_rate_limit(10, per=0.5)
+    budget = f"file:{tmp_path / 'budget'}"
+    reports, seconds = run_fleet(fake, budget, 3, ["--threads", "2", "--calls", "4"])
+    assert [report["ok"] for report in reports] == [8, 8, 8]
+    assert len(fake.requests) - 24 <= 1  # at most one 429, for the cold start
+    assert seconds >= 1.0  # 24 calls at 10 per 0.5 s: the budget was kept, not outrun
+
+
+_HOLD_A_LEASE = """
+import sys, time
+from meetbot_sdk import MeetBot, FileBudget, RedisBudget
+kind, where, base_url, api_key = sys.argv[1:]
+budget = FileBudget(where) if kind == "file" else RedisBudget(where)
+client = MeetBot(api_key, base_url=base_url, throttle=budget, timeout=0.5, max_retries=0)
+print("calling", flush=True)
+client.api_keys.get_usage(1)  # held by the fake long enough to be killed in flight
+"""
+
+
+def killed_in_flight(fake: FakeMeetBot, base_url: str, kind: str, where: str) -> float:
+    """A process is killed (-9) holding the cold start's probe; the seconds until another
+    process's call goes through."""
+    fake.inject(Fault.delay(30))
+    holder = subprocess.Popen(  # noqa: S603 (our own interpreter and script)
+        [sys.executable, "-c", _HOLD_A_LEASE, kind, where, base_url, fake.api_key],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    assert holder.stdout is not None
+    assert holder.stdout.readline() == "calling\n"
+    deadline = time.monotonic() + 10
+    while not fake.requests:  # its request is on the wire, its lease taken
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    holder.kill()
+    holder.wait(10)
+    holder.stdout.close()
+    budget: Any = FileBudget(where) if kind == "file" else _redis_budget(where)
+    started = time.monotonic()
+    with MeetBot(fake.api_key, base_url=base_url, throttle=budget, timeout=0.5) as client:
+        client.api_keys.get_usage(1)
+    return time.monotonic() - started
+
+
+def _redis_budget(where: str) -> Any:
+    from meetbot_sdk import RedisBudget
+
+    return RedisBudget(where)
+
+
+@pytest.mark.loopback
+def test_a_process_killed_in_flight_holds_the_budget_no_longer_than_its_lease(
+    tmp_path: Path,
+) -> None:
+    fake = FakeMeetBot(log_count=10)
+    fake.set_rate_limit(10, per=1.0)
+    with fake.serve() as base_url:
+        seconds = killed_in_flight(fake, base_url, "file", str(tmp_path / "budget"))
+    lease = _throttle.lease_seconds(httpx.Timeout(0.5))  # 0.5 connect + 0.5 read + 1
+    assert seconds <= lease + 1.0
+    assert not math.isclose(seconds, 0.0, abs_tol=0.2)  # it did wait for the lease
