@@ -344,3 +344,57 @@ def test_a_process_killed_in_flight_holds_the_budget_no_longer_than_its_lease(
     lease = _throttle.lease_seconds(httpx.Timeout(0.5))  # 0.5 connect + 0.5 read + 1
     assert seconds <= lease + 1.0
     assert not math.isclose(seconds, 0.0, abs_tol=0.2)  # it did wait for the lease
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+def test_a_release_the_store_misses_leaves_a_lease_that_lapses(
+    flavour: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = FlakyStore()
+    throttle = Throttle(store=store, key="k")
+    assert throttle.store is store
+    admit = throttle.acquire(CAP, no_waits, lease_seconds=30)
+    assert isinstance(admit, Admit)
+    store.up = False
+    with caplog.at_level(logging.WARNING, "meetbot_sdk"):
+        if flavour == "sync":
+            throttle.release(admit, rate(remaining=5))
+        else:
+            asyncio.run(throttle.release_async(admit, rate(remaining=5)))
+    assert "is unavailable (switched off)" in caplog.text
+    (until,) = store.window.leases.values()  # still counted there, until its deadline
+    assert until == pytest.approx(time.monotonic() + 30, abs=1)
+    assert throttle.window.known  # this process learnt the budget all the same
+
+
+def test_a_copy_given_a_budget_of_its_own_uses_it(tmp_path: Path) -> None:
+    client = MeetBot("k", base_url="http://127.0.0.1:1")
+    copy = client.with_options(throttle=FileBudget(tmp_path / "budget"))
+    assert copy._throttle is not client._throttle
+    assert isinstance(copy._throttle.store, FileBudget)
+    assert client.with_options(throttle=False)._throttle is client._throttle
+
+
+def test_a_child_after_fork_opens_the_file_afresh(tmp_path: Path) -> None:
+    budget = FileBudget(tmp_path / "budget")
+    budget.transact("k", lambda window, now: None)
+    inherited = budget._fd
+    assert inherited is not None
+    _budgets._after_fork_in_child()  # what os.register_at_fork runs in a child
+    assert budget._fd is None
+    with pytest.raises(OSError, match="Bad file descriptor"):
+        os.fstat(inherited)  # the child's copy is closed: it competes for the lock anew
+    budget.transact("k", lambda window, now: None)
+    budget.close()
+    assert budget._fd is None
+
+
+def test_an_async_update_waits_for_this_process_threads_without_blocking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_budgets, "LOCK_TIMEOUT_SECONDS", 0.05)
+    budget = FileBudget(tmp_path / "budget")
+    with budget._lock:  # a thread of this process is in the middle of an update
+        with pytest.raises(StoreUnavailable, match="stayed locked"):
+            asyncio.run(budget.transact_async("k", lambda window, now: None))
+    assert asyncio.run(budget.transact_async("k", lambda window, now: 7)) == 7
