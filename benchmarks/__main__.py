@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from benchmarks import bench_calls, bench_decode, bench_import, bench_pagination, bench_resilience
+from benchmarks import (
+    bench_calls,
+    bench_decode,
+    bench_fleet,
+    bench_import,
+    bench_pagination,
+    bench_resilience,
+)
 
 
 def main() -> None:
-    for bench in (bench_decode, bench_calls, bench_import, bench_resilience, bench_pagination):
+    benches = (bench_decode, bench_calls, bench_import, bench_resilience, bench_pagination)
+    for bench in (*benches, bench_fleet):
         print(f"== {bench.__name__.rpartition('.')[2]}")
         bench.main()
         print()

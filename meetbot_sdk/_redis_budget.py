@@ -11,6 +11,7 @@ clocks of the machines.
 from __future__ import annotations
 
 import re
+import time
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -35,18 +36,18 @@ _MAX_TRIES = 32  # compare-and-set rounds lost to other processes before going a
 _MIN_TTL_MS = 3_600_000  # a record outlives its last time by an hour (the known limit)
 
 # KEYS[1]: the record. ARGV[1]: "0" reads; "1" writes ARGV[3] (expiring in ARGV[4] ms) if
-# the record is still ARGV[2] ("" for none). Replies {1} when written, else
-# {0, record or false, seconds, microseconds}. A key of another type counts as no record.
+# the record is still ARGV[2] ("" for none). Replies {1, seconds, microseconds} (Redis's
+# clock) when written, else {0, record or false, seconds, microseconds}. A key of another type counts as no record.
 _SCRIPT = """
 local record = false
 if redis.call('TYPE', KEYS[1])['ok'] == 'string' then
   record = redis.call('GET', KEYS[1])
 end
+local now = redis.call('TIME')
 if ARGV[1] == '1' and (record or '') == ARGV[2] then
   redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
-  return {1}
+  return {1, now[1], now[2]}
 end
-local now = redis.call('TIME')
 return {0, record, now[1], now[2]}
 """
 _NAMESPACE = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
@@ -79,6 +80,8 @@ class RedisBudget(SharedBudget):
         self._sync: Any = None
         self._async: Any = None
         self._sync_script_object: Any = None
+        # per budget key: the record this process saw last, and Redis's clock minus ours
+        self._seen: dict[str, tuple[bytes | None, float]] = {}
         self._per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Any, Any]] = (
             weakref.WeakKeyDictionary()
         )
@@ -130,7 +133,7 @@ class RedisBudget(SharedBudget):
         script = self._sync_script()
         update = _Update(self, key, change)
         try:
-            reply = script(keys=[self.key(key)], args=["0"])
+            reply = script(keys=[self.key(key)], args=update.first())
             while (write := update.next(reply)) is not None:
                 reply = script(keys=[self.key(key)], args=write)
         except (OSError, _redis_error()) as exc:
@@ -146,7 +149,7 @@ class RedisBudget(SharedBudget):
         update = _Update(self, key, change)
 
         async def run() -> None:
-            reply = await script(keys=[self.key(key)], args=["0"])
+            reply = await script(keys=[self.key(key)], args=update.first())
             while (write := update.next(reply)) is not None:
                 reply = await script(keys=[self.key(key)], args=write)
 
@@ -210,16 +213,34 @@ class RedisBudget(SharedBudget):
 
 
 class _Update:
-    """One update of the record, driven by the replies of the script (sync or async alike)."""
+    """One update of the record, driven by the replies of the script (sync or async alike).
 
-    def __init__(self, budget: RedisBudget, key: str, change: Callable[[Window, float], _T]):
+    Its first try is a write against the record this process saw last, at Redis's time as
+    last seen from here: one round trip when nobody else wrote since. A decision that writes
+    nothing is never taken on that guess: it is taken on the record read back.
+    """
+
+    def __init__(self, budget: RedisBudget, key: str, change: Callable[[Window, float], Any]):
         self._budget, self._key, self._change = budget, key, change
         self._tries = 0
+        self._written: bytes | None = None
         self.result: Any = None
+
+    def first(self) -> list[str | bytes]:
+        """The script's arguments for the first try."""
+        seen = self._budget._seen.get(self._key)
+        if seen is not None:
+            stored, offset = seen
+            write = self._compute(stored, time.time() + offset)
+            if write is not None:
+                return write
+        return ["0"]
 
     def next(self, reply: list[Any]) -> list[str | bytes] | None:
         """The script's arguments for the write to try next; ``None``: done."""
+        now = int(reply[-2]) + int(reply[-1]) / 1e6
         if reply[0] == 1:
+            self._budget._seen[self._key] = (self._written, now - time.time())
             return None
         self._tries += 1
         if self._tries > _MAX_TRIES:
@@ -227,12 +248,16 @@ class _Update:
         stored = reply[1]  # bytes as stored (str from a client that decodes), or None
         if isinstance(stored, str):
             stored = stored.encode()
-        now = int(reply[2]) + int(reply[3]) / 1e6
+        self._budget._seen[self._key] = (stored, now - time.time())
+        return self._compute(stored, now)
+
+    def _compute(self, stored: bytes | None, now: float) -> list[str | bytes] | None:
         window = load(stored, self._key, now, where=self._budget.describe())
         self.result = self._change(window, now)
         record = dump(window, self._key).encode()
         if record == stored:
             return None  # nothing changed: nothing to write
+        self._written = record
         # the record as read is sent back byte for byte: the write happens only if it is there
         return ["1", stored or b"", record, str(_ttl_ms(window, now))]
 
