@@ -37,7 +37,8 @@ _MIN_TTL_MS = 3_600_000  # a record outlives its last time by an hour (the known
 
 # KEYS[1]: the record. ARGV[1]: "0" reads; "1" writes ARGV[3] (expiring in ARGV[4] ms) if
 # the record is still ARGV[2] ("" for none). Replies {1, seconds, microseconds} (Redis's
-# clock) when written, else {0, record or false, seconds, microseconds}. A key of another type counts as no record.
+# clock) when written, else {0, record or false, seconds, microseconds}. A key of another
+# type counts as no record.
 _SCRIPT = """
 local record = false
 if redis.call('TYPE', KEYS[1])['ok'] == 'string' then
