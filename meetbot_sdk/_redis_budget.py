@@ -59,7 +59,7 @@ class RedisBudget(SharedBudget):
 
     Args:
         url_or_client: A ``redis://``, ``rediss://`` or ``unix://`` URL (connections are
-            made with :data:`REDIS_TIMEOUT_SECONDS` timeouts, one for each event loop), or a
+            made with 0.25 s connect and socket timeouts, one pool per event loop), or a
             ``redis.Redis`` for :class:`~meetbot_sdk.MeetBot` (and, in a worker thread,
             :class:`~meetbot_sdk.AsyncMeetBot`), or a ``redis.asyncio.Redis`` for
             :class:`~meetbot_sdk.AsyncMeetBot`. Give a client of your own bounded
@@ -71,6 +71,11 @@ class RedisBudget(SharedBudget):
         TypeError: ``url_or_client`` is neither a URL nor a redis-py client.
         ValueError: The URL is not a Redis URL, or ``namespace`` is not 1-100 of
             ``A-Z a-z 0-9 _ . : -``.
+
+    Example:
+        >>> from meetbot_sdk import MeetBot, RedisBudget
+        >>> budget = RedisBudget("redis://redis.internal:6379/0")  # doctest: +SKIP
+        >>> client = MeetBot(throttle=budget)  # doctest: +SKIP
     """
 
     def __init__(self, url_or_client: Any, *, namespace: str = "meetbot") -> None:
