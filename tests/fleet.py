@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -50,10 +51,20 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
-        while not self.socket.exists():
+        while not self._answers():  # the socket file exists a moment before it listens
             assert self.process.poll() is None, "redis-server exited"
-            assert time.monotonic() < deadline, "redis-server did not open its socket"
+            assert time.monotonic() < deadline, "redis-server did not answer on its socket"
             time.sleep(0.01)
+
+    def _answers(self) -> bool:
+        try:
+            with socket.socket(socket.AF_UNIX) as connection:
+                connection.settimeout(1.0)
+                connection.connect(str(self.socket))
+                connection.sendall(b"PING\r\n")
+                return connection.recv(7) == b"+PONG\r\n"
+        except OSError:
+            return False
 
     def stop(self) -> None:
         if self.process is not None:
