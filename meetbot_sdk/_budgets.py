@@ -116,13 +116,13 @@ class FileBudget(SharedBudget):
     def transact(self, key: str, change: Callable[[Window, float], _T]) -> _T:
         deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
         if not self._lock.acquire(timeout=LOCK_TIMEOUT_SECONDS):
-            raise StoreUnavailable(f"{self.describe()} is busy")  # pragma: no cover
+            raise StoreUnavailable("busy in this process")  # pragma: no cover
         try:
             while True:
                 done, result = self._try(key, change)
                 if done:
                     return result
-                _give_up_after(deadline, self)
+                _give_up_after(deadline)
                 time.sleep(_LOCK_RETRY_SECONDS)
         finally:
             self._lock.release()
@@ -130,7 +130,7 @@ class FileBudget(SharedBudget):
     async def transact_async(self, key: str, change: Callable[[Window, float], _T]) -> _T:
         import asyncio
 
-        return await _retry_async(lambda: self._try_unlocked(key, change), asyncio.sleep, self)
+        return await _retry_async(lambda: self._try_unlocked(key, change), asyncio.sleep)
 
     def _try_unlocked(self, key: str, change: Callable[[Window, float], _T]) -> tuple[bool, _T]:
         if not self._lock.acquire(blocking=False):
@@ -163,7 +163,7 @@ class FileBudget(SharedBudget):
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         except OSError as exc:
-            raise StoreUnavailable(f"{self.describe()}: {exc.strerror or exc}") from exc
+            raise StoreUnavailable(exc.strerror or str(exc)) from exc
 
     def _descriptor(self) -> int:
         if self._fd is None:
@@ -182,17 +182,14 @@ class FileBudget(SharedBudget):
             os.close(self._fd)  # type: ignore[arg-type]
 
 
-def _give_up_after(deadline: float, budget: SharedBudget) -> None:
+def _give_up_after(deadline: float) -> None:
     if time.monotonic() >= deadline:
-        raise StoreUnavailable(
-            f"{budget.describe()} stayed locked by another process for {LOCK_TIMEOUT_SECONDS:g} s"
-        )
+        raise StoreUnavailable(f"stayed locked by another process for {LOCK_TIMEOUT_SECONDS:g} s")
 
 
 async def _retry_async(
     attempt: Callable[[], tuple[bool, _T]],
     sleep: Callable[[float], Awaitable[None]],
-    budget: SharedBudget,
 ) -> _T:
     """Try without blocking, and between tries let the event loop run."""
     deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
@@ -200,7 +197,7 @@ async def _retry_async(
         done, result = attempt()
         if done:
             return result
-        _give_up_after(deadline, budget)
+        _give_up_after(deadline)
         await sleep(_LOCK_RETRY_SECONDS)
 
 

@@ -143,7 +143,7 @@ class RedisBudget(SharedBudget):
             while (write := update.next(reply)) is not None:
                 reply = script(keys=[self.key(key)], args=write)
         except (OSError, _redis_error()) as exc:
-            raise StoreUnavailable(f"{self.describe()}: {exc}") from exc
+            raise StoreUnavailable(str(exc) or type(exc).__name__) from exc
         return update.result  # type: ignore[no-any-return]
 
     async def transact_async(self, key: str, change: Callable[[Window, float], _T]) -> _T:
@@ -163,7 +163,7 @@ class RedisBudget(SharedBudget):
             # A client of the user's may have no timeouts: the update has a deadline anyway.
             await asyncio.wait_for(run(), ASYNC_DEADLINE_SECONDS)
         except (OSError, asyncio.TimeoutError, _redis_error()) as exc:
-            raise StoreUnavailable(f"{self.describe()}: {exc or type(exc).__name__}") from exc
+            raise StoreUnavailable(str(exc) or type(exc).__name__) from exc
         return update.result  # type: ignore[no-any-return]
 
     # --- connections --------------------------------------------------------------------------
