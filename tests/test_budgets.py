@@ -398,3 +398,28 @@ def test_an_async_update_waits_for_this_process_threads_without_blocking(
         with pytest.raises(StoreUnavailable, match="stayed locked"):
             asyncio.run(budget.transact_async("k", lambda window, now: None))
     assert asyncio.run(budget.transact_async("k", lambda window, now: 7)) == 7
+
+
+def test_a_429_one_client_got_refuses_the_others_calls_without_sending(tmp_path: Path) -> None:
+    from meetbot_sdk import RateLimitError
+
+    fake = FakeMeetBot(log_count=5)
+    fake.inject(Fault.status(429, headers={"Retry-After": "3600"}))
+    budget = FileBudget(tmp_path / "budget")
+    clients = [
+        MeetBot(
+            fake.api_key,
+            base_url=fake.base_url,
+            throttle=budget,
+            http_client=httpx.Client(transport=fake.transport()),
+        )
+        for _ in range(2)
+    ]
+    with pytest.raises(RateLimitError) as first:
+        clients[0].api_keys.get_usage(1)
+    with pytest.raises(RateLimitError) as refused:  # the other "process" sends nothing
+        clients[1].api_keys.get_usage(1)
+    assert len(fake.requests) == 1
+    assert str(refused.value) == str(first.value)  # the server's own message and request id
+    assert refused.value.retry_after is not None
+    assert 3590 < refused.value.retry_after <= 3600
