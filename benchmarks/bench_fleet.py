@@ -36,7 +36,7 @@ def main() -> None:
             for processes in FLEETS:
                 for label, budget in stores.items():
                     fleet(processes, label, budget.format(processes=processes))
-            local = per_call_us(True)
+            local = per_call_us(throttle=True)
             print(f"{'uncontended call, throttle=True (this process)':48} {local:6.0f} us/call")
             for label, budget_made in (
                 ("FileBudget", lambda: FileBudget(f"{directory}/overhead")),
