@@ -332,7 +332,8 @@ class Throttle:
     def _decider(
         self, max_wait: float, lease_seconds: float
     ) -> Callable[[Window, float], Decision]:
-        lease = uuid.uuid4().hex[:16]  # one name for every try: a retried write is the same
+        # One name for every try, so that a retried write is the same; unique in the fleet.
+        lease = None if self._store is None else uuid.uuid4().hex[:16]
 
         def decide(window: Window, now: float) -> Decision:
             return window.decide(now, max_wait, lease=lease, lease_until=now + lease_seconds)
@@ -471,10 +472,12 @@ class Throttle:
 
     def release(self, admit: Admit | None, response: httpx.Response | None) -> None:
         """A request is done: free its place and learn from its response, if it got one."""
-        change = self._releaser(admit, response)
-        if change is not None and self._store is not None and self._store_due():
+        change, store = self._releaser(admit, response), self._store
+        if change is None or store is None:
+            return
+        if self._store_due():
             try:
-                self._store.transact(self._key, change)
+                store.transact(self._key, change)
                 self._rejoined()
             except StoreUnavailable as exc:  # its lease lapses by itself
                 self._alone(exc)
@@ -482,10 +485,12 @@ class Throttle:
 
     async def release_async(self, admit: Admit | None, response: httpx.Response | None) -> None:
         """:meth:`release` for asyncio tasks: a shared budget is updated without blocking."""
-        change = self._releaser(admit, response)
-        if change is not None and self._store is not None and self._store_due():
+        change, store = self._releaser(admit, response), self._store
+        if change is None or store is None:
+            return
+        if self._store_due():
             try:
-                await self._store.transact_async(self._key, change)
+                await store.transact_async(self._key, change)
                 self._rejoined()
             except StoreUnavailable as exc:
                 self._alone(exc)
@@ -494,7 +499,8 @@ class Throttle:
     def _releaser(
         self, admit: Admit | None, response: httpx.Response | None
     ) -> Callable[[Window, float], None] | None:
-        """Update this process's window; return the change for the shared one, if it has one."""
+        """Update this process's window; with a store, return the change for the shared one
+        (the waiters here are woken once it is made), else wake them now."""
         observed = None if response is None else self._observation(response)
         with self._condition:
             if admit is not None and not admit.shared:
@@ -502,7 +508,13 @@ class Throttle:
             if observed is not None:
                 # this process's window learns too, to stand in warm should the store fail
                 self._window.observe(self._clock(), *observed)
-        if admit is not None and not admit.shared and observed is None:
+            if self._store is None:
+                self._generation += 1
+                self._condition.notify_all()
+                waiters = list(self._waiters)
+        if self._store is None:
+            for waiter in waiters:
+                _wake(waiter)
             return None
 
         def change(window: Window, now: float) -> None:
