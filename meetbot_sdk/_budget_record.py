@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from meetbot_sdk._logs import logger
-from meetbot_sdk._throttle import BLOCKING_STATUSES, MAX_LEASE_SECONDS, Window
+from meetbot_sdk._window import BLOCKING_STATUSES, MAX_LEASE_SECONDS, Window
 
 __all__ = ["MAX_LEASE_SECONDS", "MAX_RECORD_BYTES", "dump", "load"]
 
