@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from meetbot_sdk.testing import FakeMeetBot
+from meetbot_sdk import FileBudget, MeetBot, RedisBudget
+from meetbot_sdk.testing import FakeMeetBot, Fault
 
 REDIS_INSTALL = "apt-get update && apt-get install -y redis-server"
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,3 +131,42 @@ def run_fleet(
 def _ready(worker: subprocess.Popen[str]) -> bool:
     assert worker.stdout is not None
     return "ready" in json.loads(worker.stdout.readline())
+
+
+_HOLD_A_LEASE = """
+import sys, time
+from meetbot_sdk import MeetBot, FileBudget, RedisBudget
+kind, where, base_url, api_key = sys.argv[1:]
+budget = FileBudget(where) if kind == "file" else RedisBudget(where)
+client = MeetBot(api_key, base_url=base_url, throttle=budget, timeout=0.5, max_retries=0)
+print("calling", flush=True)
+client.api_keys.get_usage(1)  # held by the fake long enough to be killed in flight
+"""
+
+
+def killed_in_flight(fake: FakeMeetBot, base_url: str, kind: str, where: str) -> float:
+    """A process is killed (-9) holding the cold start's probe; the seconds until another
+    process's call goes through."""
+    fake.inject(Fault.delay(30))
+    holder = subprocess.Popen(  # noqa: S603 (our own interpreter and script)
+        [sys.executable, "-c", _HOLD_A_LEASE, kind, where, base_url, fake.api_key],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    assert holder.stdout is not None
+    assert holder.stdout.readline() == "calling\n"
+    deadline = time.monotonic() + 10
+    while not fake.requests:  # its request is on the wire, its lease taken
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    holder.kill()
+    holder.wait(10)
+    holder.stdout.close()
+    budget: Any = FileBudget(where) if kind == "file" else RedisBudget(where)
+    started = time.monotonic()
+    with MeetBot(fake.api_key, base_url=base_url, throttle=budget, timeout=0.5) as client:
+        client.api_keys.get_usage(1)
+    seconds = time.monotonic() - started
+    budget.close()
+    return seconds

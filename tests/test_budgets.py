@@ -8,21 +8,19 @@ import fcntl
 import logging
 import math
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
 import pytest
 
 from meetbot_sdk import FileBudget, MeetBot, _budgets, _throttle
-from meetbot_sdk._budget_record import dump, load
-from meetbot_sdk._throttle import Admit, Refuse, StoreUnavailable, Throttle, Wait, Window
+from meetbot_sdk._budget_record import load
+from meetbot_sdk._throttle import Admit, StoreUnavailable, Throttle, Wait, Window
 from meetbot_sdk.testing import FakeMeetBot, Fault
-from tests.fleet import ROOT, run_fleet
+from tests.fleet import killed_in_flight, run_fleet
 
 CAP = 60.0
 _T = TypeVar("_T")
@@ -39,90 +37,6 @@ def rate(remaining: int, limit: int = 10, reset: str = "1") -> httpx.Response:
 
 def no_waits(wait: Wait) -> None:
     raise AssertionError(f"unexpected wait: {wait}")
-
-
-# --- the record -------------------------------------------------------------------------------
-
-
-def test_a_window_travels_through_its_record_whole() -> None:
-    window = Window()
-    probe = window.decide(100.0, CAP, lease="a", lease_until=130.0)
-    assert probe == Admit(probe=True)
-    refusal = httpx.Response(
-        429, json={"error": {"message": "slow down"}}, headers={"X-Request-Id": "req_9"}
-    )
-    window.observe(100.0, refusal, None, 500.0)
-    again = load(dump(window, "k"), "k", 101.0, where="test")
-    assert (again.leases, again.probe, again.blocked_until) == ({"a": 130.0}, "a", 600.0)
-    # the refusal another process got is raised here the same: status, message, request id
-    decision = again.decide(101.0, CAP)
-    assert isinstance(decision, Refuse)
-    assert decision.response.status_code == 429
-    assert decision.response.json() == {"error": {"message": "slow down"}}
-    assert decision.response.headers["x-request-id"] == "req_9"
-
-
-@pytest.mark.parametrize(
-    ("record", "why"),
-    [
-        (b"\x00garbage", "Expecting value"),
-        (b'{"v": 2}', "not a meetbot-sdk budget record"),
-        (b"[1]", "not a meetbot-sdk budget record"),
-        ("other", "written for another API key"),
-        ({"remaining": -1}, "expected an integer >= 0"),
-        ({"limit": True}, "expected an integer >= 1"),
-        ({"known": "yes"}, "expected true or false"),
-        ({"leases": {"x": 10_000.0}}, "not believable"),  # lapses hours from now
-        ({"leases": {"x": "soon"}}, "expected a time"),
-        ({"leases": []}, "not a small mapping"),
-        ({"reset_at": float("nan")}, "not believable"),
-        ({"probe": "ghost"}, "the probe holds no lease"),
-        ({"blocked": [150.0, 200, "", None]}, "blocked by status 200"),
-        ({"blocked": [150.0]}, "blocked is not"),
-        ({"unknown_field_missing": None}, "'known'"),
-    ],
-)
-def test_a_record_not_to_be_trusted_is_ignored_with_a_warning(
-    record: object, why: str, caplog: pytest.LogCaptureFixture
-) -> None:
-    good = Window()
-    good.decide(100.0, CAP, lease="a", lease_until=110.0)
-    if isinstance(record, dict):
-        text = dump(good, "k")
-        import json
-
-        data = json.loads(text)
-        if "unknown_field_missing" in record:
-            del data["known"]
-        else:
-            data.update(record)
-        record = json.dumps(data).encode()
-    elif record == "other":
-        record = dump(good, "another key")
-    assert isinstance(record, (bytes, str))
-    with caplog.at_level(logging.WARNING, "meetbot_sdk"):
-        window = load(record, "k", 100.0, where="file 'x'")
-    assert (window.known, window.in_flight, window.probing) == (False, 0, False)
-    assert why in caplog.text
-    assert "Ignoring the shared rate budget in file 'x'" in caplog.text
-
-
-def test_a_lease_lapses_at_its_deadline_and_frees_its_place() -> None:
-    window = Window()
-    probe = window.decide(0.0, CAP, lease="dead", lease_until=5.0)
-    assert isinstance(probe, Admit)
-    assert probe.probe
-    assert isinstance(window.decide(4.9, CAP), Wait)  # the probe's answer is awaited
-    after = window.decide(5.0, CAP, lease="next", lease_until=10.0)
-    assert after == Admit(probe=True)  # the dead process's probe is forgotten
-    window.release(probe)  # its late release changes nothing
-    assert window.leases == {"next": 10.0}
-
-
-def test_a_lease_lasts_the_clients_timeout() -> None:
-    assert _throttle.lease_seconds(httpx.Timeout(30.0, connect=5.0)) == 36.0
-    assert _throttle.lease_seconds(httpx.Timeout(None)) == 31.0
-    assert _throttle.lease_seconds(httpx.Timeout(1e9)) == _throttle.MAX_LEASE_SECONDS
 
 
 # --- FileBudget ------------------------------------------------------------------------------
@@ -288,49 +202,6 @@ def test_a_fleet_of_processes_sharing_a_file_stays_within_the_budget(tmp_path: P
     assert [report["ok"] for report in reports] == [8, 8, 8]
     assert len(fake.requests) - 24 <= 1  # at most one 429, for the cold start
     assert seconds >= 1.0  # 24 calls at 10 per 0.5 s: the budget was kept, not outrun
-
-
-_HOLD_A_LEASE = """
-import sys, time
-from meetbot_sdk import MeetBot, FileBudget, RedisBudget
-kind, where, base_url, api_key = sys.argv[1:]
-budget = FileBudget(where) if kind == "file" else RedisBudget(where)
-client = MeetBot(api_key, base_url=base_url, throttle=budget, timeout=0.5, max_retries=0)
-print("calling", flush=True)
-client.api_keys.get_usage(1)  # held by the fake long enough to be killed in flight
-"""
-
-
-def killed_in_flight(fake: FakeMeetBot, base_url: str, kind: str, where: str) -> float:
-    """A process is killed (-9) holding the cold start's probe; the seconds until another
-    process's call goes through."""
-    fake.inject(Fault.delay(30))
-    holder = subprocess.Popen(  # noqa: S603 (our own interpreter and script)
-        [sys.executable, "-c", _HOLD_A_LEASE, kind, where, base_url, fake.api_key],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
-    assert holder.stdout is not None
-    assert holder.stdout.readline() == "calling\n"
-    deadline = time.monotonic() + 10
-    while not fake.requests:  # its request is on the wire, its lease taken
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    holder.kill()
-    holder.wait(10)
-    holder.stdout.close()
-    budget: Any = FileBudget(where) if kind == "file" else _redis_budget(where)
-    started = time.monotonic()
-    with MeetBot(fake.api_key, base_url=base_url, throttle=budget, timeout=0.5) as client:
-        client.api_keys.get_usage(1)
-    return time.monotonic() - started
-
-
-def _redis_budget(where: str) -> Any:
-    from meetbot_sdk import RedisBudget
-
-    return RedisBudget(where)
 
 
 @pytest.mark.loopback

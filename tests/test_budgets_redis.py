@@ -203,7 +203,7 @@ def test_a_process_killed_in_flight_frees_the_redis_budget_after_its_lease(
     redis: RedisServer,
 ) -> None:
     from meetbot_sdk._throttle import lease_seconds
-    from tests.test_budgets import killed_in_flight
+    from tests.fleet import killed_in_flight
 
     fake = FakeMeetBot(log_count=10)
     fake.set_rate_limit(10, per=1.0)
