@@ -55,7 +55,7 @@ $(BARE)/.installed: pyproject.toml
 test-bare: $(BARE)/.installed
 	MEETBOT_TEST_BARE=1 $(BARE)/bin/python -m pytest -q -p no:cacheprovider
 
-bench: $(STAMP)
+bench: $(STAMP) redis-server
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks
 

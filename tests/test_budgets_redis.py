@@ -239,3 +239,18 @@ def test_a_client_that_decodes_responses_works_and_contention_has_a_bound(
         monkeypatch.setattr(_redis_budget, "_MAX_TRIES", 0)
         with pytest.raises(StoreUnavailable, match="lost to other processes"):
             budget.transact("k", lambda window, now: None)
+
+
+def test_importing_the_sdk_and_using_a_file_budget_leave_redis_unimported() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tempfile, meetbot_sdk\n"
+        "meetbot_sdk.FileBudget(tempfile.gettempdir() + '/meetbot-import-check')\n"
+        "print('redis' in sys.modules)"
+    )
+    result = subprocess.run(  # noqa: S603 (this interpreter, a fixed command)
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
