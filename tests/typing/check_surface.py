@@ -17,11 +17,13 @@ from meetbot_sdk import (
     AsyncApiLogPager,
     AsyncMeetBot,
     DailyCount,
+    FileBudget,
     MeetBot,
     NotFoundError,
     RateLimit,
     RateLimitError,
     RawResponse,
+    RedisBudget,
 )
 
 
@@ -120,3 +122,12 @@ def mistakes_are_caught(client: MeetBot) -> None:
     client.api_logs.list(max_items="10")  # type: ignore[arg-type]
     client.analytics.with_raw_response.get(period="1y")  # type: ignore[arg-type]
     MeetBot("k", throttle="yes")  # type: ignore[arg-type]
+    FileBudget(3)  # type: ignore[arg-type]
+
+
+def shared_budgets(path: str, url: str) -> None:
+    budget = FileBudget(path)
+    assert_type(MeetBot("k", throttle=budget).with_options(throttle=False), MeetBot)
+    assert_type(AsyncMeetBot("k", throttle=RedisBudget(url, namespace="svc")), AsyncMeetBot)
+    assert_type(MeetBot("k").with_options(throttle=budget), MeetBot)
+    budget.close()
