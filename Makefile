@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format typecheck unit docs test-bare test-floors bench clean
+.PHONY: demo test lint format typecheck unit docs test-bare test-floors bench clean redis-server
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ demo: $(STAMP)
 	@echo
 	$(BIN)/python examples/cli_demo.py
 
-test: lint typecheck unit docs test-bare test-floors
+test: lint typecheck redis-server unit docs test-bare test-floors
 
 lint: $(STAMP)
 	$(BIN)/ruff check meetbot_sdk tests examples benchmarks docs/conf.py
@@ -35,6 +35,16 @@ unit: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+
+# The shared-budget tests run a real redis-server of their own (on a unix socket). Install the
+# Debian package when it is missing and we can (root with apt-get, as in CI); otherwise those
+# tests fail with the install line, they are never skipped.
+redis-server:
+	@command -v redis-server >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq redis-server >/dev/null \
+	      || echo "could not install redis-server; the tests that need it will fail"; \
+	  else echo "redis-server missing: apt-get update && apt-get install -y redis-server"; fi; }
 
 # The suite again in a venv with the runtime dependencies only: no optional extra installed, so
 # every feature behind an extra must give its install line and `import meetbot_sdk` must work.
@@ -69,7 +79,7 @@ test-floors: $(FLOORS_VENV)/.installed
 # On demand, never in `make test`: client CPU per call against raw httpx + pydantic and the
 # Stainless runtime (plain and with speedups), decoding, import time, event-loop blocking, then
 # the pagination and resilience figures. `python -m benchmarks targets` runs only the first four.
-bench: $(STAMP)
+bench: $(STAMP) redis-server
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks
 

@@ -11,6 +11,7 @@ import sys
 from benchmarks import (
     bench_calls,
     bench_client_cpu,
+    bench_fleet,
     bench_frames,
     bench_import,
     bench_loop_lag,
@@ -22,7 +23,7 @@ from benchmarks import (
 def main() -> None:
     benches = [bench_client_cpu, bench_import, bench_loop_lag]
     if sys.argv[1:] != ["targets"]:
-        benches += [bench_calls, bench_resilience, bench_pagination, bench_frames]
+        benches += [bench_calls, bench_resilience, bench_pagination, bench_frames, bench_fleet]
     for bench in benches:
         print(f"== {bench.__name__.rpartition('.')[2]}", flush=True)
         bench.main()

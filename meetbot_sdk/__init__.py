@@ -10,6 +10,7 @@ types), :mod:`meetbot_sdk.resources` (the resource classes) and :mod:`meetbot_sd
 so reprs and tracebacks read ``meetbot_sdk.NotFoundError``.
 """
 
+from meetbot_sdk._budgets import FileBudget
 from meetbot_sdk._checkpoint import WalkCheckpoint
 from meetbot_sdk._client import AsyncMeetBot, MeetBot
 from meetbot_sdk._config import (
@@ -47,6 +48,7 @@ from meetbot_sdk._models import (
     WebhookStats,
 )
 from meetbot_sdk._pagers import ApiLogPager, AsyncApiLogPager
+from meetbot_sdk._redis_budget import RedisBudget
 from meetbot_sdk._response import RawResponse
 from meetbot_sdk._throttle import RateLimit
 from meetbot_sdk._version import __version__
@@ -73,6 +75,7 @@ __all__ = [
     "BotStats",
     "ConflictError",
     "DailyCount",
+    "FileBudget",
     "InternalServerError",
     "MeetBot",
     "MeetBotError",
@@ -83,6 +86,7 @@ __all__ = [
     "RawResponse",
     "RecentRequest",
     "RecordingStats",
+    "RedisBudget",
     "TranscriptionStats",
     "UnprocessableEntityError",
     "WalkCheckpoint",

@@ -18,6 +18,7 @@ import attrs
 import httpx
 
 from meetbot_sdk import _endpoints
+from meetbot_sdk._budgets import SharedBudget, budget_key
 from meetbot_sdk._config import (
     DEFAULT_BASE_URL,
     USER_AGENT,
@@ -43,7 +44,7 @@ from meetbot_sdk._retry import (
     rate_headers,
     server_wait,
 )
-from meetbot_sdk._throttle import Admit, RateLimit, Refuse, Throttle, Wait
+from meetbot_sdk._throttle import Admit, RateLimit, Refuse, Throttle, Wait, lease_seconds
 
 if TYPE_CHECKING:
     import tenacity
@@ -88,7 +89,7 @@ class BaseClient(Generic[_HttpT]):
         timeout: float | httpx.Timeout,
         max_retries: int,
         max_retry_wait: float,
-        throttle: bool,
+        throttle: bool | SharedBudget,
         http_client: _HttpT | None,
     ) -> None:
         config = make_config(
@@ -119,11 +120,23 @@ class BaseClient(Generic[_HttpT]):
                 ),
             )
             owns_http = True
-        self._setup(config, http, owns_http=owns_http, throttle=Throttle(), in_flight=set())
+        self._setup(
+            config,
+            http,
+            owns_http=owns_http,
+            throttle=self._new_throttle(throttle, config),
+            in_flight=set(),
+        )
         if owns_http:
             headers = httpx.Headers(http.headers)
             headers.update(self._headers)
             self._pool_headers = headers
+
+    def _new_throttle(self, throttle: bool | SharedBudget, config: Config) -> Throttle:
+        if not isinstance(throttle, SharedBudget):
+            return Throttle()
+        throttle.check_client(asynchronous=self._http_class is httpx.AsyncClient)
+        return Throttle(store=throttle, key=budget_key(config.base_url, config.api_key))
 
     @classmethod
     def _over_transport(cls, transport: Any, **options: Any) -> Self:
@@ -202,7 +215,7 @@ class BaseClient(Generic[_HttpT]):
         timeout: float | httpx.Timeout | None = None,
         max_retries: int | None = None,
         max_retry_wait: float | None = None,
-        throttle: bool | None = None,
+        throttle: bool | SharedBudget | None = None,
     ) -> Self:
         """Return a copy of the client with some options changed.
 
@@ -215,7 +228,9 @@ class BaseClient(Generic[_HttpT]):
             timeout: Seconds, or an :class:`httpx.Timeout`; ``None`` keeps the current one.
             max_retries: ``None`` keeps the current value.
             max_retry_wait: ``None`` keeps the current value.
-            throttle: ``None`` keeps the current value.
+            throttle: ``True``, ``False``, or a shared budget for the copy alone (a
+                :class:`~meetbot_sdk.FileBudget` or :class:`~meetbot_sdk.RedisBudget`);
+                ``None`` keeps the current one.
         """
         changes: dict[str, Any] = {}
         if timeout is not None:
@@ -224,14 +239,17 @@ class BaseClient(Generic[_HttpT]):
             changes["max_retries"] = _endpoints.check_int("max_retries", max_retries, minimum=0)
         if max_retry_wait is not None:
             changes["max_retry_wait"] = resolve_max_retry_wait(max_retry_wait)
+        shared_throttle = self._throttle
         if throttle is not None:
             changes["throttle"] = resolve_throttle(throttle)
+            if isinstance(throttle, SharedBudget):
+                shared_throttle = self._new_throttle(throttle, self._config)
         clone = type(self).__new__(type(self))
         clone._setup(
             attrs.evolve(self._config, **changes),
             self._http,
             owns_http=False,
-            throttle=self._throttle,
+            throttle=shared_throttle,
             in_flight=self._in_flight,
         )
         if "_sleep" in vars(self):
@@ -286,6 +304,10 @@ class BaseClient(Generic[_HttpT]):
             self._config.max_retry_wait,
         )
         raise error
+
+    @property
+    def _lease_seconds(self) -> float:
+        return lease_seconds(self._config.timeout)
 
     def _log_wait(self, decision: Wait, *, request: httpx.Request) -> None:
         if math.isinf(decision.seconds):

@@ -14,6 +14,7 @@ import httpx
 
 from meetbot_sdk import _endpoints
 from meetbot_sdk._base_client import BaseClient, T, async_sleep
+from meetbot_sdk._budgets import SharedBudget
 from meetbot_sdk._config import DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT, DEFAULT_TIMEOUT
 from meetbot_sdk._pools import AsyncPool, SyncPool
 from meetbot_sdk._resources import (
@@ -48,6 +49,9 @@ class MeetBot(BaseClient[httpx.Client]):
             :class:`RateLimitError` at once, with ``retry_after`` set.
         throttle: Keep within the rate-limit budget the server announces: when it is spent,
             the next request waits for the reset instead of provoking a 429 (default on).
+            ``True`` counts this client and its copies; a :class:`FileBudget` or a
+            :class:`RedisBudget` shares one budget with every process naming the same file or
+            Redis (see :doc:`fleets`); ``False`` switches it off.
         http_client: An :class:`httpx.Client` to send with (proxies, mTLS, custom transports).
             The SDK never closes a client it did not create.
 
@@ -84,7 +88,7 @@ class MeetBot(BaseClient[httpx.Client]):
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
-        throttle: bool = True,
+        throttle: bool | SharedBudget = True,
         http_client: httpx.Client | None = None,
     ) -> None:
         super().__init__(
@@ -148,6 +152,7 @@ class MeetBot(BaseClient[httpx.Client]):
             self._config.max_retry_wait,
             functools.partial(self._log_wait, request=request),
             self._stop,
+            lease_seconds=self._lease_seconds,
         )
         return self._admitted(decision, request)
 
@@ -202,7 +207,7 @@ class AsyncMeetBot(BaseClient[httpx.AsyncClient]):
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
-        throttle: bool = True,
+        throttle: bool | SharedBudget = True,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         super().__init__(
@@ -256,14 +261,16 @@ class AsyncMeetBot(BaseClient[httpx.AsyncClient]):
         except httpx.RequestError as exc:
             raise self._connection_failed(exc, request, started, number) from None
         finally:
-            self._throttle.release(admit, response)
+            await self._throttle.release_async(admit, response)
         return self._answered(response, started, number)
 
     async def _admit(self, request: httpx.Request) -> Admit | None:
         if not self._config.throttle:
             return None
         decision = await self._throttle.acquire_async(
-            self._config.max_retry_wait, functools.partial(self._log_wait, request=request)
+            self._config.max_retry_wait,
+            functools.partial(self._log_wait, request=request),
+            lease_seconds=self._lease_seconds,
         )
         return self._admitted(decision, request)
 

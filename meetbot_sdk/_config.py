@@ -14,6 +14,7 @@ import attrs
 import httpx
 
 from meetbot_sdk import _endpoints
+from meetbot_sdk._budgets import SharedBudget
 from meetbot_sdk._exceptions import MeetBotError
 from meetbot_sdk._retry import DEFAULT_MAX_RETRY_WAIT
 from meetbot_sdk._version import __version__
@@ -146,9 +147,15 @@ def resolve_max_retry_wait(seconds: float) -> float:
     return float(seconds)
 
 
-def resolve_throttle(throttle: bool) -> bool:
+def resolve_throttle(throttle: bool | SharedBudget) -> bool:
+    """Whether requests wait for the budget (a shared budget means yes)."""
+    if isinstance(throttle, SharedBudget):
+        return True
     if not isinstance(throttle, bool):
-        raise TypeError(f"throttle must be True or False, got {type(throttle).__name__}")
+        raise TypeError(
+            "throttle must be True, False, a FileBudget or a RedisBudget, "
+            f"got {type(throttle).__name__}"
+        )
     return throttle
 
 
@@ -159,7 +166,7 @@ def make_config(
     timeout: float | httpx.Timeout,
     max_retries: int,
     max_retry_wait: float,
-    throttle: bool,
+    throttle: bool | SharedBudget,
 ) -> Config:
     return Config(
         api_key=_resolve_api_key(api_key),

@@ -382,7 +382,7 @@ def test_rate_limit_shows_the_last_budget_and_is_shared_with_copies(
         ({"max_retry_wait": float("inf")}, ValueError, "max_retry_wait must be a finite"),
         ({"max_retry_wait": "60"}, TypeError, "max_retry_wait must be seconds"),
         ({"max_retry_wait": True}, TypeError, "max_retry_wait must be seconds"),
-        ({"throttle": 1}, TypeError, "throttle must be True or False"),
+        ({"throttle": 1}, TypeError, "throttle must be True, False, a FileBudget or a RedisBudget"),
     ],
 )
 def test_bad_resilience_options(

@@ -163,5 +163,10 @@ def test_blocks_that_need_a_real_account_type_check(tmp_path: pathlib.Path) -> N
     for number, block in enumerate(ACCOUNT_ONLY):
         files.append(tmp_path / f"block{number}.py")
         files[-1].write_text(block.source, encoding="utf-8")
-    out, err, status = api.run(["--strict", "--no-incremental", *map(str, files)])
+    # The reader's own code may leave out annotations, but every call into the SDK is
+    # checked; their other imports (fastapi, say) need not be installed here.
+    config = tmp_path / "mypy.ini"  # not the project's strict settings: the reader's code
+    config.write_text("[mypy]\ncheck_untyped_defs = True\nignore_missing_imports = True\n")
+    args = ["--config-file", str(config), "--no-incremental", *map(str, files)]
+    out, err, status = api.run(args)
     assert status == 0, out + err

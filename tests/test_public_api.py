@@ -51,6 +51,8 @@ SURFACE = {
     "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
     "DEFAULT_MAX_RETRIES",
+    "FileBudget",
+    "RedisBudget",
     "__version__",
 }
 # Names the contract leaves to us, re-exported so that users can annotate with them.

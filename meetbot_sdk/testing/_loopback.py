@@ -57,6 +57,9 @@ class _LoopbackServer(ThreadingHTTPServer):
     """Threads per connection; remembers open connections so that closing ends them too."""
 
     daemon_threads = True
+    # socketserver listens with a backlog of 5: a fleet of clients connecting at once would
+    # overflow it, and a dropped SYN is sent again only after a second.
+    request_queue_size = 128
 
     def __init__(self, dispatch: Dispatch, port: int = 0) -> None:
         super().__init__((LOOPBACK_HOST, port), _Handler)

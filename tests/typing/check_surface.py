@@ -20,11 +20,13 @@ from meetbot_sdk import (
     AsyncApiLogPager,
     AsyncMeetBot,
     DailyCount,
+    FileBudget,
     MeetBot,
     NotFoundError,
     RateLimit,
     RateLimitError,
     RawResponse,
+    RedisBudget,
     WalkCheckpoint,
 )
 from meetbot_sdk.testing import FakeMeetBot
@@ -142,6 +144,7 @@ def mistakes_are_caught(client: MeetBot) -> None:
     client.analytics.with_raw_response.get(period="1y")  # type: ignore[arg-type]
     MeetBot("k", throttle="yes")  # type: ignore[arg-type]
     client.api_logs.list().to_pandas(True)  # type: ignore[call-arg]
+    FileBudget(3)  # type: ignore[arg-type]
 
 
 def public_argument_and_resource_types(client: MeetBot, choice: str) -> None:
@@ -183,3 +186,11 @@ def the_fake_in_a_notebook() -> None:
     fake = FakeMeetBot()
     assert_type(fake.start(), str)
     assert_type(fake.stop(), None)
+
+
+def shared_budgets(path: str, url: str) -> None:
+    budget = FileBudget(path)
+    assert_type(MeetBot("k", throttle=budget).with_options(throttle=False), MeetBot)
+    assert_type(AsyncMeetBot("k", throttle=RedisBudget(url, namespace="svc")), AsyncMeetBot)
+    assert_type(MeetBot("k").with_options(throttle=budget), MeetBot)
+    budget.close()
