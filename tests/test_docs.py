@@ -172,3 +172,17 @@ def test_blocks_that_need_a_real_account_type_check(tmp_path: pathlib.Path) -> N
     args = ["--config-file", str(config), "--no-incremental", *map(str, files)]
     out, err, status = api.run(args)
     assert status == 0, out + err
+
+
+LONGEST_LINE = 79  # what a code box shows whole at desktop width, nested in a list item
+
+
+@pytest.mark.parametrize("path", [*PAGES, NOTEBOOKS], ids=lambda path: path.name)
+def test_code_blocks_fit_their_box(path: pathlib.Path) -> None:
+    too_long = [
+        f"{block.name}: {line}"
+        for block in page_blocks(path)
+        for line in block.source.splitlines()
+        if len(line) > LONGEST_LINE
+    ]
+    assert too_long == []
