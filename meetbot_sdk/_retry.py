@@ -19,9 +19,9 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
-import httpx
 
 if TYPE_CHECKING:
+    import httpx
     import tenacity
 
 __all__ = [

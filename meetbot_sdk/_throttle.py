@@ -17,7 +17,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import attrs
-import httpx
 
 from meetbot_sdk._logs import logger
 from meetbot_sdk._retry import Budget, parse_budget, rate_headers, server_wait
@@ -34,6 +33,8 @@ from meetbot_sdk._window import (
 
 if TYPE_CHECKING:
     import asyncio
+
+    import httpx
 
 __all__ = [
     "BLOCKING_STATUSES",
