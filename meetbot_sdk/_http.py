@@ -87,16 +87,12 @@ class Backend:
         return self.AsyncClient if asynchronous else self.Client
 
     def pool_class(self, *, asynchronous: bool) -> type[httpx.Client | httpx.AsyncClient]:
-        """The class of the pool a client creates for itself.
+        """The class of the pool a client creates for itself: the library's lean pool of
+        :mod:`meetbot_sdk._pools`."""
+        from meetbot_sdk._pools import pool_classes
 
-        On httpx, the lean pools of :mod:`meetbot_sdk._pools` (they lean on httpx privates,
-        measured and tested there); on httpx2, its plain ``Client``/``AsyncClient``.
-        """
-        if self.name != "httpx":
-            return self.client_class(asynchronous=asynchronous)
-        from meetbot_sdk._pools import AsyncPool, SyncPool
-
-        return AsyncPool if asynchronous else SyncPool
+        sync_pool, async_pool = pool_classes(self)
+        return async_pool if asynchronous else sync_pool
 
     def timeout(self, timeout: Any) -> httpx.Timeout:
         """``timeout`` (a ``Timeout`` of either library) as this library's ``Timeout``."""

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 import meetbot_sdk as mb
-from meetbot_sdk import AsyncMeetBot, MeetBot, _http
+from meetbot_sdk import AsyncMeetBot, MeetBot, _http, _pools
 from meetbot_sdk.testing import FakeMeetBot, Fault
 from tests.support import API_KEY, BARE_RUN, needs_extra
 
@@ -214,3 +214,48 @@ def test_a_missing_library_gives_its_install_line(monkeypatch: pytest.MonkeyPatc
 def test_without_httpx2_asking_for_it_gives_the_install_line() -> None:
     with pytest.raises(ImportError, match=r'pip install "meetbot-sdk\[httpx2\]"'):
         FakeMeetBot().transport("httpx2")
+
+
+def _answer(lib: ModuleType) -> Any:
+    def handler(request: Any) -> Any:
+        if request.url.path.endswith("/moved"):
+            return lib.Response(302, headers={"Location": "/v1/elsewhere"})
+        return lib.Response(200, json={"ok": True}, headers={"Set-Cookie": "s=1; Path=/"})
+
+    return lib.MockTransport(handler)
+
+
+@pytest.mark.parametrize("path", ["/v1/x", "/v1/moved"])
+def test_the_lean_pool_of_either_library_leaves_what_its_send_leaves(
+    lib: ModuleType, path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    sync_pool, _ = _pools.pool_classes(_http.load(lib.__name__))
+    views, logs = [], []
+    for client in (lib.Client(transport=_answer(lib)), sync_pool(transport=_answer(lib))):
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger=lib.__name__):
+            timeout = {"timeout": lib.Timeout(5.0).as_dict()}
+            request = lib.Request("GET", f"http://127.0.0.1:9{path}", extensions=timeout)
+            response = client.send(request, auth=None, follow_redirects=False)
+        moved = response.next_request
+        redirect = None if moved is None else str(moved.url)
+        views.append(
+            (response.status_code, response.content, response.request is request, redirect)
+        )
+        logs.append([r.getMessage() for r in caplog.records if r.name == lib.__name__])
+    assert views[0] == views[1]
+    assert logs[0] == logs[1]
+    assert len(logs[0]) == 1
+
+
+def test_the_sdks_own_pool_is_the_lean_one_of_its_library(lib: ModuleType) -> None:
+    backend = _http.load(lib.__name__)
+    for client_class, asynchronous in ((MeetBot, False), (AsyncMeetBot, True)):
+        backend_pool = backend.pool_class(asynchronous=asynchronous)
+        assert issubclass(backend_pool, backend.client_class(asynchronous=asynchronous))
+        assert backend_pool is _pools.pool_classes(backend)[asynchronous]
+        if backend is _http.default_backend():
+            assert type(client_class(API_KEY)._http) is backend_pool
+    pool = backend.pool_class(asynchronous=False)()
+    pool.cookies = {"a": "1"}
+    assert not pool.cookies
