@@ -141,6 +141,10 @@ def test_the_wrong_flavour_of_either_library_is_refused(lib: ModuleType) -> None
 def test_a_url_of_either_library_is_a_base_url(lib: ModuleType) -> None:
     client = MeetBot(API_KEY, base_url=lib.URL("https://api.example.test/v1/"))
     assert client.base_url == "https://api.example.test/v1"
+    with pytest.raises(ValueError, match=r"base_url is not a valid URL: Invalid port"):
+        MeetBot(API_KEY, base_url="http://[::1]:x/v1", http_client=lib.Client())
+    backend = _http.load(lib.__name__)
+    assert repr(backend) == f"<HTTP library {lib.__name__} {lib.__version__}>"
 
 
 def test_the_choice_is_logged_at_debug(lib: ModuleType, caplog: pytest.LogCaptureFixture) -> None:
