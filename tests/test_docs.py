@@ -76,6 +76,8 @@ def _run_script(block: Block, namespace: dict[str, Any]) -> None:
     for module in _EXTRA_MODULES:
         if re.search(rf"^\s*(?:import|from) {module}\b", block.source, re.MULTILINE):
             needs_extra(module)
+        if re.search(rf"\.to_{module}\(", block.source):  # to_pandas() / to_polars() need it
+            needs_extra(module)
     before = set(namespace)
     code = compile(block.source, block.name, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
     result = eval(code, namespace)  # noqa: S307 (our own docs)
