@@ -12,7 +12,6 @@ import sys
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
-from urllib.parse import urlencode
 
 import attrs
 
@@ -290,7 +289,7 @@ class BaseClient(Generic[_HttpT]):
             # parses the URL twice and copies the client's headers and cookies every time).
             # The same request either way; test_build_request holds the two to it.
             if call.params:
-                url += "?" + urlencode(call.params)
+                url += "?" + self._backend.urlencode(call.params)
             return self._backend.Request(
                 call.method,
                 url,

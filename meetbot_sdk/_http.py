@@ -25,6 +25,7 @@ import platform
 import sys
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote, quote_plus, urlencode
 
 from meetbot_sdk._version import __version__
 
@@ -77,6 +78,10 @@ class Backend:
         self.USE_CLIENT_DEFAULT: Any = lib.USE_CLIENT_DEFAULT
         # Stands in for the stream of a response already read (see BaseClient._answered).
         self.spent_stream = lib.ByteStream(b"")
+        # A query string as the library's build_request encodes params: a space is "+" in
+        # httpx 0.28 and httpx2, "%20" in httpx 0.27.
+        plus = str(lib.URL("http://h/", params={"q": " "})).endswith("=+")
+        self.urlencode = functools.partial(urlencode, quote_via=quote_plus if plus else quote)
         self.user_agent = (
             f"meetbot-sdk-python/{__version__} {self.name}/{self.version} "
             f"python/{platform.python_version()}"
