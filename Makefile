@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format typecheck unit docs test-bare test-floors bench clean redis-server
+.PHONY: demo test lint format typecheck unit docs test-bare test-floors test-httpx2-only bench clean redis-server
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ demo: $(STAMP)
 	@echo
 	$(BIN)/python examples/cli_demo.py
 
-test: lint typecheck redis-server unit docs test-bare test-floors
+test: lint typecheck redis-server unit docs test-bare test-floors test-httpx2-only
 
 lint: $(STAMP)
 	$(BIN)/ruff check meetbot_sdk tests examples benchmarks docs/conf.py
@@ -75,6 +75,24 @@ test-floors: $(FLOORS_VENV)/.installed
 	$(FLOORS_VENV)/bin/python -c "import httpx, attrs, cattrs, tenacity; from importlib.metadata import version as v; print('floors:', *(f'{n} {v(n)}' for n in ('httpx', 'attrs', 'cattrs', 'tenacity')))"
 	MEETBOT_TEST_BARE=1 $(FLOORS_VENV)/bin/python -m pytest -q -p no:cacheprovider
 
+# The SDK again with httpx2 and no httpx at all (installed without the declared
+# dependencies): it must never need httpx when it runs on httpx2. Only the module that covers
+# both libraries (clients, timeouts, errors, the fake in-process and over loopback), without
+# the shared conftest: the rest of the suite builds httpx objects and mocks with
+# pytest-httpx, and runs on both libraries in `unit`.
+HTTPX2_VENV := .venv-httpx2
+HTTPX2_TESTS := tests/test_http_libraries.py
+$(HTTPX2_VENV)/.installed: pyproject.toml Makefile
+	test -x $(HTTPX2_VENV)/bin/python || $(PYTHON) -m venv $(HTTPX2_VENV)
+	$(HTTPX2_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(HTTPX2_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	$(HTTPX2_VENV)/bin/python -m pip install --quiet attrs cattrs tenacity httpx2 pytest hypothesis
+	touch $@
+
+test-httpx2-only: $(HTTPX2_VENV)/.installed
+	$(HTTPX2_VENV)/bin/python -c "import importlib.util as u; assert u.find_spec('httpx') is None, 'httpx is installed'"
+	MEETBOT_TEST_NO_HTTPX=1 $(HTTPX2_VENV)/bin/python -m pytest -q -p no:cacheprovider --noconftest $(HTTPX2_TESTS)
+
 
 # On demand, never in `make test`: client CPU per call against raw httpx + pydantic and the
 # Stainless runtime (plain and with speedups), decoding, import time, event-loop blocking, then
@@ -84,4 +102,4 @@ bench: $(STAMP) redis-server
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) $(BARE) $(FLOORS_VENV) docs/_build docs/_generated .mypy_cache .pytest_cache .ruff_cache .coverage htmlcov
+	rm -rf $(VENV) $(BARE) $(FLOORS_VENV) $(HTTPX2_VENV) docs/_build docs/_generated .mypy_cache .pytest_cache .ruff_cache .coverage htmlcov

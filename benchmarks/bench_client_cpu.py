@@ -4,12 +4,16 @@ Sync and async, ``get_page(page_size=100)`` and a walk of 2,000 logs in pages of
 raw httpx + pydantic v2 (``model_validate_json``) on the same server, and the Stainless
 runtime (the anthropic SDK's base client, ``get(path, cast_to=...)``, with the same pydantic
 model). Each flavour runs in a fresh interpreter, once as a plain install (the ``speedups``
-extra hidden) and once with it: ``python -m benchmarks.bench_client_cpu [plain|speedups]``.
+extra hidden) and once with it, and on each HTTP library installed (httpx, httpx2): the SDK's
+own pool on that library against the raw client of the same library:
+``python -m benchmarks.bench_client_cpu [plain|speedups] [httpx|httpx2]``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
+import importlib.util
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
@@ -33,52 +37,61 @@ TARGETS = {
 
 
 def main() -> None:
+    libraries = [name for name in ("httpx", "httpx2") if importlib.util.find_spec(name)]
     for mode in ("plain", "speedups"):
-        subprocess.run([sys.executable, "-m", "benchmarks.bench_client_cpu", mode], check=True)
+        for library in libraries:
+            command = [sys.executable, "-m", "benchmarks.bench_client_cpu", mode, library]
+            subprocess.run(command, check=True)
 
 
-def run(mode: str) -> None:
+def run(mode: str, library: str = "httpx") -> None:
     if mode == "plain":
         for name in SPEEDUPS:
             sys.modules[name] = None  # type: ignore[assignment]  # import fails: not installed
     from benchmarks._server import server_process
-    from meetbot_sdk import _converter
+    from meetbot_sdk import _converter, _http
 
-    print(f"== client CPU per call, {mode} install (JSON: {_converter.json_library()})")
+    # The SDK's default library, as if only this one were installed.
+    _http._default = _http.load(library)  # type: ignore[arg-type]
+    print(
+        f"== client CPU per call on {library}, {mode} install (JSON: {_converter.json_library()})"
+    )
     with server_process() as (base_url, api_key):
-        sync_costs = _sync(base_url, api_key)
-        async_costs = asyncio.run(_async(base_url, api_key))
+        sync_costs = _sync(base_url, api_key, library)
+        async_costs = asyncio.run(_async(base_url, api_key, library))
     goals = TARGETS[mode]
     print_table(
         "sync get_page(page_size=100)",
         sync_costs["call"],
-        "raw httpx.Client + pydantic",
+        f"raw {library}.Client + pydantic",
         {"MeetBot get_page": goals["call"]},
     )
     print_table(
         "async get_page(page_size=100)",
         async_costs["call"],
-        "raw httpx.AsyncClient + pydantic",
+        f"raw {library}.AsyncClient + pydantic",
         {"AsyncMeetBot get_page": goals["call"]},
     )
     print_table(
         f"walk of 2,000 logs, pages of {PAGE_SIZE} (per walk)",
         sync_costs["walk"],
-        "raw httpx.Client loop + pydantic",
+        f"raw {library}.Client loop + pydantic",
         {"MeetBot list()": goals["walk"]},
     )
     print_table(
         "async walk (per walk)",
         async_costs["walk"],
-        "raw httpx.AsyncClient loop + pydantic",
+        f"raw {library}.AsyncClient loop + pydantic",
         {"AsyncMeetBot list()": goals["walk"]},
     )
-    bench_decode.run(mode)
+    if library == "httpx":  # decoding does not touch the HTTP library: once is enough
+        bench_decode.run(mode)
 
 
-def _sync(base_url: str, api_key: str) -> dict[str, dict[str, Cost]]:
+def _sync(base_url: str, api_key: str, library: str) -> dict[str, dict[str, Cost]]:
     import anthropic
-    import httpx
+
+    lib: Any = importlib.import_module(library)
 
     from benchmarks._pydantic_models import PPage, stainless_page_model
     from meetbot_sdk import MeetBot
@@ -87,7 +100,7 @@ def _sync(base_url: str, api_key: str) -> dict[str, dict[str, Cost]]:
     auth = {"Authorization": f"Bearer {api_key}"}
     with (
         MeetBot(api_key, base_url=base_url) as sdk,
-        httpx.Client(base_url=base_url, headers=auth) as raw,
+        lib.Client(base_url=base_url, headers=auth) as raw,
         anthropic.Anthropic(auth_token=api_key, base_url=base_url) as stainless,
     ):
 
@@ -108,14 +121,14 @@ def _sync(base_url: str, api_key: str) -> dict[str, dict[str, Cost]]:
                 page += 1
 
         calls: dict[str, Callable[[], object]] = {
-            "raw httpx.Client + pydantic": raw_page,
+            f"raw {library}.Client + pydantic": raw_page,
             "MeetBot get_page": lambda: sdk.api_logs.get_page(page_size=PAGE_SIZE),
             "Stainless (anthropic) get(cast_to=)": lambda: stainless.get(
                 PATH, cast_to=SPage, options={"params": PARAMS}
             ),
         }
         walks: dict[str, Callable[[], object]] = {
-            "raw httpx.Client loop + pydantic": raw_walk,
+            f"raw {library}.Client loop + pydantic": raw_walk,
             "MeetBot list()": lambda: _checked(
                 sum(1 for _ in sdk.api_logs.list(page_size=PAGE_SIZE))
             ),
@@ -126,9 +139,10 @@ def _sync(base_url: str, api_key: str) -> dict[str, dict[str, Cost]]:
         }
 
 
-async def _async(base_url: str, api_key: str) -> dict[str, dict[str, Cost]]:
+async def _async(base_url: str, api_key: str, library: str) -> dict[str, dict[str, Cost]]:
     import anthropic
-    import httpx
+
+    lib: Any = importlib.import_module(library)
 
     from benchmarks._pydantic_models import PPage, stainless_page_model
     from meetbot_sdk import AsyncMeetBot
@@ -137,7 +151,7 @@ async def _async(base_url: str, api_key: str) -> dict[str, dict[str, Cost]]:
     auth = {"Authorization": f"Bearer {api_key}"}
     async with (
         AsyncMeetBot(api_key, base_url=base_url) as sdk,
-        httpx.AsyncClient(base_url=base_url, headers=auth) as raw,
+        lib.AsyncClient(base_url=base_url, headers=auth) as raw,
         anthropic.AsyncAnthropic(auth_token=api_key, base_url=base_url) as stainless,
     ):
 
@@ -164,12 +178,12 @@ async def _async(base_url: str, api_key: str) -> dict[str, dict[str, Cost]]:
             return await stainless.get(PATH, cast_to=SPage, options={"params": PARAMS})
 
         calls: dict[str, Callable[[], Awaitable[object]]] = {
-            "raw httpx.AsyncClient + pydantic": raw_page,
+            f"raw {library}.AsyncClient + pydantic": raw_page,
             "AsyncMeetBot get_page": lambda: sdk.api_logs.get_page(page_size=PAGE_SIZE),
             "Stainless (anthropic) async get(cast_to=)": stainless_page,
         }
         walks: dict[str, Callable[[], Awaitable[object]]] = {
-            "raw httpx.AsyncClient loop + pydantic": raw_walk,
+            f"raw {library}.AsyncClient loop + pydantic": raw_walk,
             "AsyncMeetBot list()": sdk_walk,
         }
         return {
@@ -187,6 +201,6 @@ def _checked(walked: int) -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1:
-        run(sys.argv[1])
+        run(*sys.argv[1:3])
     else:
         main()

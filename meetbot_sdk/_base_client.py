@@ -13,16 +13,13 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
-from urllib.parse import quote, quote_plus, urlencode
 
 import attrs
-import httpx
 
 from meetbot_sdk import _endpoints
 from meetbot_sdk._budgets import SharedBudget, budget_key
 from meetbot_sdk._config import (
     DEFAULT_BASE_URL,
-    USER_AGENT,
     Config,
     make_config,
     resolve_max_retry_wait,
@@ -37,6 +34,8 @@ from meetbot_sdk._exceptions import (
     status_error,
     status_reason,
 )
+from meetbot_sdk._http import Backend, backend_for, default_backend
+from meetbot_sdk._http import logger as http_logger
 from meetbot_sdk._logs import logger, setup_from_env
 from meetbot_sdk._response import RawResponse, decode
 from meetbot_sdk._retry import (
@@ -48,6 +47,8 @@ from meetbot_sdk._retry import (
 from meetbot_sdk._throttle import Admit, RateLimit, Refuse, Throttle, Wait, lease_seconds
 
 if TYPE_CHECKING:
+    import httpx
+    import httpx2
     import tenacity
 
     if sys.version_info >= (3, 11):
@@ -60,24 +61,17 @@ __all__ = ["BaseClient", "T"]
 T = TypeVar("T")
 
 setup_from_env()
-_HttpT = TypeVar("_HttpT", httpx.Client, httpx.AsyncClient)
-
-
-_SPENT_STREAM = httpx.ByteStream(b"")  # stands in for the stream of a response already read
-
-
-# A query spelled as the installed httpx's build_request spells it: httpx 0.28 writes a
-# space in a parameter as "+", 0.27 as "%20" (both mean a space to a server).
-_QUOTE_VIA = quote if str(httpx.QueryParams({"q": " "})) == "q=%20" else quote_plus
+_HttpT = TypeVar("_HttpT", "httpx.Client", "httpx.AsyncClient")
 
 
 class BaseClient(Generic[_HttpT]):
     """Configuration, request building and response handling: everything but sending."""
 
-    _http_class: ClassVar[type[httpx.Client | httpx.AsyncClient]]
-    _pool_class: ClassVar[type[httpx.Client | httpx.AsyncClient]]  # when none is injected
+    _asynchronous: ClassVar[bool]
     _resource_classes: ClassVar[dict[str, type]]
     _config: Config
+    # The HTTP library of ``_http``: every request, timeout and error check uses its classes.
+    _backend: Backend
     _http: _HttpT
     _owns_http: bool
     _throttle: Throttle
@@ -93,13 +87,14 @@ class BaseClient(Generic[_HttpT]):
         self,
         api_key: str | None,
         *,
-        base_url: str | httpx.URL | None,
-        timeout: float | httpx.Timeout,
+        base_url: str | httpx.URL | httpx2.URL | None,
+        timeout: float | httpx.Timeout | httpx2.Timeout,
         max_retries: int,
         max_retry_wait: float,
         throttle: bool | SharedBudget,
-        http_client: _HttpT | None,
+        http_client: httpx.Client | httpx.AsyncClient | httpx2.Client | httpx2.AsyncClient | None,
     ) -> None:
+        backend = default_backend() if http_client is None else self._backend_of(http_client)
         config = make_config(
             api_key,
             base_url=base_url,
@@ -107,43 +102,47 @@ class BaseClient(Generic[_HttpT]):
             max_retries=max_retries,
             max_retry_wait=max_retry_wait,
             throttle=throttle,
+            backend=backend,
         )
         if http_client is not None:
-            if not isinstance(http_client, self._http_class):
-                expected = f"httpx.{self._http_class.__qualname__}"
-                raise TypeError(
-                    f"http_client must be an {expected}, got {type(http_client).__name__}"
-                )
-            _refuse_proxy_in_clear(http_client, config.base_url)
-            http, owns_http = http_client, False
+            _refuse_proxy_in_clear(http_client, config.base_url, backend)
+            # Typed as httpx's: the libraries are the same API (see meetbot_sdk._http).
+            http, owns_http = cast("_HttpT", http_client), False
         else:
             # Proxy policy: environment proxies (HTTP_PROXY, ALL_PROXY) are honoured for https
             # only, where a proxy tunnels TLS and never sees the token; a plain-http base URL
             # is loopback, and the token goes nowhere else.
             plain = config.base_url.startswith("http://")
+            pool_class = backend.pool_class(asynchronous=self._asynchronous)
             http = cast(
                 "_HttpT",
-                self._pool_class(
-                    timeout=config.timeout, follow_redirects=False, trust_env=not plain
-                ),
+                pool_class(timeout=config.timeout, follow_redirects=False, trust_env=not plain),
             )
             owns_http = True
+        http_logger.debug(
+            "%s on %s %s (%s)",
+            type(self).__name__,
+            backend.name,
+            backend.version,
+            "the default" if http_client is None else "the library of the http_client given",
+        )
         self._setup(
             config,
             http,
+            backend,
             owns_http=owns_http,
             throttle=self._new_throttle(throttle, config),
             in_flight=set(),
         )
         if owns_http:
-            headers = httpx.Headers(http.headers)
+            headers = backend.Headers(http.headers)
             headers.update(self._headers)
             self._pool_headers = headers
 
     def _new_throttle(self, throttle: bool | SharedBudget, config: Config) -> Throttle:
         if not isinstance(throttle, SharedBudget):
             return Throttle()
-        throttle.check_client(asynchronous=self._http_class is httpx.AsyncClient)
+        throttle.check_client(asynchronous=self._asynchronous)
         return Throttle(store=throttle, key=budget_key(config.base_url, config.api_key))
 
     @classmethod
@@ -152,15 +151,32 @@ class BaseClient(Generic[_HttpT]):
 
         Like ``cls(http_client=...)``, except that closing the client closes that pool.
         """
-        http = cls._http_class(transport=transport, follow_redirects=False, trust_env=False)
+        backend = backend_for(transport) or default_backend()
+        http_class = backend.client_class(asynchronous=cls._asynchronous)
+        http = http_class(transport=transport, follow_redirects=False, trust_env=False)
         client = cls(http_client=cast("_HttpT", http), **options)
         client._owns_http = True
         return client
+
+    @classmethod
+    def _backend_of(cls, http_client: object) -> Backend:
+        """The library of an injected ``http_client``; a TypeError for anything else."""
+        backend = backend_for(http_client)
+        kind = "AsyncClient" if cls._asynchronous else "Client"
+        if backend is None or not isinstance(
+            http_client, backend.client_class(asynchronous=cls._asynchronous)
+        ):
+            raise TypeError(
+                f"http_client must be an httpx.{kind} (or an httpx2.{kind}), "
+                f"got {type(http_client).__name__}"
+            )
+        return backend
 
     def _setup(
         self,
         config: Config,
         http: _HttpT,
+        backend: Backend,
         *,
         owns_http: bool,
         throttle: Throttle,
@@ -173,13 +189,14 @@ class BaseClient(Generic[_HttpT]):
         # copy: closing the pool stops them first.
         self._in_flight = in_flight
         self._http = http
+        self._backend = backend
         self._owns_http = owns_http
         self._throttle = throttle
         self._pool_headers = None
         self._timeout_extension = config.timeout.as_dict()
         self._headers = {
             "Authorization": f"Bearer {config.api_key}",
-            "User-Agent": USER_AGENT,
+            "User-Agent": backend.user_agent,
             "Accept": "application/json",
         }
         for name, resource_class in self._resource_classes.items():
@@ -222,7 +239,7 @@ class BaseClient(Generic[_HttpT]):
     def with_options(
         self,
         *,
-        timeout: float | httpx.Timeout | None = None,
+        timeout: float | httpx.Timeout | httpx2.Timeout | None = None,
         max_retries: int | None = None,
         max_retry_wait: float | None = None,
         throttle: bool | SharedBudget | None = None,
@@ -235,7 +252,8 @@ class BaseClient(Generic[_HttpT]):
         closes it for every copy.
 
         Args:
-            timeout: Seconds, or an :class:`httpx.Timeout`; ``None`` keeps the current one.
+            timeout: Seconds, or a ``Timeout`` of httpx or httpx2 (converted to the
+                client's library); ``None`` keeps the current one.
             max_retries: ``None`` keeps the current value.
             max_retry_wait: ``None`` keeps the current value.
             throttle: ``True``, ``False``, or a shared budget for the copy alone (a
@@ -244,7 +262,7 @@ class BaseClient(Generic[_HttpT]):
         """
         changes: dict[str, Any] = {}
         if timeout is not None:
-            changes["timeout"] = resolve_timeout(timeout)
+            changes["timeout"] = resolve_timeout(timeout, self._backend)
         if max_retries is not None:
             changes["max_retries"] = _endpoints.check_int("max_retries", max_retries, minimum=0)
         if max_retry_wait is not None:
@@ -273,6 +291,7 @@ class BaseClient(Generic[_HttpT]):
         clone._setup(
             attrs.evolve(self._config, **(changes or {})),
             self._http,
+            self._backend,
             owns_http=False,
             throttle=self._throttle if throttle is None else throttle,
             in_flight=self._in_flight,
@@ -289,8 +308,8 @@ class BaseClient(Generic[_HttpT]):
             # parses the URL twice and copies the client's headers and cookies every time).
             # The same request either way; test_build_request holds the two to it.
             if call.params:
-                url += "?" + urlencode(call.params, quote_via=_QUOTE_VIA)
-            return httpx.Request(
+                url += "?" + self._backend.urlencode(call.params)
+            return self._backend.Request(
                 call.method,
                 url,
                 headers=self._pool_headers,
@@ -318,7 +337,8 @@ class BaseClient(Generic[_HttpT]):
         """The throttle's answer: go, or raise the server's own refusal without sending."""
         if isinstance(decision, Admit):
             return decision
-        error = self._status_error(decision.response)
+        # A refusal recorded by a shared budget is made with the default library's classes.
+        error = self._status_error(self._backend.response(decision.response, request))
         if isinstance(error, RateLimitError):
             error.retry_after = decision.seconds
         logger.info(
@@ -362,7 +382,7 @@ class BaseClient(Generic[_HttpT]):
         # httpx binds a response's stream back to the response (to time it): a reference
         # cycle that only the garbage collector frees, so a walk would keep dozens of spent
         # pages alive. The body is read and the stream closed by now; let the stream go.
-        response.stream = _SPENT_STREAM
+        response.stream = self._backend.spent_stream
         request = response.request
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
@@ -442,20 +462,21 @@ class BaseClient(Generic[_HttpT]):
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(base_url={self._config.base_url!r}, "
-            f"max_retries={self._config.max_retries})"
+            f"max_retries={self._config.max_retries}, http_library={self._backend.name!r})"
         )
 
 
 _ACCOUNT_PATHS = "/users/me/"
 
 
-def _refuse_proxy_in_clear(http: httpx.Client | httpx.AsyncClient, base_url: str) -> None:
+def _refuse_proxy_in_clear(http: object, base_url: str, backend: Backend) -> None:
     """Refuse an ``http_client`` that would send a plain-http base URL through a proxy."""
-    url = httpx.URL(base_url)
+    url = backend.URL(base_url)
     if url.scheme != "http":
         return
     # httpx routes a URL through a proxy by mounting a transport for it; the only way to ask
-    # which transport a URL gets is this (private, stable since httpx 0.18) method.
+    # which transport a URL gets is this (private, stable since httpx 0.18) method, which
+    # httpx2 keeps under the same name.
     transport_for_url = getattr(http, "_transport_for_url", None)
     if transport_for_url is None:  # pragma: no cover - a future httpx without it
         return

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-
+from meetbot_sdk._http import default_backend
 from meetbot_sdk._logs import logger
 from meetbot_sdk._window import BLOCKING_STATUSES, MAX_LEASE_SECONDS, Window
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["MAX_LEASE_SECONDS", "MAX_RECORD_BYTES", "dump", "load"]
 
@@ -120,7 +122,8 @@ def _blocking_response(status: int, body: str, request_id: object, wait: float) 
         headers["content-type"] = "application/json"
     if request_id is not None:
         headers["x-request-id"] = _text(request_id, 200)
-    return httpx.Response(status, content=body.encode(), headers=headers)
+    # The default library's: a client on the other one converts it (BaseClient._admitted).
+    return default_backend().Response(status, content=body.encode(), headers=headers)
 
 
 def _bool(value: object) -> bool:

@@ -7,16 +7,13 @@ from __future__ import annotations
 import functools
 import time
 from types import TracebackType
-from typing import ClassVar, Literal, overload
-
-import httpx
+from typing import TYPE_CHECKING, ClassVar, Literal, overload
 
 from meetbot_sdk import _endpoints
 from meetbot_sdk._base_client import BaseClient, T
 from meetbot_sdk._budgets import SharedBudget
 from meetbot_sdk._clock import CLOCK
 from meetbot_sdk._config import DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT, DEFAULT_TIMEOUT
-from meetbot_sdk._pools import AsyncPool, SyncPool
 from meetbot_sdk._resources import (
     AnalyticsResource,
     ApiKeysResource,
@@ -29,10 +26,14 @@ from meetbot_sdk._response import RawResponse
 from meetbot_sdk._retry import RetryableError, async_retrying, retrying
 from meetbot_sdk._throttle import Abandoned, Admit
 
+if TYPE_CHECKING:
+    import httpx
+    import httpx2
+
 __all__ = ["AsyncMeetBot", "MeetBot"]
 
 
-class MeetBot(BaseClient[httpx.Client]):
+class MeetBot(BaseClient["httpx.Client"]):
     """The synchronous client. Safe to share between threads.
 
     Args:
@@ -72,8 +73,7 @@ class MeetBot(BaseClient[httpx.Client]):
     api_keys: ApiKeysResource
     """Per-key usage, see :meth:`ApiKeysResource.get_usage`."""
 
-    _http_class = httpx.Client
-    _pool_class = SyncPool
+    _asynchronous = False
     _resource_classes: ClassVar[dict[str, type]] = {
         "analytics": AnalyticsResource,
         "api_logs": ApiLogsResource,
@@ -84,12 +84,12 @@ class MeetBot(BaseClient[httpx.Client]):
         self,
         api_key: str | None = None,
         *,
-        base_url: str | httpx.URL | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        base_url: str | httpx.URL | httpx2.URL | None = None,
+        timeout: float | httpx.Timeout | httpx2.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
         throttle: bool | SharedBudget = True,
-        http_client: httpx.Client | None = None,
+        http_client: httpx.Client | httpx2.Client | None = None,
     ) -> None:
         super().__init__(
             api_key,
@@ -140,7 +140,7 @@ class MeetBot(BaseClient[httpx.Client]):
             # auth=None: an injected client's own auth must not replace our bearer token;
             # no redirects, so the token never travels to another host.
             response = self._http.send(request, auth=None, follow_redirects=False)
-        except httpx.RequestError as exc:
+        except self._backend.RequestError as exc:
             raise self._connection_failed(exc, request, started, number) from None
         finally:
             self._throttle.release(admit, response)
@@ -174,7 +174,7 @@ class MeetBot(BaseClient[httpx.Client]):
         self.close()
 
 
-class AsyncMeetBot(BaseClient[httpx.AsyncClient]):
+class AsyncMeetBot(BaseClient["httpx.AsyncClient"]):
     """The asyncio client: the same methods as :class:`MeetBot`, awaited.
 
     One client is meant to be shared by every task of a service. Arguments are those of
@@ -192,8 +192,7 @@ class AsyncMeetBot(BaseClient[httpx.AsyncClient]):
     api_keys: AsyncApiKeysResource
     """Per-key usage, see :meth:`AsyncApiKeysResource.get_usage`."""
 
-    _http_class = httpx.AsyncClient
-    _pool_class = AsyncPool
+    _asynchronous = True
     _resource_classes: ClassVar[dict[str, type]] = {
         "analytics": AsyncAnalyticsResource,
         "api_logs": AsyncApiLogsResource,
@@ -204,12 +203,12 @@ class AsyncMeetBot(BaseClient[httpx.AsyncClient]):
         self,
         api_key: str | None = None,
         *,
-        base_url: str | httpx.URL | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        base_url: str | httpx.URL | httpx2.URL | None = None,
+        timeout: float | httpx.Timeout | httpx2.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
         throttle: bool | SharedBudget = True,
-        http_client: httpx.AsyncClient | None = None,
+        http_client: httpx.AsyncClient | httpx2.AsyncClient | None = None,
     ) -> None:
         super().__init__(
             api_key,
@@ -259,7 +258,7 @@ class AsyncMeetBot(BaseClient[httpx.AsyncClient]):
         started = time.monotonic()
         try:
             response = await self._http.send(request, auth=None, follow_redirects=False)
-        except httpx.RequestError as exc:
+        except self._backend.RequestError as exc:
             raise self._connection_failed(exc, request, started, number) from None
         finally:
             await self._throttle.release_async(admit, response)

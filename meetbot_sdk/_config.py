@@ -12,14 +12,16 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
-import platform
 import re
 from typing import TYPE_CHECKING
 
 import attrs
-import httpx
 
-from meetbot_sdk._version import __version__
+from meetbot_sdk._http import Backend, backend_for, default_backend
+
+if TYPE_CHECKING:
+    import httpx
+    import httpx2
 
 if TYPE_CHECKING:
     from meetbot_sdk._budgets import SharedBudget
@@ -39,7 +41,6 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "MAX_PAGE_SIZE",
     "PERIODS",
-    "USER_AGENT",
     "Config",
     "make_config",
     "resolve_max_retry_wait",
@@ -50,8 +51,9 @@ __all__ = [
 DEFAULT_BASE_URL = "https://api.meetbot.dev/v1"
 """Where the API lives unless ``base_url`` or ``MEETBOT_BASE_URL`` says otherwise."""
 
-DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
-"""5 s to connect, 30 s for each read, write and wait for a pooled connection."""
+DEFAULT_TIMEOUT = default_backend().Timeout(30.0, connect=5.0)
+"""5 s to connect, 30 s for each read, write and wait for a pooled connection (a ``Timeout``
+of the default HTTP library; a client on the other one converts it)."""
 
 DEFAULT_MAX_RETRIES = 2
 """How many times a client retries a failed request (connection errors, timeouts, 408, 409,
@@ -86,10 +88,6 @@ MAX_JSON_DEPTH = 64
 
 API_KEY_ENV = "MEETBOT_API_KEY"
 BASE_URL_ENV = "MEETBOT_BASE_URL"
-
-USER_AGENT = (
-    f"meetbot-sdk-python/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
-)
 
 
 @attrs.frozen
@@ -131,7 +129,7 @@ def _resolve_api_key(api_key: str | None) -> str:
     return api_key
 
 
-def _resolve_base_url(base_url: str | httpx.URL | None) -> str:
+def _resolve_base_url(base_url: str | httpx.URL | httpx2.URL | None, backend: Backend) -> str:
     name = "base_url"
     if base_url is None:
         from_env = os.environ.get(BASE_URL_ENV)
@@ -139,11 +137,14 @@ def _resolve_base_url(base_url: str | httpx.URL | None) -> str:
             base_url, name = from_env, f"{BASE_URL_ENV} (from the environment)"
         else:
             base_url = DEFAULT_BASE_URL
-    if not isinstance(base_url, (str, httpx.URL)):
-        raise TypeError(f"base_url must be a str or httpx.URL, got {type(base_url).__name__}")
+    owner = None if isinstance(base_url, str) else backend_for(base_url)
+    if not isinstance(base_url, str) and not (owner and isinstance(base_url, owner.URL)):
+        raise TypeError(
+            f"base_url must be a str or httpx.URL (or httpx2.URL), got {type(base_url).__name__}"
+        )
     try:
-        url = httpx.URL(str(base_url))
-    except httpx.InvalidURL as exc:
+        url = backend.URL(str(base_url))
+    except backend.InvalidURL as exc:
         raise ValueError(f"{name} is not a valid URL: {exc}") from None
     if url.scheme not in ("http", "https") or not url.host:
         raise ValueError(f"{name} must be an absolute http(s) URL, got {str(base_url)!r}")
@@ -169,16 +170,21 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def resolve_timeout(timeout: float | httpx.Timeout) -> httpx.Timeout:
-    if isinstance(timeout, httpx.Timeout):
-        return timeout
+def resolve_timeout(
+    timeout: float | httpx.Timeout | httpx2.Timeout, backend: Backend
+) -> httpx.Timeout:
+    """``timeout`` as a ``Timeout`` of ``backend``'s library (either library's is taken)."""
+    owner = backend_for(timeout)
+    if owner is not None and isinstance(timeout, owner.Timeout):
+        return backend.timeout(timeout)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
         raise TypeError(
-            f"timeout must be seconds as a float or an httpx.Timeout, got {type(timeout).__name__}"
+            "timeout must be seconds as a float or an httpx.Timeout (or httpx2.Timeout), "
+            f"got {type(timeout).__name__}"
         )
     if not timeout > 0 or timeout == float("inf"):
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    return httpx.Timeout(float(timeout))
+    return backend.Timeout(float(timeout))
 
 
 def resolve_max_retry_wait(seconds: float) -> float:
@@ -206,18 +212,19 @@ def resolve_throttle(throttle: bool | SharedBudget) -> bool:
 def make_config(
     api_key: str | None,
     *,
-    base_url: str | httpx.URL | None,
-    timeout: float | httpx.Timeout,
+    base_url: str | httpx.URL | httpx2.URL | None,
+    timeout: float | httpx.Timeout | httpx2.Timeout,
     max_retries: int,
     max_retry_wait: float,
     throttle: bool | SharedBudget,
+    backend: Backend,
 ) -> Config:
     from meetbot_sdk._endpoints import check_int
 
     return Config(
         api_key=_resolve_api_key(api_key),
-        base_url=_resolve_base_url(base_url),
-        timeout=resolve_timeout(timeout),
+        base_url=_resolve_base_url(base_url, backend),
+        timeout=resolve_timeout(timeout, backend),
         max_retries=check_int("max_retries", max_retries, minimum=0),
         max_retry_wait=resolve_max_retry_wait(max_retry_wait),
         throttle=resolve_throttle(throttle),

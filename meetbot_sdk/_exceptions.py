@@ -23,13 +23,15 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, quote_plus
 
-import httpx
-
 from meetbot_sdk._converter import MAX_JSON_DEPTH, exceeds_depth
+from meetbot_sdk._http import is_timeout_error
 from meetbot_sdk._retry import rate_headers, server_wait
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "APIConnectionError",
@@ -278,7 +280,7 @@ def connection_error(
     """The SDK's error for a failed send; httpx's wording, redacted (in the chained
     ``__cause__`` too, which a traceback prints)."""
     error: APIConnectionError
-    if isinstance(exc, httpx.TimeoutException):
+    if is_timeout_error(exc):
         error = APITimeoutError(f"Request timed out ({type(exc).__name__})", request=request)
     else:
         detail = str(exc)

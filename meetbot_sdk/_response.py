@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from typing import Generic, TypeVar
-
-import httpx
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from meetbot_sdk import _endpoints
 from meetbot_sdk._converter import (
@@ -18,6 +16,9 @@ from meetbot_sdk._converter import (
     structure_json,
 )
 from meetbot_sdk._exceptions import redact_value, validation_error
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["RawResponse", "decode"]
 

@@ -19,11 +19,11 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
-import httpx
 
 from meetbot_sdk._config import DEFAULT_MAX_RETRY_WAIT, INITIAL_BACKOFF, MAX_BACKOFF
 
 if TYPE_CHECKING:
+    import httpx
     import tenacity
 
 __all__ = [

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import attrs
-import httpx
 
 from meetbot_sdk._clock import CLOCK
 from meetbot_sdk._logs import logger
@@ -35,6 +34,8 @@ from meetbot_sdk._window import (
 
 if TYPE_CHECKING:
     import asyncio
+
+    import httpx
 
 __all__ = [
     "BLOCKING_STATUSES",

@@ -20,11 +20,14 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import TYPE_CHECKING
 
 import attrs
-import httpx
 
 from meetbot_sdk._retry import Budget
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "BLOCKING_STATUSES",

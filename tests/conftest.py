@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from meetbot_sdk import _http
 from meetbot_sdk.testing import FakeMeetBot
 from tests.support import Twin
 from tests.walking import Walker
@@ -23,6 +24,15 @@ def _no_env_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never pick up a developer's real key or base URL from the environment."""
     monkeypatch.delenv("MEETBOT_API_KEY", raising=False)
     monkeypatch.delenv("MEETBOT_BASE_URL", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _httpx_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests that mock with pytest-httpx (``httpx_mock``, which patches httpx's transports
+    only) or carry ``@pytest.mark.httpx_backend`` run with httpx as the SDK's default HTTP
+    library; every other test runs on the default the SDK picks (httpx2 when installed)."""
+    if "httpx_mock" in request.fixturenames or request.node.get_closest_marker("httpx_backend"):
+        monkeypatch.setattr(_http, "_default", _http.load("httpx"))
 
 
 @pytest.fixture(params=["sync", "async"])

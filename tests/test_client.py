@@ -12,7 +12,7 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 import meetbot_sdk as mb
-from meetbot_sdk import AsyncMeetBot, MeetBot
+from meetbot_sdk import AsyncMeetBot, MeetBot, _http
 from tests.support import API_KEY, BASE, USAGE, Twin
 
 LOG = {
@@ -103,12 +103,15 @@ def test_unusable_base_urls_are_refused(url: str, message: str) -> None:
 def test_base_url_of_a_wrong_type() -> None:
     with pytest.raises(TypeError, match=r"base_url must be a str or httpx\.URL"):
         MeetBot(API_KEY, base_url=8080)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"base_url must be a str or httpx\.URL"):
+        MeetBot(API_KEY, base_url=httpx.Timeout(1.0))  # type: ignore[arg-type]
 
 
 def test_timeouts() -> None:
-    assert MeetBot(API_KEY).timeout == mb.DEFAULT_TIMEOUT == httpx.Timeout(30.0, connect=5.0)
-    assert MeetBot(API_KEY, timeout=2.5).timeout == httpx.Timeout(2.5)
-    custom = httpx.Timeout(1.0, read=9.0)
+    lib = _http.default_backend()  # DEFAULT_TIMEOUT is a Timeout of the default library
+    assert MeetBot(API_KEY).timeout == mb.DEFAULT_TIMEOUT == lib.Timeout(30.0, connect=5.0)
+    assert MeetBot(API_KEY, timeout=2.5).timeout == lib.Timeout(2.5)
+    custom = lib.Timeout(1.0, read=9.0)
     assert MeetBot(API_KEY, timeout=custom).timeout is custom
 
 
@@ -147,7 +150,10 @@ def test_http_client_of_the_wrong_flavour_is_refused() -> None:
 
 def test_repr_shows_configuration_but_never_the_key() -> None:
     client = MeetBot(API_KEY, max_retries=4)
-    assert repr(client) == "MeetBot(base_url='https://api.meetbot.dev/v1', max_retries=4)"
+    library = _http.default_backend().name
+    assert repr(client) == (
+        f"MeetBot(base_url='https://api.meetbot.dev/v1', max_retries=4, http_library={library!r})"
+    )
     for text in (repr(client), str(client), repr(client._config), repr(client.analytics)):
         assert API_KEY not in text
 
@@ -375,7 +381,10 @@ def test_with_options_copies_share_the_pool_and_change_only_what_is_asked(
         assert type(fast) is type(client)
         assert (fast.timeout, fast.max_retries) == (httpx.Timeout(1.5), client.max_retries)
         assert fast.with_options(max_retries=0).max_retries == 0
-        assert client.timeout == mb.DEFAULT_TIMEOUT
+        # DEFAULT_TIMEOUT is the default library's; this client (httpx, for pytest-httpx)
+        # holds the same values as an httpx.Timeout
+        assert type(client.timeout) is httpx.Timeout
+        assert client.timeout.as_dict() == mb.DEFAULT_TIMEOUT.as_dict()
         assert fast._http is client._http
         return fast.api_keys.get_usage(1)
 

@@ -10,13 +10,13 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import attrs
-import httpx
 
+from meetbot_sdk import _http
 from meetbot_sdk.testing._account import generate_account
 from meetbot_sdk.testing._conditions import check_count
 from meetbot_sdk.testing._exchange import parse_request
 from meetbot_sdk.testing._faults import respond
-from meetbot_sdk.testing._in_process import InProcessTransport, answer
+from meetbot_sdk.testing._in_process import answer, in_process_transport
 from meetbot_sdk.testing._log_generation import LogFactory
 from meetbot_sdk.testing._log_store import LogStore
 from meetbot_sdk.testing._loopback import serve_loopback
@@ -27,6 +27,8 @@ from meetbot_sdk.testing._timestamps import to_micros
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from contextlib import AbstractContextManager
+
+    import httpx
 
     from meetbot_sdk import AsyncMeetBot, MeetBot
     from meetbot_sdk.testing._exchange import FakeResponse, RecordedRequest, RequestParts
@@ -171,22 +173,35 @@ class FakeMeetBot(Scripting):
         with self._lock:
             return self._logs.copies(self._append_logs(checked))
 
-    def transport(self) -> httpx.MockTransport:
-        """Return an in-process transport for ``httpx.Client`` or ``httpx.AsyncClient``.
+    def transport(self, library: _http.Library | None = None) -> httpx.MockTransport:
+        """Return an in-process transport for a ``Client`` or ``AsyncClient``.
 
         Pair it with :attr:`base_url`; no socket is opened. An injected :meth:`Fault.delay`
         sleeps the calling thread under a sync client and awaits ``asyncio.sleep`` under an
         async one.
-        """
-        return InProcessTransport(self._dispatch)
 
-    def client(self, **options: Any) -> MeetBot:
+        Args:
+            library: ``"httpx"`` or ``"httpx2"``: the library whose ``MockTransport`` it is.
+                By default the SDK's own default (httpx2 when installed, else httpx). Either
+                way it answers each request with the responses and exceptions of the
+                request's library.
+
+        Raises:
+            ValueError: ``library`` is neither name.
+            ImportError: That library is not installed.
+        """
+        backend = None if library is None else _http.load(library)
+        return in_process_transport(self._dispatch, backend)
+
+    def client(self, *, library: _http.Library | None = None, **options: Any) -> MeetBot:
         """Return a :class:`~meetbot_sdk.MeetBot` wired to this fake in-process.
 
         It holds the fake's key and sends through :meth:`transport`: no socket, no network.
         Closing it (or leaving its ``with`` block) closes its pool, as for any client.
 
         Args:
+            library: ``"httpx"`` or ``"httpx2"``: the HTTP library of the client's pool
+                (default: the SDK's default), as for :meth:`transport`.
             **options: Any other option of the client: ``timeout``, ``max_retries``,
                 ``max_retry_wait``, ``throttle``.
 
@@ -197,9 +212,10 @@ class FakeMeetBot(Scripting):
         """
         from meetbot_sdk import MeetBot
 
-        return MeetBot._over_transport(self.transport(), api_key=self.api_key, **options)
+        transport = self.transport(library)
+        return MeetBot._over_transport(transport, api_key=self.api_key, **options)
 
-    def async_client(self, **options: Any) -> AsyncMeetBot:
+    def async_client(self, *, library: _http.Library | None = None, **options: Any) -> AsyncMeetBot:
         """Return an :class:`~meetbot_sdk.AsyncMeetBot` wired to this fake in-process.
 
         The async twin of :meth:`client`; close it with ``async with`` or ``await
@@ -207,7 +223,8 @@ class FakeMeetBot(Scripting):
         """
         from meetbot_sdk import AsyncMeetBot
 
-        return AsyncMeetBot._over_transport(self.transport(), api_key=self.api_key, **options)
+        transport = self.transport(library)
+        return AsyncMeetBot._over_transport(transport, api_key=self.api_key, **options)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         """Answer one ``httpx`` request, as the transport does for a sync client.

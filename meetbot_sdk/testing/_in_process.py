@@ -1,24 +1,29 @@
-"""An httpx transport in front of the fake's dispatch point, for sync and async clients.
+"""An httpx (or httpx2) transport in front of the fake's dispatch point, for sync and async
+clients.
 
 The fake decides each response under its lock; the waiting happens here, after the lock is
 released, with ``time.sleep`` for a sync client and ``await asyncio.sleep`` for an async one.
-A dropped connection, a cut body and a read timeout surface as the exceptions ``httpx``
-raises for the real thing.
+A dropped connection, a cut body and a read timeout surface as the exceptions the library
+raises for the real thing. Responses and exceptions are always of the library of the request
+being answered, so the transport of one library also serves a client of the other.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import httpx
 
+from meetbot_sdk._http import Backend, backend_for, default_backend
 from meetbot_sdk.testing._exchange import RequestParts
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    import httpx
 
     from meetbot_sdk.testing._exchange import FakeResponse
 
@@ -42,12 +47,10 @@ def answer(dispatch: Dispatch, request: httpx.Request) -> httpx.Response:
     return _deliver(pending, request)
 
 
-class InProcessTransport(httpx.MockTransport):
-    """The fake as an ``httpx`` transport; no socket is opened."""
+class _InProcess:
+    """The fake as a transport; no socket is opened. Mixed into a library's MockTransport."""
 
-    def __init__(self, dispatch: Dispatch) -> None:
-        super().__init__(lambda request: answer(dispatch, request))
-        self._dispatch = dispatch
+    _dispatch: Dispatch
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()
@@ -59,6 +62,32 @@ class InProcessTransport(httpx.MockTransport):
         if pending.wait:
             await asyncio.sleep(pending.wait)
         return _deliver(pending, request)
+
+
+@functools.cache
+def _transport_class(backend: Backend) -> type[httpx.MockTransport]:
+    base: Any = backend.MockTransport
+
+    class InProcessTransport(_InProcess, base):  # type: ignore[misc]
+        __doc__ = f"The fake as an ``{backend.name}`` transport; no socket is opened."
+
+        def __init__(self, dispatch: Dispatch) -> None:
+            super().__init__(lambda request: answer(dispatch, request))
+            self._dispatch = dispatch
+
+    return InProcessTransport
+
+
+def in_process_transport(dispatch: Dispatch, backend: Backend | None = None) -> httpx.MockTransport:
+    """A transport of ``backend``'s library (default: the SDK's default) for ``dispatch``."""
+    transport_class: Any = _transport_class(backend or default_backend())
+    transport: httpx.MockTransport = transport_class(dispatch)
+    return transport
+
+
+def _library(request: httpx.Request) -> Backend:
+    """The backend of ``request``'s library: the one to answer it with."""
+    return backend_for(request) or default_backend()
 
 
 def _begin(dispatch: Dispatch, request: httpx.Request) -> _Pending:
@@ -78,24 +107,25 @@ def _begin(dispatch: Dispatch, request: httpx.Request) -> _Pending:
 
 
 def _deliver(pending: _Pending, request: httpx.Request) -> httpx.Response:
+    library = _library(request)
     response = pending.response
     if pending.read_timeout is not None:
         msg = (
             f"timed out: the read timeout is {pending.read_timeout:g} s and the fake"
             f" delays this response by {response.delay:g} s"
         )
-        raise httpx.ReadTimeout(msg, request=request)
+        raise library.ReadTimeout(msg, request=request)
     if response.action == "drop":
         msg = "Server disconnected without sending a response."
-        raise httpx.RemoteProtocolError(msg, request=request)
+        raise library.RemoteProtocolError(msg, request=request)
     if response.action == "truncate":
         expected = len(response.body)
         msg = (
             "peer closed connection without sending complete message body"
             f" (received {expected // 2} bytes, expected {expected})"
         )
-        raise httpx.RemoteProtocolError(msg, request=request)
-    return httpx.Response(
+        raise library.RemoteProtocolError(msg, request=request)
+    return library.Response(
         response.status,
         headers=list(response.headers),
         content=response.body,

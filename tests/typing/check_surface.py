@@ -6,6 +6,7 @@ import datetime
 from typing import Any
 
 import httpx
+import httpx2
 import matplotlib.axes
 import pandas
 import polars
@@ -194,3 +195,17 @@ def shared_budgets(path: str, url: str) -> None:
     assert_type(AsyncMeetBot("k", throttle=RedisBudget(url, namespace="svc")), AsyncMeetBot)
     assert_type(MeetBot("k").with_options(throttle=budget), MeetBot)
     budget.close()
+
+
+def either_http_library() -> None:
+    with httpx2.Client() as http2, httpx.Client() as http1:
+        assert_type(MeetBot(http_client=http2, timeout=httpx.Timeout(1.0)), MeetBot)
+        assert_type(MeetBot(http_client=http1, timeout=httpx2.Timeout(1.0)), MeetBot)
+        MeetBot(base_url=httpx2.URL("https://api.meetbot.dev/v1")).with_options(
+            timeout=httpx2.Timeout(2.0)
+        )
+    AsyncMeetBot(http_client=httpx2.AsyncClient())
+    MeetBot(http_client=httpx2.AsyncClient())  # type: ignore[arg-type]
+    FakeMeetBot().transport("httpx2")
+    FakeMeetBot().client(library="httpx")
+    FakeMeetBot().transport("requests")  # type: ignore[arg-type]

@@ -1,0 +1,189 @@
+"""The one seam to the HTTP library: ``httpx`` or its maintained continuation ``httpx2``.
+
+Both have the same API under different import names. A :class:`Backend` names the library a
+client uses and holds the classes the SDK needs from it; everything in the SDK that makes or
+checks an HTTP object goes through one, so a client never mixes the two libraries' objects.
+
+- :func:`backend_for` gives the backend of an injected ``http_client`` (or transport, or
+  timeout): the library it belongs to.
+- :func:`default_backend` is the library used without one: ``httpx2`` when it is
+  importable, else ``httpx``. Only that library is imported by ``import meetbot_sdk``.
+- The ``is_*`` helpers ask "of either library?" about an object without importing the
+  other library: an object of a library nobody imported cannot exist.
+
+For the type checker every class here is httpx's: the two libraries are the same API, so
+the annotations in the SDK say ``httpx.Response`` and mean the response of either.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import importlib.util
+import logging
+import platform
+import sys
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote, quote_plus, urlencode
+
+from meetbot_sdk._version import __version__
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = [
+    "LIBRARIES",
+    "Backend",
+    "Library",
+    "backend_for",
+    "default_backend",
+    "is_timeout_error",
+    "load",
+]
+
+Library = Literal["httpx", "httpx2"]
+LIBRARIES: tuple[Library, ...] = ("httpx2", "httpx")  # the default's order of preference
+
+# A child of the SDK's logger: which library each client uses, at DEBUG.
+logger = logging.getLogger("meetbot_sdk.http")
+
+
+class Backend:
+    """One HTTP library: its name, version and the classes the SDK uses from it."""
+
+    def __init__(self, module: ModuleType) -> None:
+        lib: Any = module
+        self.module = module
+        self.name: Library = lib.__name__
+        self.version: str = lib.__version__
+        self.logger_name: str = module.__name__  # where the library logs each request
+        self.Client: type[httpx.Client] = lib.Client
+        self.AsyncClient: type[httpx.AsyncClient] = lib.AsyncClient
+        self.Request: type[httpx.Request] = lib.Request
+        self.Response: type[httpx.Response] = lib.Response
+        self.Timeout: type[httpx.Timeout] = lib.Timeout
+        self.URL: type[httpx.URL] = lib.URL
+        self.Headers: type[httpx.Headers] = lib.Headers
+        self.Cookies: type[httpx.Cookies] = lib.Cookies
+        self.ByteStream: type[httpx.ByteStream] = lib.ByteStream
+        self.MockTransport: type[httpx.MockTransport] = lib.MockTransport
+        self.BaseTransport: type[httpx.BaseTransport] = lib.BaseTransport
+        self.AsyncBaseTransport: type[httpx.AsyncBaseTransport] = lib.AsyncBaseTransport
+        self.RequestError: type[httpx.RequestError] = lib.RequestError
+        self.TimeoutException: type[httpx.TimeoutException] = lib.TimeoutException
+        self.InvalidURL: type[httpx.InvalidURL] = lib.InvalidURL
+        self.ReadTimeout: type[httpx.ReadTimeout] = lib.ReadTimeout
+        self.RemoteProtocolError: type[httpx.RemoteProtocolError] = lib.RemoteProtocolError
+        self.USE_CLIENT_DEFAULT: Any = lib.USE_CLIENT_DEFAULT
+        # Stands in for the stream of a response already read (see BaseClient._answered).
+        self.spent_stream = lib.ByteStream(b"")
+        # A query string as the library's build_request encodes params: a space is "+" in
+        # httpx 0.28 and httpx2, "%20" in httpx 0.27.
+        plus = str(lib.URL("http://h/", params={"q": " "})).endswith("=+")
+        self.urlencode = functools.partial(urlencode, quote_via=quote_plus if plus else quote)
+        self.user_agent = (
+            f"meetbot-sdk-python/{__version__} {self.name}/{self.version} "
+            f"python/{platform.python_version()}"
+        )
+
+    def client_class(self, *, asynchronous: bool) -> type[httpx.Client | httpx.AsyncClient]:
+        """The library's ``Client`` or ``AsyncClient``."""
+        return self.AsyncClient if asynchronous else self.Client
+
+    def pool_class(self, *, asynchronous: bool) -> type[httpx.Client | httpx.AsyncClient]:
+        """The class of the pool a client creates for itself: the library's lean pool of
+        :mod:`meetbot_sdk._pools`."""
+        from meetbot_sdk._pools import pool_classes
+
+        sync_pool, async_pool = pool_classes(self)
+        return async_pool if asynchronous else sync_pool
+
+    def timeout(self, timeout: Any) -> httpx.Timeout:
+        """``timeout`` (a ``Timeout`` of either library) as this library's ``Timeout``."""
+        if isinstance(timeout, self.Timeout):
+            return timeout
+        return self.Timeout(**timeout.as_dict())
+
+    def response(self, response: httpx.Response, request: httpx.Request) -> httpx.Response:
+        """``response`` (read, of either library) as this library's, for ``request``."""
+        if isinstance(response, self.Response):
+            return response
+        return self.Response(
+            response.status_code,
+            headers=response.headers.multi_items(),
+            content=response.content,
+            request=request,
+        )
+
+    def __repr__(self) -> str:
+        return f"<HTTP library {self.name} {self.version}>"
+
+
+@functools.cache
+def load(name: Library) -> Backend:
+    """The backend of library ``name``, imported now if need be.
+
+    Raises:
+        ImportError: ``name`` is not installed, with the line that installs it.
+    """
+    if name not in LIBRARIES:
+        raise ValueError(f"library must be one of {', '.join(map(repr, LIBRARIES))}, got {name!r}")
+    try:
+        module = importlib.import_module(name)
+    except ImportError:
+        extra = "httpx2" if name == "httpx2" else ""
+        line = f'pip install "meetbot-sdk[{extra}]"' if extra else "pip install httpx"
+        raise ImportError(f"the HTTP library {name} is not installed: {line}") from None
+    if module.__name__ != name:
+        # httpx2.alias_httpx() makes ``import httpx`` give httpx2: one library, one backend.
+        return load(module.__name__)
+    return Backend(module)
+
+
+_default: Backend | None = None  # chosen on first use; the test suite may set it
+
+
+def default_backend() -> Backend:
+    """The library used when no ``http_client`` names one: httpx2 if importable, else httpx."""
+    global _default  # noqa: PLW0603 - chosen once, on first use
+    if _default is None:
+        name: Library = "httpx2" if importlib.util.find_spec("httpx2") is not None else "httpx"
+        _default = load(name)
+        logger.debug(
+            "HTTP library: %s %s (the default: %s)",
+            _default.name,
+            _default.version,
+            "httpx2 is installed" if name == "httpx2" else "httpx2 is not installed",
+        )
+    return _default
+
+
+def _imported() -> list[Backend]:
+    """The backends of the libraries already imported (importing neither)."""
+    return [load(name) for name in LIBRARIES if sys.modules.get(name) is not None]
+
+
+def backend_for(obj: object) -> Backend | None:
+    """The backend whose library ``obj`` (a client, transport or timeout) belongs to.
+
+    ``None`` when it is none of those, of neither library.
+    """
+    for backend in _imported():
+        kinds = (
+            backend.Client,
+            backend.AsyncClient,
+            backend.BaseTransport,
+            backend.AsyncBaseTransport,
+            backend.Timeout,
+            backend.URL,
+            backend.Request,
+        )
+        if isinstance(obj, kinds):
+            return backend
+    return None
+
+
+def is_timeout_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is a ``TimeoutException`` of either library."""
+    return any(isinstance(exc, backend.TimeoutException) for backend in _imported())

@@ -1,0 +1,265 @@
+"""The SDK on either HTTP library, httpx or httpx2: the default, an injected client of each,
+timeouts of the other converted, and never a mix of the two libraries' objects.
+
+This module also runs alone in ``make test-httpx2-only`` (``MEETBOT_TEST_NO_HTTPX=1``, httpx
+not installed, no conftest): it imports httpx only through :func:`_httpx`."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import os
+import subprocess
+import sys
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+import meetbot_sdk as mb
+from meetbot_sdk import AsyncMeetBot, MeetBot, _http, _pools
+from meetbot_sdk.testing import FakeMeetBot, Fault
+from tests.support import API_KEY, BARE_RUN, needs_extra
+
+pytestmark = pytest.mark.filterwarnings("error")
+
+
+NO_HTTPX = os.environ.get("MEETBOT_TEST_NO_HTTPX") == "1"
+"""True in `make test-httpx2-only`: httpx2 installed, httpx not."""
+
+
+def _httpx2() -> ModuleType:
+    return importlib.import_module("httpx2") if NO_HTTPX else needs_extra("httpx2")
+
+
+def _httpx() -> ModuleType:
+    if NO_HTTPX:
+        pytest.skip("httpx2-only run: httpx is not installed")
+    return importlib.import_module("httpx")
+
+
+def _libraries() -> list[ModuleType]:
+    if NO_HTTPX:
+        return [_httpx2()]
+    return [_httpx()] if BARE_RUN else [_httpx(), _httpx2()]
+
+
+@pytest.fixture(params=["httpx", "httpx2"])
+def lib(request: pytest.FixtureRequest) -> ModuleType:
+    """Each library in turn (one skips visibly in the runs without it)."""
+    return _httpx() if request.param == "httpx" else _httpx2()
+
+
+def test_the_default_is_httpx2_when_installed_else_httpx() -> None:
+    expected = "httpx" if BARE_RUN and not NO_HTTPX else "httpx2"
+    assert _http.default_backend().name == expected
+    assert type(mb.DEFAULT_TIMEOUT) is _http.default_backend().Timeout
+
+
+def test_import_meetbot_sdk_imports_only_the_default_library() -> None:
+    code = "import sys, meetbot_sdk; print('httpx' in sys.modules, 'httpx2' in sys.modules)"
+    out = subprocess.run(  # noqa: S603 - this Python, a fixed script
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == (["True", "False"] if BARE_RUN and not NO_HTTPX else ["False", "True"])
+
+
+def _recording(lib: ModuleType, seen: list[Any], status: int = 200) -> Any:
+    def handler(request: Any) -> Any:
+        seen.append(request)
+        body = {"requestsToday": 1, "requestsThisMonth": 2, "requestsTotal": 3}
+        return lib.Response(status, json={**body, "recentRequests": []})
+
+    return lib.MockTransport(handler)
+
+
+def test_an_injected_client_fixes_the_library_of_everything(lib: ModuleType) -> None:
+    # Every Timeout given (of either library) ends up as the client's library's: a client of
+    # one library never gets requests, timeouts or responses of the other.
+    for timeout_lib in _libraries():
+        seen: list[Any] = []
+        http = lib.Client(transport=_recording(lib, seen))
+        client = MeetBot(API_KEY, http_client=http, timeout=timeout_lib.Timeout(3.0))
+        assert type(client.timeout) is lib.Timeout
+        assert client.timeout == lib.Timeout(3.0)
+        assert repr(client).endswith(f"http_library={lib.__name__!r})")
+        raw = client.api_keys.with_raw_response.get_usage(1)
+        assert type(raw.http_response) is lib.Response
+        assert type(raw.http_response.request) is lib.Request
+        copy = client.with_options(timeout=timeout_lib.Timeout(1.0, read=2.0))
+        assert type(copy.timeout) is lib.Timeout
+        copy.api_keys.get_usage(1)
+        assert [type(request) for request in seen] == [lib.Request, lib.Request]
+        assert [r.extensions["timeout"]["read"] for r in seen] == [3.0, 2.0]
+        agent = seen[0].headers["User-Agent"]
+        assert f" {lib.__name__}/{lib.__version__} " in agent
+        assert agent.startswith("meetbot-sdk-python/")
+
+
+def test_errors_are_the_sdks_carrying_the_librarys_objects(lib: ModuleType) -> None:
+    http = lib.Client(transport=_recording(lib, [], status=404))
+    client = MeetBot(API_KEY, http_client=http, max_retries=0)
+    with pytest.raises(mb.NotFoundError) as info:
+        client.api_keys.get_usage(1)
+    assert type(info.value.response) is lib.Response
+    assert type(info.value.response.request) is lib.Request
+
+
+def test_a_timeout_of_the_library_is_the_sdks_timeout_error(lib: ModuleType) -> None:
+    fake = FakeMeetBot()
+    fake.inject(Fault.delay(1.0))
+    http = lib.Client(transport=fake.transport(lib.__name__))
+    client = MeetBot(fake.api_key, http_client=http, timeout=0.01, max_retries=0)
+    with pytest.raises(mb.APITimeoutError) as info:
+        client.analytics.get()
+    assert type(info.value.__cause__) is lib.ReadTimeout
+    assert type(info.value.request) is lib.Request
+
+
+def test_an_async_client_of_either_library(lib: ModuleType) -> None:
+    seen: list[Any] = []
+
+    async def main() -> None:
+        http = lib.AsyncClient(transport=_recording(lib, seen))
+        async with AsyncMeetBot(API_KEY, http_client=http) as client:
+            assert repr(client).endswith(f"http_library={lib.__name__!r})")
+            await client.api_keys.get_usage(1)
+        await http.aclose()
+
+    asyncio.run(main())
+    assert [type(request) for request in seen] == [lib.Request]
+
+
+def test_the_wrong_flavour_of_either_library_is_refused(lib: ModuleType) -> None:
+    with pytest.raises(TypeError, match=r"an httpx\.Client \(or an httpx2\.Client\)"):
+        MeetBot(API_KEY, http_client=lib.AsyncClient())  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"an httpx\.AsyncClient \(or an httpx2\.AsyncClient\)"):
+        AsyncMeetBot(API_KEY, http_client=lib.Client())  # type: ignore[arg-type]
+
+
+def test_a_url_of_either_library_is_a_base_url(lib: ModuleType) -> None:
+    client = MeetBot(API_KEY, base_url=lib.URL("https://api.example.test/v1/"))
+    assert client.base_url == "https://api.example.test/v1"
+    with pytest.raises(ValueError, match=r"base_url is not a valid URL: Invalid port"):
+        MeetBot(API_KEY, base_url="http://[::1]:x/v1", http_client=lib.Client())
+    backend = _http.load(lib.__name__)
+    assert repr(backend) == f"<HTTP library {lib.__name__} {lib.__version__}>"
+
+
+def test_the_choice_is_logged_at_debug(lib: ModuleType, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="meetbot_sdk.http")
+    MeetBot(API_KEY, http_client=lib.Client())
+    MeetBot(API_KEY)
+    default = _http.default_backend()
+    assert [r.getMessage() for r in caplog.records if r.name == "meetbot_sdk.http"] == [
+        f"MeetBot on {lib.__name__} {lib.__version__} (the library of the http_client given)",
+        f"MeetBot on {default.name} {default.version} (the default)",
+    ]
+
+
+def test_the_fakes_transport_and_client_on_either_library(lib: ModuleType) -> None:
+    fake = FakeMeetBot(log_count=3)
+    transport = fake.transport(lib.__name__)
+    assert isinstance(transport, lib.MockTransport)
+    with fake.client(library=lib.__name__) as client:
+        assert client._backend.name == lib.__name__
+        assert client.api_logs.get_page(page_size=2).total == 3
+    # the transport of one library also answers a client of the other, in that one's objects
+    for other in _libraries():
+        with other.Client(base_url=fake.base_url, transport=transport) as http:
+            response = http.get("/users/me/analytics", headers={"Authorization": "x"})
+            assert type(response) is other.Response
+
+
+def test_the_fakes_async_client_on_either_library(lib: ModuleType) -> None:
+    fake = FakeMeetBot(log_count=3)
+
+    async def main() -> int:
+        async with fake.async_client(library=lib.__name__) as client:
+            assert client._backend.name == lib.__name__
+            return (await client.api_logs.get_page(page_size=2)).total
+
+    assert asyncio.run(main()) == 3
+
+
+@pytest.mark.loopback
+def test_over_loopback_with_either_library(lib: ModuleType) -> None:
+    fake = FakeMeetBot(log_count=3)
+    with fake.serve() as base_url, lib.Client(trust_env=False) as http:
+        client = MeetBot(fake.api_key, base_url=base_url, http_client=http)
+        assert client.api_logs.get_page(page_size=2).total == 3
+
+
+def test_an_unknown_library_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"library must be one of 'httpx2', 'httpx'"):
+        FakeMeetBot().transport("requests")  # type: ignore[arg-type]
+
+
+def test_httpx_aliased_to_httpx2_is_one_library(monkeypatch: pytest.MonkeyPatch) -> None:
+    # httpx2.alias_httpx() makes `import httpx` give httpx2: the backend is httpx2's.
+    httpx2 = _httpx2()
+    monkeypatch.setitem(sys.modules, "httpx", httpx2)
+    assert _http.load.__wrapped__("httpx") is _http.load("httpx2")
+
+
+def test_a_missing_library_gives_its_install_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "httpx2", None)  # as if not installed
+    with pytest.raises(ImportError, match=r'pip install "meetbot-sdk\[httpx2\]"'):
+        _http.load.__wrapped__("httpx2")
+    monkeypatch.setitem(sys.modules, "httpx", None)
+    with pytest.raises(ImportError, match=r"pip install httpx"):
+        _http.load.__wrapped__("httpx")
+
+
+@pytest.mark.skipif(
+    not BARE_RUN or NO_HTTPX, reason="only the runs without httpx2 (make test-bare)"
+)
+def test_without_httpx2_asking_for_it_gives_the_install_line() -> None:
+    with pytest.raises(ImportError, match=r'pip install "meetbot-sdk\[httpx2\]"'):
+        FakeMeetBot().transport("httpx2")
+
+
+def _answer(lib: ModuleType) -> Any:
+    def handler(request: Any) -> Any:
+        if request.url.path.endswith("/moved"):
+            return lib.Response(302, headers={"Location": "/v1/elsewhere"})
+        return lib.Response(200, json={"ok": True}, headers={"Set-Cookie": "s=1; Path=/"})
+
+    return lib.MockTransport(handler)
+
+
+@pytest.mark.parametrize("path", ["/v1/x", "/v1/moved"])
+def test_the_lean_pool_of_either_library_leaves_what_its_send_leaves(
+    lib: ModuleType, path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    sync_pool, _ = _pools.pool_classes(_http.load(lib.__name__))
+    views, logs = [], []
+    for client in (lib.Client(transport=_answer(lib)), sync_pool(transport=_answer(lib))):
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger=lib.__name__):
+            timeout = {"timeout": lib.Timeout(5.0).as_dict()}
+            request = lib.Request("GET", f"http://127.0.0.1:9{path}", extensions=timeout)
+            response = client.send(request, auth=None, follow_redirects=False)
+        moved = response.next_request
+        redirect = None if moved is None else str(moved.url)
+        views.append(
+            (response.status_code, response.content, response.request is request, redirect)
+        )
+        logs.append([r.getMessage() for r in caplog.records if r.name == lib.__name__])
+    assert views[0] == views[1]
+    assert logs[0] == logs[1]
+    assert len(logs[0]) == 1
+
+
+def test_the_sdks_own_pool_is_the_lean_one_of_its_library(lib: ModuleType) -> None:
+    backend = _http.load(lib.__name__)
+    for client_class, asynchronous in ((MeetBot, False), (AsyncMeetBot, True)):
+        backend_pool = backend.pool_class(asynchronous=asynchronous)
+        assert issubclass(backend_pool, backend.client_class(asynchronous=asynchronous))
+        assert backend_pool is _pools.pool_classes(backend)[asynchronous]
+        if backend is _http.default_backend():
+            assert type(client_class(API_KEY)._http) is backend_pool
+    pool = backend.pool_class(asynchronous=False)()
+    pool.cookies = {"a": "1"}
+    assert not pool.cookies
