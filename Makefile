@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format typecheck unit docs test-bare test-floors bench clean redis-server
+.PHONY: demo test lint format typecheck unit docs test-bare test-floors bench mutate clean redis-server
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -82,6 +82,14 @@ test-floors: $(FLOORS_VENV)/.installed
 bench: $(STAMP) redis-server
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks
+
+# On demand, never in `make test`: mutation testing of the core modules (tests/mutate.py), each
+# mutant in a fresh pytest process against its module's tests; a score per module and the
+# survivors. `make mutate MUTATE="_retry _window" MUTATE_MAX=60` picks modules and samples.
+MUTATE ?=
+MUTATE_MAX ?= 0
+mutate: $(STAMP)
+	nice -n 19 $(BIN)/python -m tests.mutate $(MUTATE) --max $(MUTATE_MAX)
 
 clean:
 	rm -rf $(VENV) $(BARE) $(FLOORS_VENV) docs/_build docs/_generated .mypy_cache .pytest_cache .ruff_cache .coverage htmlcov

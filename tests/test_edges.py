@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import json
 import math
 from typing import Any
 
@@ -18,6 +19,7 @@ from meetbot_sdk._exceptions import connection_error, status_error
 from meetbot_sdk._pagination import Walk
 from meetbot_sdk._retry import Budget, server_wait
 from meetbot_sdk._throttle import Admit, Refuse, Throttle, Wait, Window
+from meetbot_sdk._window import lease_seconds
 from tests.test_models import LOG
 from tests.test_pagination import Server, drain
 
@@ -33,7 +35,7 @@ def response(status: int, content: bytes | None = None, **kwargs: Any) -> httpx.
     return httpx.Response(status, request=REQUEST, **kwargs)
 
 
-# --- the converter: floats are strict, messages are exact -------------------------------------
+# --- the converter: floats are strict, messages are exact ----------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -99,7 +101,7 @@ def test_timestamps_that_are_no_instant_are_refused(text: str) -> None:
         ApiLog.from_dict({**LOG, "createdAt": text})
 
 
-# --- connection errors say what happened --------------------------------------------------------
+# --- connection errors say what happened ---------------------------------------------------------
 
 
 def test_connection_errors_word_what_failed() -> None:
@@ -120,7 +122,7 @@ def test_connection_errors_built_by_hand_have_a_message() -> None:
     assert str(mb.APITimeoutError(request=REQUEST)) == "Request timed out."
 
 
-# --- error bodies of any shape ----------------------------------------------------------------
+# --- error bodies of any shape -------------------------------------------------------------------
 
 
 def test_a_non_utf8_error_page_is_read_with_replacement_characters() -> None:
@@ -169,7 +171,7 @@ def test_messages_are_excerpted_beyond_200_characters(length: int, expected: str
     assert detail.message == expected
 
 
-# --- 429s: the body and the wait ----------------------------------------------------------------
+# --- 429s: the body and the wait -----------------------------------------------------------------
 
 
 def test_a_rate_limit_error_keeps_the_body() -> None:
@@ -190,7 +192,7 @@ def test_a_429_with_budget_left_still_waits_for_its_reset() -> None:
     assert server_wait(503, {k.lower(): v for k, v in headers.items()}) is None
 
 
-# --- throttle edges ---------------------------------------------------------------------------
+# --- throttle edges ------------------------------------------------------------------------------
 
 
 def test_a_budget_without_reset_then_one_with_it_waits_for_that_reset() -> None:
@@ -258,7 +260,7 @@ def test_the_async_path_reports_its_waits() -> None:
     assert "first response" in waits[0].reason
 
 
-# --- pagination: a server's odd page_size -------------------------------------------------------
+# --- pagination: a server's odd page_size --------------------------------------------------------
 
 
 def test_a_page_size_of_zero_from_the_server_is_ignored() -> None:
@@ -282,3 +284,175 @@ def test_read_ahead_follows_a_server_paging_by_fewer_logs() -> None:
     walk.take(server.page(1, 50), fetched_ahead=False)
     assert walk.page_size == 50
     assert list(walk.pages_to_request(4)) == [2, 3]
+
+
+# --- error summaries at their bounds -------------------------------------------------------------
+
+
+def test_a_validation_error_built_by_hand_blames_the_whole_body() -> None:
+    error = mb.APIResponseValidationError("bad", response=response(200), body=None)
+    assert error.path == ""
+
+
+def test_a_2xx_that_is_not_json_blames_the_whole_body() -> None:
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=b"oops"))
+    with mb.MeetBot(SECRET, http_client=httpx.Client(transport=transport)) as client:
+        with pytest.raises(mb.APIResponseValidationError, match="is not valid JSON") as info:
+            client.api_keys.get_usage(1)
+    assert info.value.path == ""
+    assert info.value.body is None
+
+
+def test_a_tag_cut_by_the_summary_window_is_not_shown() -> None:
+    # A page whose first tag runs past the 16 KB looked at (an inline image, say).
+    page = b'<img src="data:' + b"A" * 20_000 + b'"> real text'
+    assert status_error(response(502, page), secret="").message == ""
+
+
+@pytest.mark.parametrize(("length", "shown"), [(200, 200), (201, 200)], ids=["200", "201"])
+def test_a_redirect_location_is_cut_beyond_200_characters(length: int, shown: int) -> None:
+    location = "https://elsewhere.example/" + "x" * (length - 26)
+    error = status_error(response(302, headers={"Location": location}), secret="")
+    expected = location if length <= 200 else location[:197] + "..."
+    assert len(expected) == shown
+    assert (
+        error.message == f"unexpected redirect to {expected!r}; the SDK does not follow redirects"
+    )
+
+
+def test_a_detail_list_shows_its_first_20_problems() -> None:
+    detail = [{"msg": f"e{i}"} for i in range(1, 26)]
+    error = status_error(response(422, json={"detail": detail}), secret="")
+    assert error.message == "; ".join(f"e{i}" for i in range(1, 21))
+
+
+def test_a_message_of_200_characters_is_the_servers_own_words() -> None:
+    message = ("a  <b>  " * 25)[:200]  # doubled spaces and a tag, kept as sent
+    error = status_error(response(400, json={"detail": message}), secret="")
+    assert error.message == message
+
+
+@pytest.mark.parametrize("size", [16_384, 16_385])
+def test_a_json_body_without_a_message_is_shown_from_its_start(size: int) -> None:
+    # Compact JSON: up to 16 KB it is shown re-encoded (", " and ": "), beyond as sent.
+    content = b'{"a":[' + b"1," * ((size - 9) // 2) + b"1]}"
+    content += b" " * (size - len(content))
+    assert len(content) == size
+    message = status_error(response(500, content), secret="").message
+    assert message.startswith('{"a": [1, 1' if size <= 16_384 else '{"a":[1,1')
+
+
+def test_a_large_utf16_json_body_without_a_message_is_summarised() -> None:
+    content = json.dumps({"a": "x" * 20_000}).encode("utf-16")
+    error = status_error(response(500, content), secret="")
+    assert type(error) is mb.InternalServerError
+    assert error.body == {"a": "x" * 20_000}
+    assert len(error.message) == 200
+
+
+# --- the window at its bounds --------------------------------------------------------------------
+
+
+def _known(window: Window, now: float, budget: Budget, status: int = 200) -> None:
+    """Send one request at ``now`` and let its answer state ``budget``."""
+    sent = window.decide(now, CAP)
+    assert isinstance(sent, Admit), sent
+    window.release(sent)
+    window.observe(now, httpx.Response(status), budget, None)
+
+
+def test_a_reset_a_second_later_is_a_new_window() -> None:
+    window = Window()
+    _known(window, 0.0, Budget(limit=5, remaining=1, reset_after=10.0))
+    # A later answer: fewer left would always be believed; more left only for a later window.
+    window.observe(0.0, httpx.Response(200), Budget(limit=5, remaining=4, reset_after=10.4), None)
+    assert window.remaining == 1  # within half a second: the same window, answered late
+    window.observe(0.0, httpx.Response(200), Budget(limit=5, remaining=4, reset_after=11.0), None)
+    assert window.remaining == 4
+    assert window.reset_at == 11.0
+
+
+def test_a_504_with_retry_after_holds_back_only_its_own_retry() -> None:
+    window = Window()
+    _known(window, 0.0, Budget(limit=5, remaining=4, reset_after=10.0))
+    window.observe(0.0, httpx.Response(504), None, 30.0)
+    assert isinstance(window.decide(0.0, CAP), Admit)
+    window.observe(0.0, httpx.Response(503), None, 30.0)
+    held = window.decide(0.0, CAP)
+    assert isinstance(held, Wait)
+    assert held.seconds == 30.0
+
+
+def test_a_spent_budget_resetting_exactly_at_the_cap_is_waited_for() -> None:
+    window = Window()
+    _known(window, 0.0, Budget(limit=5, remaining=0, reset_after=CAP))
+    held = window.decide(0.0, CAP)
+    assert isinstance(held, Wait)
+    assert held.seconds == CAP
+    assert held.reason == "rate-limit budget spent (limit 5); waiting for the reset"
+    beyond = window.decide(0.0, CAP - 1)
+    assert isinstance(beyond, Admit)
+    assert beyond.probe
+
+
+def test_a_new_window_of_unknown_size_is_probed_while_old_requests_are_out() -> None:
+    window = Window()
+    _known(window, 0.0, Budget(limit=None, remaining=3, reset_after=1.0))
+    old = window.decide(0.5, CAP)
+    assert isinstance(old, Admit)
+    probe = window.decide(1.0, CAP)  # the reset passed: how big is the new window?
+    assert isinstance(probe, Admit)
+    assert probe.probe
+    window.release(old)  # the old request failed: nothing learnt, the probe is still out
+    held = window.decide(1.0, CAP)
+    assert isinstance(held, Wait)
+    assert held.reason == "waiting for the first response to tell the rate-limit budget"
+
+
+def test_the_reasons_a_request_waits_are_worded() -> None:
+    window = Window()
+    window.decide(0.0, CAP)
+    cold = window.decide(0.0, CAP)
+    assert isinstance(cold, Wait)
+    assert cold.reason == "waiting for the first response to tell the rate-limit budget"
+
+    window = Window()
+    _known(window, 0.0, Budget(limit=None, remaining=0, reset_after=100.0))
+    window.decide(0.0, CAP)  # the probe that asks about the far reset, still out at the reset
+    fresh = window.decide(101.0, CAP)
+    assert isinstance(fresh, Wait)
+    assert fresh.reason == "waiting for the first response of the new window"
+
+    window = Window()
+    _known(window, 0.0, Budget(limit=2, remaining=1, reset_after=None))
+    window.decide(0.0, CAP)
+    spent = window.decide(0.0, CAP)
+    assert isinstance(spent, Wait)
+    assert spent.reason == "rate-limit budget spent; waiting for a response to tell the reset"
+
+    window = Window()
+    _known(window, 0.0, Budget(limit=2, remaining=1, reset_after=600.0))
+    window.decide(0.0, CAP)
+    window.decide(0.0, CAP)  # the probe that asks the server about the far reset
+    asking = window.decide(0.0, CAP)
+    assert isinstance(asking, Wait)
+    assert asking.reason == "rate-limit budget spent; a probe asks the server"
+
+
+def test_released_requests_give_their_place_back() -> None:
+    def never(wait: Wait) -> None:
+        raise AssertionError(f"held: {wait.reason}")
+
+    throttle = Throttle()
+    headers = {"X-RateLimit-Limit": "1", "X-RateLimit-Remaining": "1"}
+    for _ in range(3):  # one place, used one request after the other
+        admit = throttle.acquire(CAP, never)
+        assert isinstance(admit, Admit)
+        throttle.release(admit, httpx.Response(200, headers=headers))
+
+
+@pytest.mark.parametrize(("read", "expected"), [(5.0, 11.0), (None, 36.0), (7200.0, 3600.0)])
+def test_a_lost_request_counts_against_a_shared_budget_for_at_most_an_hour(
+    read: float | None, expected: float
+) -> None:
+    assert lease_seconds(httpx.Timeout(5.0, read=read)) == expected
