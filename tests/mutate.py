@@ -40,9 +40,19 @@ TIMEOUT = 120  # seconds per mutant: a mutant that hangs the tests counts as kil
 # Each core module and the tests that exercise it.
 MODULES: dict[str, list[str]] = {  # fastest first: with -x a killed mutant stops early
     "_pagination": ["test_pagination.py", "test_edges.py", "test_pagers.py"],
-    "_retry": ["test_retry.py", "test_edges.py", "test_throttle.py", "test_client_retries.py"],
-    "_throttle": ["test_throttle.py", "test_edges.py", "test_client_retries.py", "test_budgets.py"],
-    "_window": ["test_throttle.py", "test_edges.py", "test_budget_record.py"],
+    "_retry": [
+        "test_retry.py",
+        "test_edges_rates.py",
+        "test_throttle.py",
+        "test_client_retries.py",
+    ],
+    "_throttle": [
+        "test_throttle.py",
+        "test_edges_rates.py",
+        "test_client_retries.py",
+        "test_budgets.py",
+    ],
+    "_window": ["test_throttle.py", "test_edges_rates.py", "test_budget_record.py"],
     "_budget_record": ["test_budget_record.py", "test_budgets.py"],
     "_budgets": ["test_budgets.py"],
     "_exceptions": ["test_exceptions.py", "test_edges.py", "test_hardening.py"],
