@@ -85,11 +85,11 @@ bench: $(STAMP) redis-server
 
 # On demand, never in `make test`: mutation testing of the core modules (tests/mutate.py), each
 # mutant in a fresh pytest process against its module's tests; a score per module and the
-# survivors. `make mutate MUTATE="_retry _window" MUTATE_MAX=60` picks modules and samples.
+# survivors. `make mutate MUTATE="_retry _window --max 60"` picks modules and samples;
+# `--rerun FILE` runs again only the survivors a previous run printed to FILE.
 MUTATE ?=
-MUTATE_MAX ?= 0
 mutate: $(STAMP)
-	nice -n 19 $(BIN)/python -m tests.mutate $(MUTATE) --max $(MUTATE_MAX)
+	nice -n 19 $(BIN)/python -m tests.mutate $(MUTATE)
 
 clean:
 	rm -rf $(VENV) $(BARE) $(FLOORS_VENV) docs/_build docs/_generated .mypy_cache .pytest_cache .ruff_cache .coverage htmlcov

@@ -304,7 +304,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max", type=int, default=0, help="sample this many mutants a module")
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--list", action="store_true", help="only list the mutants")
+    parser.add_argument(
+        "--rerun",
+        type=Path,
+        help="only the survivors a previous run printed to this file (tests added since can"
+        " only kill more: a killed mutant stays killed while the code is unchanged)",
+    )
     args = parser.parse_args(argv)
+    again = None
+    if args.rerun is not None:
+        marker = "  survived: "
+        lines = args.rerun.read_text().splitlines()
+        again = {line[len(marker) :] for line in lines if line.startswith(marker)}
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
         parser.error(f"unknown module(s) {unknown}; core modules: {', '.join(MODULES)}")
@@ -313,7 +324,9 @@ def main(argv: list[str] | None = None) -> int:
         for module in args.modules:
             found = list(mutants(module))
             chosen = found
-            if args.max and len(found) > args.max:
+            if again is not None:
+                chosen = [mutant for mutant in found if mutant.key in again]
+            elif args.max and len(found) > args.max:
                 sample = random.Random(args.seed).sample(found, args.max)  # noqa: S311
                 chosen = sorted(sample)
             if args.list:
