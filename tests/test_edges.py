@@ -15,10 +15,10 @@ import meetbot_sdk as mb
 from meetbot_sdk import ApiLog, ApiLogPage, TranscriptionStats, WebhookStats
 from meetbot_sdk._converter import DecodeError
 from meetbot_sdk._exceptions import connection_error, status_error
-from meetbot_sdk._pagination import Walk
+from meetbot_sdk._pagination import Walk, log_key
 from meetbot_sdk._retry import server_wait
 from tests.test_models import LOG
-from tests.test_pagination import Server, drain
+from tests.test_pagination import Server, drain, log
 
 SECRET = "mb_live_supersecret"
 UTC = datetime.timezone.utc
@@ -213,6 +213,92 @@ def test_read_ahead_follows_a_server_paging_by_fewer_logs() -> None:
     walk.take(server.page(1, 50), fetched_ahead=False)
     assert walk.page_size == 50
     assert list(walk.pages_to_request(4)) == [2, 3]
+
+
+def test_a_server_paging_by_one_log_is_followed() -> None:
+    server = Server(3)
+    walk = Walk(10, 1, None)
+    ids: list[int] = []
+    while not walk.finished:
+        walk.take(server.page(walk.fetch_page, 1), fetched_ahead=False)
+        ids += drain(walk)
+    assert ids == [3, 2, 1]
+
+
+def test_max_items_ending_with_a_page_leaves_nothing_of_it_behind() -> None:
+    walk = Walk(10, 1, 10)
+    walk.take(Server(30).page(1, 10), fetched_ahead=False)
+    assert walk.finished
+    assert not walk.exhausted  # there are more logs, max_items stopped the walk
+    assert drain(walk) == list(range(30, 20, -1))
+    assert walk.next_page == 2  # nothing of page 1 left to take again
+
+
+@pytest.mark.parametrize(("max_items", "exhausted"), [(None, True), (5, True), (3, False)])
+def test_the_walk_is_exhausted_only_if_no_log_was_left_behind(
+    max_items: int | None, exhausted: bool
+) -> None:
+    walk = Walk(10, 1, max_items)
+    walk.take(Server(5).page(1, 10), fetched_ahead=False)  # the last page
+    assert walk.finished
+    assert walk.exhausted is exhausted
+
+
+def test_a_page_fetched_ahead_with_an_unchanged_total_is_taken() -> None:
+    server = Server(30)
+    walk = Walk(10, 1, None)
+    assert walk.take(server.page(1, 10), fetched_ahead=False)
+    drain(walk)
+    assert walk.take(server.page(2, 10), fetched_ahead=True)
+    assert drain(walk) == list(range(20, 10, -1))
+
+
+def test_done_only_once_the_last_page_is_handed_out() -> None:
+    server = Server(20)
+    walk = Walk(10, 1, None)
+    assert not walk.done
+    walk.take(server.page(1, 10), fetched_ahead=False)
+    drain(walk)
+    assert not walk.done  # page 2 is still to come
+    walk.take(server.page(2, 10), fetched_ahead=False)
+    assert not walk.done  # its logs are still buffered
+    drain(walk)
+    assert walk.done
+
+
+def test_the_oldest_log_handed_out_is_tracked_across_pages() -> None:
+    server = Server(30)
+    walk = Walk(10, 1, None)
+    assert walk.oldest_handed_out is None
+    page = server.page(1, 10)
+    walk.take(page, fetched_ahead=False)
+    assert walk.oldest_handed_out is None  # taken, not handed out yet
+    walk.pop()
+    walk.pop()
+    assert walk.oldest_handed_out == log_key(page.logs[1])
+    drain(walk)
+    walk.take(server.page(2, 10), fetched_ahead=False)
+    assert walk.oldest_handed_out == log_key(page.logs[-1])
+    assert walk.top == log_key(page.logs[0])  # the newest, from the first page
+
+
+@pytest.mark.parametrize(
+    ("floor", "expected", "pages"),
+    [(11, list(range(30, 11, -1)), 2), (15, list(range(30, 15, -1)), 2), (30, [], 1)],
+    ids=["last-of-a-page", "inside-a-page", "the-newest"],
+)
+def test_a_walk_stops_above_its_floor(floor: int, expected: list[int], pages: int) -> None:
+    server = Server(30)
+    walk = Walk(10, 1, None, floor=log_key(log(floor)))
+    ids: list[int] = []
+    fetched = 0
+    while not walk.finished:
+        walk.take(server.page(walk.fetch_page, 10), fetched_ahead=False)
+        fetched += 1
+        ids += drain(walk)
+    assert ids == expected
+    assert fetched == pages
+    assert walk.exhausted
 
 
 # --- error summaries at their bounds -------------------------------------------------------------
