@@ -47,7 +47,7 @@ napoleon_numpy_docstring = False
 
 # --- the defaults and limits the pages quote, read from the code --------------------------------
 def _substitutions() -> str:
-    from meetbot_sdk import _config, _endpoints, _pagination, _retry
+    from meetbot_sdk import _config
 
     timeout = _config.DEFAULT_TIMEOUT
     values = {
@@ -55,11 +55,11 @@ def _substitutions() -> str:
         "DEFAULT_TIMEOUT": f"{timeout.connect:g} s to connect, {timeout.read:g} s for the rest",
         "DEFAULT_MAX_RETRIES": f"{_config.DEFAULT_MAX_RETRIES}",
         "DEFAULT_MAX_RETRY_WAIT": f"{_config.DEFAULT_MAX_RETRY_WAIT:g}",
-        "MAX_PAGE_SIZE": f"{_endpoints.MAX_PAGE_SIZE}",
-        "MAX_CONCURRENCY": f"{_pagination.MAX_CONCURRENCY}",
-        "PERIODS": ", ".join(f"``{period!r}``" for period in _endpoints.PERIODS),
-        "INITIAL_BACKOFF": f"{_retry.INITIAL_BACKOFF:g}",
-        "MAX_BACKOFF": f"{_retry.MAX_BACKOFF:g}",
+        "MAX_PAGE_SIZE": f"{_config.MAX_PAGE_SIZE}",
+        "MAX_CONCURRENCY": f"{_config.MAX_CONCURRENCY}",
+        "PERIODS": ", ".join(f"``{period!r}``" for period in _config.PERIODS),
+        "INITIAL_BACKOFF": f"{_config.INITIAL_BACKOFF:g}",
+        "MAX_BACKOFF": f"{_config.MAX_BACKOFF:g}",
     }
     return "\n".join(f".. |{name}| replace:: {value}" for name, value in values.items())
 

@@ -9,10 +9,11 @@ import datetime
 import logging
 import math
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
-from urllib.parse import urlencode
+from urllib.parse import quote, quote_plus, urlencode
 
 import attrs
 import httpx
@@ -54,7 +55,7 @@ if TYPE_CHECKING:
     else:
         from typing_extensions import Self
 
-__all__ = ["BaseClient", "T", "async_sleep"]
+__all__ = ["BaseClient", "T"]
 
 T = TypeVar("T")
 
@@ -63,6 +64,11 @@ _HttpT = TypeVar("_HttpT", httpx.Client, httpx.AsyncClient)
 
 
 _SPENT_STREAM = httpx.ByteStream(b"")  # stands in for the stream of a response already read
+
+
+# A query spelled as the installed httpx's build_request spells it: httpx 0.28 writes a
+# space in a parameter as "+", 0.27 as "%20" (both mean a space to a server).
+_QUOTE_VIA = quote if str(httpx.QueryParams({"q": " "})) == "q=%20" else quote_plus
 
 
 class BaseClient(Generic[_HttpT]):
@@ -78,8 +84,10 @@ class BaseClient(Generic[_HttpT]):
     _headers: dict[str, str]
     # The headers of every request when the SDK created the pool, else None (see _build_request).
     _pool_headers: httpx.Headers | None
-    # How to wait between attempts; a test may swap it for a recorder.
+    # How to wait between attempts: on the SDK's clock (see _clock), so instant in tests.
     _sleep: Callable[[float], Any]
+    # Set on a copy whose waits must give up once a walk stops (a pager's read-ahead).
+    _stop: threading.Event | None
 
     def __init__(
         self,
@@ -157,8 +165,10 @@ class BaseClient(Generic[_HttpT]):
         owns_http: bool,
         throttle: Throttle,
         in_flight: set[Any],
+        stop: threading.Event | None = None,
     ) -> None:
         self._config = config
+        self._stop = stop
         # The read-ahead fetches of every walk over this pool (async only), shared by every
         # copy: closing the pool stops them first.
         self._in_flight = in_flight
@@ -244,16 +254,30 @@ class BaseClient(Generic[_HttpT]):
             changes["throttle"] = resolve_throttle(throttle)
             if isinstance(throttle, SharedBudget):
                 shared_throttle = self._new_throttle(throttle, self._config)
+        return self._copy(changes, throttle=shared_throttle, stop=self._stop)
+
+    def _copy(
+        self,
+        changes: Mapping[str, Any] | None = None,
+        *,
+        throttle: Throttle | None = None,
+        stop: threading.Event | None = None,
+    ) -> Self:
+        """The one way to make a copy: the same pool, credential and walks in flight.
+
+        ``changes`` are new config values; ``throttle`` defaults to this client's; a copy
+        with a ``stop`` event gives up its retry sleeps and rate-limit waits once it is set
+        (a pager's read-ahead makes one so; :meth:`with_options` passes its own on).
+        """
         clone = type(self).__new__(type(self))
         clone._setup(
-            attrs.evolve(self._config, **changes),
+            attrs.evolve(self._config, **(changes or {})),
             self._http,
             owns_http=False,
-            throttle=shared_throttle,
+            throttle=self._throttle if throttle is None else throttle,
             in_flight=self._in_flight,
+            stop=stop,
         )
-        if "_sleep" in vars(self):
-            clone._sleep = self._sleep
         clone._pool_headers = self._pool_headers
         return clone
 
@@ -265,7 +289,7 @@ class BaseClient(Generic[_HttpT]):
             # parses the URL twice and copies the client's headers and cookies every time).
             # The same request either way; test_build_request holds the two to it.
             if call.params:
-                url += "?" + urlencode(call.params)
+                url += "?" + urlencode(call.params, quote_via=_QUOTE_VIA)
             return httpx.Request(
                 call.method,
                 url,
@@ -420,12 +444,6 @@ class BaseClient(Generic[_HttpT]):
             f"{type(self).__name__}(base_url={self._config.base_url!r}, "
             f"max_retries={self._config.max_retries})"
         )
-
-
-async def async_sleep(seconds: float) -> None:
-    import asyncio  # loaded already: an event loop is running (see _retry)
-
-    await asyncio.sleep(seconds)
 
 
 _ACCOUNT_PATHS = "/users/me/"

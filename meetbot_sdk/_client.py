@@ -5,7 +5,6 @@ between them; everything else they inherit from :class:`~meetbot_sdk._base_clien
 from __future__ import annotations
 
 import functools
-import threading
 import time
 from types import TracebackType
 from typing import ClassVar, Literal, overload
@@ -13,8 +12,9 @@ from typing import ClassVar, Literal, overload
 import httpx
 
 from meetbot_sdk import _endpoints
-from meetbot_sdk._base_client import BaseClient, T, async_sleep
+from meetbot_sdk._base_client import BaseClient, T
 from meetbot_sdk._budgets import SharedBudget
+from meetbot_sdk._clock import CLOCK
 from meetbot_sdk._config import DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT, DEFAULT_TIMEOUT
 from meetbot_sdk._pools import AsyncPool, SyncPool
 from meetbot_sdk._resources import (
@@ -27,7 +27,7 @@ from meetbot_sdk._resources import (
 )
 from meetbot_sdk._response import RawResponse
 from meetbot_sdk._retry import RetryableError, async_retrying, retrying
-from meetbot_sdk._throttle import Admit
+from meetbot_sdk._throttle import Abandoned, Admit
 
 __all__ = ["AsyncMeetBot", "MeetBot"]
 
@@ -101,9 +101,10 @@ class MeetBot(BaseClient[httpx.Client]):
             http_client=http_client,
         )
 
-    _sleep = staticmethod(time.sleep)
-    # Set on a pager's read-ahead copy: its rate-limit waits give up once the walk stops.
-    _stop: threading.Event | None = None
+    def _sleep(self, seconds: float) -> None:
+        """Wait between attempts; a copy made with a ``stop`` gives up once it is set."""
+        if CLOCK.sleep(seconds, self._stop):
+            raise Abandoned
 
     @overload
     def _request(self, call: _endpoints.APICall[T], *, raw: Literal[False] = ...) -> T: ...
@@ -220,7 +221,7 @@ class AsyncMeetBot(BaseClient[httpx.AsyncClient]):
             http_client=http_client,
         )
 
-    _sleep = staticmethod(async_sleep)
+    _sleep = staticmethod(CLOCK.async_sleep)
 
     @overload
     async def _request(self, call: _endpoints.APICall[T], *, raw: Literal[False] = ...) -> T: ...

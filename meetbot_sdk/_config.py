@@ -1,6 +1,11 @@
 """What a client is configured with: the defaults, and the checks that turn arguments and
 environment variables into an immutable :class:`Config` (or a clear error, before anything
-is sent)."""
+is sent).
+
+Every default and limit of the SDK is stated here, once, and imported from here by the
+modules that use it (and by the docs, which quote them). This module imports no other
+module of the package at import time, so any of them can import it.
+"""
 
 from __future__ import annotations
 
@@ -9,23 +14,31 @@ import math
 import os
 import platform
 import re
+from typing import TYPE_CHECKING
 
 import attrs
 import httpx
 
-from meetbot_sdk import _endpoints
-from meetbot_sdk._budgets import SharedBudget
-from meetbot_sdk._exceptions import MeetBotError
-from meetbot_sdk._retry import DEFAULT_MAX_RETRY_WAIT
 from meetbot_sdk._version import __version__
+
+if TYPE_CHECKING:
+    from meetbot_sdk._budgets import SharedBudget
 
 __all__ = [
     "API_KEY_ENV",
     "BASE_URL_ENV",
     "DEFAULT_BASE_URL",
+    "DEFAULT_LIST_PAGE_SIZE",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_MAX_RETRY_WAIT",
+    "DEFAULT_PAGE_SIZE",
     "DEFAULT_TIMEOUT",
+    "INITIAL_BACKOFF",
+    "MAX_BACKOFF",
+    "MAX_CONCURRENCY",
+    "MAX_JSON_DEPTH",
+    "MAX_PAGE_SIZE",
+    "PERIODS",
     "USER_AGENT",
     "Config",
     "make_config",
@@ -43,6 +56,33 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 DEFAULT_MAX_RETRIES = 2
 """How many times a client retries a failed request (connection errors, timeouts, 408, 409,
 429, 500, 502, 503, 504), so a call makes at most three attempts."""
+
+DEFAULT_MAX_RETRY_WAIT = 60.0
+"""The longest server-given wait a client sleeps for; a longer one raises at once."""
+
+INITIAL_BACKOFF = 0.5
+"""Seconds before the first retry when the server names no wait; doubled for each retry."""
+
+MAX_BACKOFF = 8.0
+"""The longest backoff between two attempts."""
+
+PERIODS: tuple[str, ...] = ("7d", "30d", "90d")
+"""The periods ``client.analytics.get()`` accepts."""
+
+DEFAULT_PAGE_SIZE = 20
+"""Logs per page of ``client.api_logs.get_page()`` (the API's own default)."""
+
+DEFAULT_LIST_PAGE_SIZE = 100
+"""Logs per page request of ``client.api_logs.list()``: the fewest requests for a walk."""
+
+MAX_PAGE_SIZE = 100
+"""The largest ``page_size`` the API serves."""
+
+MAX_CONCURRENCY = 16
+"""The most page requests ``list(concurrency=...)`` keeps in flight."""
+
+MAX_JSON_DEPTH = 64
+"""Nesting deeper than this (the API's payloads nest 4 levels) is not a payload of the API."""
 
 API_KEY_ENV = "MEETBOT_API_KEY"
 BASE_URL_ENV = "MEETBOT_BASE_URL"
@@ -73,6 +113,8 @@ def _resolve_api_key(api_key: str | None) -> str:
         api_key = os.environ.get(API_KEY_ENV) or None
         name = f"{API_KEY_ENV} (from the environment)"
     if api_key is None:
+        from meetbot_sdk._exceptions import MeetBotError
+
         raise MeetBotError(
             f"No API key: pass api_key=... to the client or set the {API_KEY_ENV} "
             "environment variable."
@@ -149,6 +191,8 @@ def resolve_max_retry_wait(seconds: float) -> float:
 
 def resolve_throttle(throttle: bool | SharedBudget) -> bool:
     """Whether requests wait for the budget (a shared budget means yes)."""
+    from meetbot_sdk._budgets import SharedBudget
+
     if isinstance(throttle, SharedBudget):
         return True
     if not isinstance(throttle, bool):
@@ -168,11 +212,13 @@ def make_config(
     max_retry_wait: float,
     throttle: bool | SharedBudget,
 ) -> Config:
+    from meetbot_sdk._endpoints import check_int
+
     return Config(
         api_key=_resolve_api_key(api_key),
         base_url=_resolve_base_url(base_url),
         timeout=resolve_timeout(timeout),
-        max_retries=_endpoints.check_int("max_retries", max_retries, minimum=0),
+        max_retries=check_int("max_retries", max_retries, minimum=0),
         max_retry_wait=resolve_max_retry_wait(max_retry_wait),
         throttle=resolve_throttle(throttle),
     )

@@ -32,6 +32,7 @@ from cattrs.errors import (
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from meetbot_sdk import _models
+from meetbot_sdk._config import MAX_JSON_DEPTH
 from meetbot_sdk._fast_structure import compile_structure
 
 if TYPE_CHECKING:
@@ -59,10 +60,6 @@ _UTC = datetime.timezone.utc
 _WIRE_NAME_EXCEPTIONS: dict[tuple[type, str], str] = {
     (_models.ApiLogPage, "page_size"): "page_size",
 }
-
-
-MAX_JSON_DEPTH = 64
-"""Nesting deeper than this (the API's payloads nest 4 levels) is not a payload of the API."""
 
 
 def exceeds_depth(data: object, limit: int = MAX_JSON_DEPTH) -> bool:

@@ -12,6 +12,7 @@ from typing import Generic, Literal, TypedDict, TypeVar
 
 import attrs
 
+from meetbot_sdk._config import MAX_PAGE_SIZE, PERIODS
 from meetbot_sdk._converter import as_utc, format_timestamp, parse_timestamp
 from meetbot_sdk._models import Analytics, ApiKeyUsage, ApiLogPage
 
@@ -32,8 +33,6 @@ __all__ = [
 T = TypeVar("T")
 
 Period = Literal["7d", "30d", "90d"]
-PERIODS: tuple[str, ...] = ("7d", "30d", "90d")
-MAX_PAGE_SIZE = 100
 
 DateLike = datetime.date | datetime.datetime | str
 """A date filter: a ``date``, a ``datetime`` (aware ones are sent in UTC, naive ones are taken

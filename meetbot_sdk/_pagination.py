@@ -28,13 +28,12 @@ import math
 
 import attrs
 
-from meetbot_sdk._endpoints import MAX_PAGE_SIZE, check_int
+from meetbot_sdk._config import MAX_CONCURRENCY, MAX_PAGE_SIZE
+from meetbot_sdk._endpoints import check_int
 from meetbot_sdk._models import ApiLog, ApiLogPage
 
 __all__ = ["MAX_CONCURRENCY", "LogKey", "Walk", "check_walk_arguments", "log_key"]
 
-MAX_CONCURRENCY = 16
-"""The most page requests ``list(concurrency=...)`` keeps in flight."""
 
 LogKey = tuple[datetime.datetime, int]
 """Where a log sorts: ``(created_at, id)``; the API lists logs by it, largest first."""

@@ -9,9 +9,8 @@ of its turn, and stops them all when the loop ends.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Generic, SupportsIndex, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from meetbot_sdk import _endpoints
 from meetbot_sdk._models import ApiLogPage
@@ -70,21 +69,9 @@ class ThreadReadAhead(_ReadAhead["Future[ApiLogPage]"]):
 
         super().__init__(concurrency)
         self._stop = threading.Event()
-        self._client = client.with_options()
-        self._given_sleep = client._sleep
-        self._client._sleep = self._sleep
-        self._client._stop = self._stop
+        self._client = client._copy(stop=self._stop)  # its waits give up once we stop
         self._page_call = page_call
         self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix=_THREAD_NAME)
-
-    def _sleep(self, seconds: float | SupportsIndex) -> None:  # time.sleep's signature
-        if self._given_sleep is time.sleep:
-            stopped = self._stop.wait(float(seconds))
-        else:  # a sleep put in place by a test, which records instead of sleeping
-            self._given_sleep(seconds)
-            stopped = self._stop.is_set()
-        if stopped:
-            raise Abandoned
 
     def _fetch(self, number: int) -> ApiLogPage:
         if self._stop.is_set():

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from meetbot_sdk import _endpoints
 from meetbot_sdk._checkpoint import WalkCheckpoint
+from meetbot_sdk._config import DEFAULT_LIST_PAGE_SIZE, DEFAULT_PAGE_SIZE
 from meetbot_sdk._endpoints import ApiLogFilters, Period
 from meetbot_sdk._models import Analytics, ApiKeyUsage, ApiLogPage
 from meetbot_sdk._pagers import ApiLogPager, AsyncApiLogPager
@@ -139,7 +140,7 @@ class ApiLogsResource(_SyncResource):
         return ApiLogsResourceWithRawResponse(self._client)
 
     def get_page(
-        self, *, page: int = 1, page_size: int = 20, **filters: Unpack[ApiLogFilters]
+        self, *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE, **filters: Unpack[ApiLogFilters]
     ) -> ApiLogPage:
         """Fetch one page of request logs, newest first.
 
@@ -171,7 +172,7 @@ class ApiLogsResource(_SyncResource):
     def list(
         self,
         *,
-        page_size: int = 100,
+        page_size: int = DEFAULT_LIST_PAGE_SIZE,
         start_page: int = 1,
         max_items: int | None = None,
         concurrency: int = 1,
@@ -235,7 +236,7 @@ class AsyncApiLogsResource(_AsyncResource):
 
     @_same_doc(ApiLogsResource.get_page)
     async def get_page(
-        self, *, page: int = 1, page_size: int = 20, **filters: Unpack[ApiLogFilters]
+        self, *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE, **filters: Unpack[ApiLogFilters]
     ) -> ApiLogPage:
         call = _endpoints.api_logs_get_page(page, page_size, filters)
         return await self._send(call)
@@ -244,7 +245,7 @@ class AsyncApiLogsResource(_AsyncResource):
     def list(
         self,
         *,
-        page_size: int = 100,
+        page_size: int = DEFAULT_LIST_PAGE_SIZE,
         start_page: int = 1,
         max_items: int | None = None,
         concurrency: int = 1,

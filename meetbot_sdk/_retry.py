@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import httpx
 
+from meetbot_sdk._config import DEFAULT_MAX_RETRY_WAIT, INITIAL_BACKOFF, MAX_BACKOFF
+
 if TYPE_CHECKING:
     import tenacity
 
@@ -44,14 +46,6 @@ __all__ = [
 RETRYABLE_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 """Statuses worth another try: timeouts, lock conflicts, rate limits and server failures."""
 
-INITIAL_BACKOFF = 0.5
-"""Seconds before the first retry when the server names no wait; doubled for each retry."""
-
-MAX_BACKOFF = 8.0
-"""The longest backoff between two attempts."""
-
-DEFAULT_MAX_RETRY_WAIT = 60.0
-"""The longest server-given wait a client sleeps for; a longer one raises at once."""
 
 # X-RateLimit-Reset is Unix epoch seconds, or seconds from now "when the value is small":
 # anything below this (2001-09-09) cannot be a sensible epoch.

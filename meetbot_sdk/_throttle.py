@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 import attrs
 import httpx
 
+from meetbot_sdk._clock import CLOCK
 from meetbot_sdk._logs import logger
 from meetbot_sdk._retry import Budget, parse_budget, rate_headers, server_wait
 from meetbot_sdk._window import (
@@ -107,7 +108,7 @@ class Throttle:
 
     def __init__(
         self,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = CLOCK.monotonic,
         *,
         store: Store | None = None,
         key: str = "",
@@ -228,9 +229,13 @@ class Throttle:
             if decision.reason != told:
                 on_wait(decision)
                 told = decision.reason
+            pause = self._pause(decision)
+            if CLOCK.instant and pause is not None:
+                CLOCK.skip(pause)  # instant waits (testing): the time passes at once
+                continue
             with self._condition:
                 if generation == self._generation:
-                    self._condition.wait(self._pause(decision))
+                    self._condition.wait(pause)
 
     async def acquire_async(
         self, max_wait: float, on_wait: Callable[[Wait], None], *, lease_seconds: float = math.inf
@@ -249,6 +254,12 @@ class Throttle:
             decision = await self._decide_async(change)
             if not isinstance(decision, Wait):
                 return decision
+            if CLOCK.instant and not math.isinf(decision.seconds):
+                if decision.reason != told:
+                    on_wait(decision)
+                    told = decision.reason
+                await CLOCK.async_sleep(decision.seconds)  # instant: the time passes at once
+                continue
             with self._condition:
                 if generation != self._generation:
                     continue

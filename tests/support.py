@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import inspect
 import os
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from meetbot_sdk import AsyncMeetBot, MeetBot
+from meetbot_sdk.testing import instant_waits
 
 API_KEY = "mb_test_0123456789abcdef"
 BASE = "https://api.meetbot.dev/v1"
@@ -55,26 +57,22 @@ class Twin:
     def run(
         self, fn: Callable[[Any], Any], *, sleeps: list[float] | None = None, **client_kwargs: Any
     ) -> Any:
-        """Run ``fn(client)``; with ``sleeps``, the client records its waits there instead."""
+        """Run ``fn(client)``; with ``sleeps``, waits are instant and recorded there instead."""
         client_kwargs.setdefault("api_key", API_KEY)
-        if self.kind == "sync":
-            with MeetBot(**client_kwargs) as client:
-                if sleeps is not None:
-                    client._sleep = sleeps.append
-                return fn(client)
+        with contextlib.ExitStack() as stack:
+            if sleeps is not None:
+                recorded = stack.enter_context(instant_waits())
+                stack.callback(sleeps.extend, recorded)
+            if self.kind == "sync":
+                with MeetBot(**client_kwargs) as client:
+                    return fn(client)
 
-        async def record(seconds: float) -> None:
-            assert sleeps is not None
-            sleeps.append(seconds)
+            async def main() -> Any:
+                async with AsyncMeetBot(**client_kwargs) as client:
+                    result = fn(client)
+                    return await result if inspect.isawaitable(result) else result
 
-        async def main() -> Any:
-            async with AsyncMeetBot(**client_kwargs) as client:
-                if sleeps is not None:
-                    client._sleep = record
-                result = fn(client)
-                return await result if inspect.isawaitable(result) else result
-
-        return asyncio.run(main())
+            return asyncio.run(main())
 
     def __repr__(self) -> str:
         return self.kind

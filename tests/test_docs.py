@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from meetbot_sdk import AsyncMeetBot, MeetBot
-from meetbot_sdk.testing import FakeMeetBot
+from meetbot_sdk.testing import FakeMeetBot, instant_waits
 from tests.docblocks import ROOT, Block, all_blocks, page_blocks, pages
 from tests.support import needs_extra
 
@@ -54,27 +54,29 @@ def reader(
 ) -> Iterator[FakeMeetBot]:
     """The environment of a reader whose MEETBOT_* variables point at a loopback fake."""
 
-    async def no_wait(seconds: float) -> None:
-        pass
-
-    # Retry backoff is real in the docs' examples; here it need not be waited out.
-    monkeypatch.setattr(MeetBot, "_sleep", staticmethod(lambda seconds: None))
-    monkeypatch.setattr(AsyncMeetBot, "_sleep", staticmethod(no_wait))
     fake = FakeMeetBot(log_count=300)
-    with fake.serve() as base_url:
+    # Retry backoff is real in the docs' examples; here it need not be waited out.
+    with fake.serve() as base_url, instant_waits():
         monkeypatch.setenv("MEETBOT_API_KEY", fake.api_key)
         monkeypatch.setenv("MEETBOT_BASE_URL", base_url)
         monkeypatch.chdir(tmp_path)
         yield fake
 
 
-# Optional extras (and starlette, a dev tool) a block may import: it needs them to run.
-_EXTRA_MODULES = ("pandas", "polars", "matplotlib", "redis", "starlette")
+# What a block needs installed to run: the optional extras (and starlette, a dev tool) it
+# imports, or whose methods it calls.
+_NEEDS = {
+    "pandas": (r"^\s*(?:import|from) pandas\b", r"\.to_pandas\("),
+    "polars": (r"^\s*(?:import|from) polars\b", r"\.to_polars\("),
+    "matplotlib": (r"^\s*(?:import|from) matplotlib\b", r"\.plot\("),
+    "redis": (r"^\s*(?:import|from) redis\b",),
+    "starlette": (r"^\s*(?:import|from) starlette\b",),
+}
 
 
 def _run_script(block: Block, namespace: dict[str, Any]) -> None:
-    for module in _EXTRA_MODULES:
-        if re.search(rf"^\s*(?:import|from) {module}\b", block.source, re.MULTILINE):
+    for module, patterns in _NEEDS.items():
+        if any(re.search(pattern, block.source, re.MULTILINE) for pattern in patterns):
             needs_extra(module)
     before = set(namespace)
     code = compile(block.source, block.name, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
@@ -170,3 +172,17 @@ def test_blocks_that_need_a_real_account_type_check(tmp_path: pathlib.Path) -> N
     args = ["--config-file", str(config), "--no-incremental", *map(str, files)]
     out, err, status = api.run(args)
     assert status == 0, out + err
+
+
+LONGEST_LINE = 79  # what a code box shows whole at desktop width, nested in a list item
+
+
+@pytest.mark.parametrize("path", [*PAGES, NOTEBOOKS], ids=lambda path: path.name)
+def test_code_blocks_fit_their_box(path: pathlib.Path) -> None:
+    too_long = [
+        f"{block.name}: {line}"
+        for block in page_blocks(path)
+        for line in block.source.splitlines()
+        if len(line) > LONGEST_LINE
+    ]
+    assert too_long == []

@@ -18,7 +18,7 @@ import meetbot_sdk as mb
 from meetbot_sdk import _endpoints
 from meetbot_sdk._read_ahead import ThreadReadAhead
 from meetbot_sdk._throttle import Abandoned
-from meetbot_sdk.testing import FakeMeetBot, Fault
+from meetbot_sdk.testing import FakeMeetBot, Fault, instant_waits
 from tests.walking import LOGS, HoldPage, Walker, Watching, ids, page_requests
 
 # --- read-ahead -----------------------------------------------------------------------------
@@ -95,7 +95,9 @@ def test_read_ahead_never_buys_a_429(walker: Any) -> None:
     fake.set_rate_limit(4, per=0.05)
     w = walker(fake)
     assert ids(w.consume(w.list(page_size=20, concurrency=8))) == ids(list(fake.logs))
-    assert w.sleeps == []  # a 429 would have been retried after a (recorded) wait
+    # The only waits are the throttle's for the 50 ms window (instant, recorded); a 429
+    # would have been retried after its Retry-After of at least a second, and resent.
+    assert all(wait <= 0.05 for wait in w.sleeps)
     assert len(fake.requests) == 15
 
 
@@ -242,21 +244,16 @@ def test_read_ahead_over_loopback_through_faults_and_arrivals_is_exact(kind: str
     before = ids(list(fake.logs))
     fake.add_logs_after_each_page(6)
     fake.fail_randomly(0.3, seed=5)
-    with fake.serve() as base_url:
+    with fake.serve() as base_url, instant_waits():
         if kind == "sync":
             with mb.MeetBot(fake.api_key, base_url=base_url, max_retries=12) as client:
-                client._sleep = lambda seconds: None
                 logs = list(client.api_logs.list(page_size=50, concurrency=4))
         else:
 
             async def main() -> list[mb.ApiLog]:
-                async def no_wait(seconds: float) -> None:
-                    pass
-
                 async with mb.AsyncMeetBot(
                     fake.api_key, base_url=base_url, max_retries=12
                 ) as client:
-                    client._sleep = no_wait
                     return [log async for log in client.api_logs.list(page_size=50, concurrency=4)]
 
             logs = asyncio.run(main())

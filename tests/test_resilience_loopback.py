@@ -21,7 +21,7 @@ import tenacity
 
 import meetbot_sdk as mb
 from meetbot_sdk import AsyncMeetBot, MeetBot
-from meetbot_sdk.testing import FakeMeetBot, Fault
+from meetbot_sdk.testing import FakeMeetBot, Fault, instant_waits
 from tests.support import API_KEY, Twin
 
 pytestmark = pytest.mark.loopback
@@ -327,12 +327,14 @@ def test_memory_stays_flat_over_many_failing_calls() -> None:
 
     http = httpx.Client(transport=httpx.MockTransport(handler))
     client = MeetBot(API_KEY, http_client=http)
-    client._sleep = lambda seconds: None  # type: ignore[method-assign]
+    waits = instant_waits()
+    skipped = waits.__enter__()
 
     def fail(times: int) -> None:
         for _ in range(times):
             with pytest.raises(mb.InternalServerError):
                 client.api_keys.get_usage(1)
+            skipped.clear()  # the test's own record of the waits must not grow either
 
     def alive() -> int:
         gc.collect()
@@ -350,6 +352,7 @@ def test_memory_stays_flat_over_many_failing_calls() -> None:
     finally:
         tracemalloc.stop()
         http.close()
+        waits.__exit__(None, None, None)
     # Nothing a call made is kept: no response, request, error or retry state...
     assert alive() == objects
     # ...and memory does not grow with the calls. Keeping one response per call would be

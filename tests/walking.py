@@ -4,6 +4,7 @@ transports that watch or hold page requests on their way to the fake."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import AsyncIterable, Callable, Iterable
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import httpx
 
 from meetbot_sdk import ApiLog, AsyncMeetBot, MeetBot
-from meetbot_sdk.testing import FakeMeetBot
+from meetbot_sdk.testing import FakeMeetBot, instant_waits
 
 LOGS = "/users/me/api-logs"
 
@@ -46,6 +47,9 @@ class Walker:
         self.kind = kind
         self.fake = fake
         self.sleeps: list[float] = []
+        self._waits = contextlib.ExitStack()  # instant waits, recorded, for the walker's life
+        if record_sleeps:
+            self.sleeps = self._waits.enter_context(instant_waits())
         client_kwargs.setdefault("max_retries", 10)
         make_transport = transport or (lambda fake, kind: fake.transport())
         if kind == "sync":
@@ -55,20 +59,12 @@ class Walker:
             self.client: Any = MeetBot(
                 fake.api_key, base_url=fake.base_url, http_client=self._http, **client_kwargs
             )
-            if record_sleeps:
-                self.client._sleep = self.sleeps.append
         else:
             self.loop = asyncio.new_event_loop()
             self._http = httpx.AsyncClient(transport=make_transport(fake, kind))
             self.client = AsyncMeetBot(
                 fake.api_key, base_url=fake.base_url, http_client=self._http, **client_kwargs
             )
-            if record_sleeps:
-
-                async def record(seconds: float) -> None:
-                    self.sleeps.append(seconds)
-
-                self.client._sleep = record
 
     def list(self, **kwargs: Any) -> Any:
         return self.client.api_logs.list(**kwargs)
@@ -133,14 +129,15 @@ class Walker:
         return asyncio.all_tasks(self.loop) if self.kind == "async" else set()
 
     def close(self) -> None:
-        if self.kind == "sync":
-            self.client.close()
-            self._http.close()  # type: ignore[union-attr]
-            return
-        self.loop.run_until_complete(self.loop.shutdown_asyncgens())
-        self.loop.run_until_complete(self.client.close())
-        self.loop.run_until_complete(self._http.aclose())  # type: ignore[union-attr]
-        self.loop.close()
+        with self._waits:
+            if self.kind == "sync":
+                self.client.close()
+                self._http.close()  # type: ignore[union-attr]
+                return
+            self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+            self.loop.run_until_complete(self.client.close())
+            self.loop.run_until_complete(self._http.aclose())  # type: ignore[union-attr]
+            self.loop.close()
 
 
 def page_of(request: httpx.Request) -> int | None:

@@ -27,8 +27,9 @@ In-process and over loopback alike:
 from meetbot_sdk.testing._exchange import RecordedRequest
 from meetbot_sdk.testing._fake import TEST_API_KEY, FakeMeetBot
 from meetbot_sdk.testing._faults import Fault
+from meetbot_sdk.testing._instant import instant_waits
 
-__all__ = ["TEST_API_KEY", "FakeMeetBot", "Fault", "RecordedRequest"]
+__all__ = ["TEST_API_KEY", "FakeMeetBot", "Fault", "RecordedRequest", "instant_waits"]
 
 for _name in __all__:
     if isinstance(_obj := globals()[_name], type):

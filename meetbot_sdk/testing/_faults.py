@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import math
 import re
+import time
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Literal, cast, get_args
 
 import attrs
 
+from meetbot_sdk._clock import CLOCK
 from meetbot_sdk.testing._exchange import FakeResponse
 from meetbot_sdk.testing._routes import json_response
 
@@ -290,7 +292,7 @@ class RateLimitWindow:
     per: float
     reset_format: ResetFormat
     header_style: HeaderStyle
-    clock: Callable[[], float]
+    clock: Callable[[], float] | None  # None: the SDK's clock (see meetbot_sdk._clock)
     _opened_at: float | None = attrs.field(default=None, init=False)
     _count: int = attrs.field(default=0, init=False)
 
@@ -317,13 +319,13 @@ class RateLimitWindow:
             )
             raise ValueError(msg)
         clock: object = self.clock  # callers without type checking pass time.time() too
-        if not callable(clock):
+        if clock is not None and not callable(clock):
             msg = f"clock must be a callable returning seconds, such as time.time; got {clock!r}"
             raise TypeError(msg)
 
     def admit(self, route: Callable[[], FakeResponse]) -> FakeResponse:
         """Count one request and answer it with ``route``, or refuse it with a 429."""
-        now = self.clock()
+        now = CLOCK.monotonic() if self.clock is None else self.clock()
         if self._opened_at is None or now >= self._opened_at + self.per:
             self._opened_at, self._count = now, 0
         ends_at = self._opened_at + self.per
@@ -346,6 +348,8 @@ class RateLimitWindow:
         if self.header_style == "ietf":
             prefix, reset = "RateLimit", str(math.ceil(_round(ends_at - now)))
         elif self.reset_format == "epoch":
+            if self.clock is None:  # the SDK's clock is monotonic: the epoch is wall time
+                ends_at = time.time() + (ends_at - now)
             prefix, reset = "X-RateLimit", str(math.ceil(_round(ends_at)))
         else:
             # Rounded up, so that a client waiting exactly this long finds a new window.

@@ -8,7 +8,6 @@ inherits its methods and consults the settings for every request in its dispatch
 from __future__ import annotations
 
 import threading
-import time
 from typing import TYPE_CHECKING, Literal
 
 from meetbot_sdk.testing._conditions import Conditions, check_count, random_faults
@@ -138,7 +137,7 @@ class Scripting:
         *,
         reset_format: Literal["delta", "epoch"] = "delta",
         header_style: Literal["x-ratelimit", "ietf"] = "x-ratelimit",
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         """Allow ``limit`` requests per fixed window of ``per`` seconds; refuse more with 429.
 
@@ -161,8 +160,10 @@ class Scripting:
                 it ends, rounded up to a whole second.
             header_style: ``"x-ratelimit"`` for ``X-RateLimit-*`` headers, ``"ietf"`` for
                 ``RateLimit-*``, whose reset is always whole seconds from now, rounded up.
-            clock: Returns the current time in seconds; inject a fake one to move time
-                without waiting.
+            clock: Returns the current Unix time in seconds; inject a fake one to move
+                time without waiting. By default the window runs on the SDK's own clock,
+                which :func:`instant_waits` moves on by every wait it skips, so the window
+                ends when the client's (skipped) wait for it does.
 
         Raises:
             ValueError: An argument is out of range or not one of the allowed values, or

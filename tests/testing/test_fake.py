@@ -29,6 +29,7 @@ def test_public_names_are_exactly_the_documented_ones() -> None:
         "FakeMeetBot",
         "Fault",
         "RecordedRequest",
+        "instant_waits",
     ]
     assert all(
         getattr(meetbot_sdk.testing, name).__doc__
