@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format typecheck unit docs test-bare test-floors test-httpx2-only bench clean redis-server
+.PHONY: demo test lint format typecheck unit docs test-bare test-floors test-httpx2-only bench mutate clean redis-server
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -100,6 +100,14 @@ test-httpx2-only: $(HTTPX2_VENV)/.installed
 bench: $(STAMP) redis-server
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks
+
+# On demand, never in `make test`: mutation testing of the core modules (tests/mutate.py), each
+# mutant in a fresh pytest process against its module's tests; a score per module and the
+# survivors. `make mutate MUTATE="_retry _window --max 60"` picks modules and samples;
+# `--rerun FILE` runs again only the survivors a previous run printed to FILE.
+MUTATE ?=
+mutate: $(STAMP)
+	nice -n 19 $(BIN)/python -m tests.mutate $(MUTATE)
 
 clean:
 	rm -rf $(VENV) $(BARE) $(FLOORS_VENV) $(HTTPX2_VENV) docs/_build docs/_generated .mypy_cache .pytest_cache .ruff_cache .coverage htmlcov

@@ -111,6 +111,7 @@ def test_max_items_zero_needs_no_page() -> None:
     walk = Walk(100, 1, 0)
     assert walk.finished
     assert walk.done
+    assert not walk.exhausted  # max_items stopped it, not the end of the list
     assert list(walk.pages_to_request(8)) == []
 
 

@@ -120,6 +120,13 @@ def test_the_extra_is_picked_up_when_installed() -> None:
     assert _converter.json_library() == ("json" if BARE_RUN else "orjson")
 
 
+def test_with_the_extra_bodies_are_decoded_by_it() -> None:
+    # json_library() names the parser; this checks that the fast path is taken, not only named.
+    needs_extra("orjson")
+    content = json.dumps(_usage()).encode()
+    assert _converter.structure_json(content, ApiKeyUsage) == ApiKeyUsage.from_dict(_usage())
+
+
 # --- requests to a pool the SDK created ------------------------------------------------------
 
 CALLS = [

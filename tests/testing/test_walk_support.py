@@ -440,6 +440,7 @@ def test_clear_faults_stops_random_faults_but_not_latency_or_arrivals(
 def test_fail_randomly_checks_its_arguments(
     fake: FakeMeetBot, arguments: dict[str, Any], error: type[Exception], message: str
 ) -> None:
+    arguments = dict(arguments)  # the parametrize data is shared: a rerun must see it whole
     rate = arguments.pop("rate", 0.5)
     faults = arguments.pop("faults", ())
 

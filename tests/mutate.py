@@ -1,0 +1,390 @@
+"""Mutation testing of the core modules: ``make mutate`` (on demand, never in ``make test``).
+
+Each mutant is one small change to one module (a comparison, operator, boolean, constant,
+string or returned value), written into a copy of the package, and the module's tests run
+against it in a fresh ``pytest`` process. A mutant the tests fail on is *killed*; one they
+pass is a *survivor*: a behaviour no test checks, unless it is listed as equivalent (same
+behaviour) in ``tests/mutation_equivalents.md``.
+
+Why not mutmut: mutmut 3 forks its workers after importing the package and swaps function
+bodies through trampolines, so it cannot mutate module-level tables and constants, nor
+anything computed from them at import time. A fresh process per mutant sees every change.
+
+Usage::
+
+    python -m tests.mutate [MODULE ...] [--max N] [--seed S] [--list]
+
+``--max`` samples that many mutants per module (fixed ``--seed``: the same sample each run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "meetbot_sdk"
+EQUIVALENTS = Path(__file__).with_name("mutation_equivalents.md")
+TIMEOUT = 120  # seconds per mutant: a mutant that hangs the tests counts as killed
+
+# Each core module and the tests that exercise it.
+MODULES: dict[str, list[str]] = {  # fastest first: with -x a killed mutant stops early
+    "_pagination": [
+        "test_pagination.py",
+        "test_edges.py",
+        "test_checkpoint.py",
+        "test_pagers.py",
+        "test_read_ahead.py",
+        "test_checkpoint_chains.py",
+    ],
+    "_retry": [
+        "test_retry.py",
+        "test_edges_rates.py",
+        "test_throttle.py",
+        "test_client_retries.py",
+    ],
+    "_throttle": [
+        "test_throttle.py",
+        "test_edges_rates.py",
+        "test_client_retries.py",
+        "test_budgets.py",
+    ],
+    "_window": ["test_throttle.py", "test_edges_rates.py", "test_budget_record.py"],
+    "_budget_record": ["test_budget_record.py", "test_budgets.py"],
+    "_budgets": ["test_budgets.py"],
+    "_exceptions": ["test_exceptions.py", "test_edges.py", "test_hardening.py"],
+    "_converter": ["test_edges.py", "test_models.py", "test_converter.py", "test_speedups.py"],
+    "_fast_structure": ["test_edges.py", "test_models.py", "test_converter.py"],
+    "_endpoints": ["test_endpoints.py", "test_client.py"],
+    "_config": ["test_hardening.py", "test_client.py", "test_budgets.py"],
+    "_base_client": ["test_hardening.py", "test_client.py", "test_client_retries.py"],
+    "_checkpoint": ["test_checkpoint.py", "test_checkpoint_chains.py"],
+}
+
+_COMPARE_SWAPS: dict[type[ast.cmpop], type[ast.cmpop]] = {
+    ast.Lt: ast.LtE,
+    ast.LtE: ast.Lt,
+    ast.Gt: ast.GtE,
+    ast.GtE: ast.Gt,
+    ast.Eq: ast.NotEq,
+    ast.NotEq: ast.Eq,
+    ast.Is: ast.IsNot,
+    ast.IsNot: ast.Is,
+    ast.In: ast.NotIn,
+    ast.NotIn: ast.In,
+}
+_BINOP_SWAPS: dict[type[ast.operator], type[ast.operator]] = {
+    ast.Add: ast.Sub,
+    ast.Sub: ast.Add,
+    ast.Mult: ast.Div,
+    ast.Div: ast.Mult,
+    ast.FloorDiv: ast.Div,
+    ast.Mod: ast.FloorDiv,
+    ast.Pow: ast.Mult,
+    ast.BitOr: ast.BitAnd,
+    ast.BitAnd: ast.BitOr,
+}
+
+
+class Mutant(NamedTuple):
+    module: str
+    line: int
+    start: int  # offsets into the source text of the span replaced
+    end: int
+    replacement: str
+    description: str
+
+    @property
+    def key(self) -> str:
+        """How the equivalents file names it: ``_retry:57 '<' -> '<='``."""
+        return f"{self.module}:{self.line} {self.description}"
+
+
+def _short(text: str) -> str:
+    """A span of source as one short line, for a mutant's key."""
+    line = " ".join(text.split())
+    return repr(line if len(line) <= 60 else line[:57] + "...")
+
+
+def _offsets(source: str) -> list[int]:
+    starts, total = [0], 0
+    for line in source.splitlines(keepends=True):
+        total += len(line.encode())
+        starts.append(total)
+    return starts
+
+
+# attrs.field(init=False) and kw_only=True shape a signature no caller uses positionally or
+# at all (internal state): flipping them changes no behaviour, so they are not mutated.
+_DECLARATION_FLAGS = frozenset({"init", "kw_only"})
+
+
+def _skipped(tree: ast.Module) -> set[int]:
+    """Nodes never mutated: docstrings, annotations, ``__all__``, ``TYPE_CHECKING`` blocks,
+    f-string parts (their spans are not the source's) and attrs' ``init``/``kw_only`` flags."""
+    skip: set[int] = set()
+
+    def drop(node: ast.AST) -> None:
+        skip.update(id(sub) for sub in ast.walk(node))
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            drop(node)  # docstrings, of modules, classes, functions and attributes
+        elif isinstance(node, ast.JoinedStr):
+            drop(node)
+        elif isinstance(node, (ast.AnnAssign, ast.arg)) and node.annotation is not None:
+            drop(node.annotation)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns:
+            drop(node.returns)
+        elif (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets)
+        ) or (isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)):
+            drop(node)
+        elif isinstance(node, ast.keyword) and node.arg in _DECLARATION_FLAGS:
+            drop(node.value)
+    return skip
+
+
+def mutants(module: str) -> Iterator[Mutant]:
+    """Every mutant of ``meetbot_sdk/<module>.py``, in source order; a key that repeats on
+    its line (two ``False`` in one call) is told apart by ``(#2)``, ``(#3)``..."""
+    seen: dict[str, int] = {}
+    for mutant in _mutants(module):
+        seen[mutant.key] = count = seen.get(mutant.key, 0) + 1
+        yield (
+            mutant
+            if count == 1
+            else mutant._replace(description=f"{mutant.description} (#{count})")
+        )
+
+
+def _mutants(module: str) -> Iterator[Mutant]:
+    source = (PACKAGE / f"{module}.py").read_text()
+    raw = source.encode()
+    tree = ast.parse(source)
+    skip = _skipped(tree)
+    line_starts = _offsets(source)
+
+    def span(node: ast.expr | ast.stmt) -> tuple[int, int]:
+        assert node.end_lineno is not None
+        assert node.end_col_offset is not None
+        start = line_starts[node.lineno - 1] + node.col_offset
+        return start, line_starts[node.end_lineno - 1] + node.end_col_offset
+
+    def make(node: ast.expr, new: ast.expr, description: str) -> Mutant:
+        start, end = span(node)
+        return Mutant(module, node.lineno, start, end, f"({ast.unparse(new)})", description)
+
+    nodes = sorted(
+        (n for n in ast.walk(tree) if hasattr(n, "lineno")),
+        key=lambda n: (n.lineno, n.col_offset),
+    )
+    for node in nodes:
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.Compare):
+            for i, op in enumerate(node.ops):
+                swap = _COMPARE_SWAPS.get(type(op))
+                if swap is not None:
+                    ops = [*node.ops]
+                    ops[i] = swap()
+                    new = ast.Compare(node.left, ops, node.comparators)
+                    old_text = raw[slice(*span(node))].decode()
+                    yield make(
+                        node, new, f"{_short(old_text)}: {type(op).__name__}->{swap.__name__}"
+                    )
+        elif isinstance(node, ast.BinOp):
+            swap_op = _BINOP_SWAPS.get(type(node.op))
+            if swap_op is not None:
+                new_bin = ast.BinOp(node.left, swap_op(), node.right)
+                text = raw[slice(*span(node))].decode()
+                yield make(
+                    node, new_bin, f"{_short(text)}: {type(node.op).__name__}->{swap_op.__name__}"
+                )
+        elif isinstance(node, ast.BoolOp):
+            other: ast.boolop = ast.Or() if isinstance(node.op, ast.And) else ast.And()
+            text = raw[slice(*span(node))].decode()
+            yield make(node, ast.BoolOp(other, node.values), f"{_short(text)}: and<->or")
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            text = raw[slice(*span(node))].decode()
+            yield make(node, node.operand, f"{_short(text)}: not dropped")
+        elif isinstance(node, ast.Constant):
+            yield from _constant(node, make)
+        elif isinstance(node, ast.Return) and node.value is not None:
+            value = node.value
+            if not (isinstance(value, ast.Constant) and value.value is None):
+                start, end = span(value)
+                text = raw[start:end].decode()
+                yield Mutant(
+                    module, node.lineno, start, end, "(None)", f"return {_short(text)} -> None"
+                )
+
+
+def _constant(node: ast.Constant, make: object) -> Iterator[Mutant]:
+    value = node.value
+    new: object
+    if isinstance(value, bool):
+        new = not value
+    elif isinstance(value, int):
+        new = value + 1
+    elif isinstance(value, float):
+        new = value * 2 + 1
+    elif isinstance(value, str):
+        new = "XX" + value + "XX"
+    elif isinstance(value, bytes):
+        new = b"XX" + value + b"XX"
+    else:
+        return
+    assert callable(make)
+    yield make(node, ast.Constant(new), f"{value!r} -> {new!r}")
+
+
+def apply(mutant: Mutant, package_copy: Path) -> None:
+    raw = (PACKAGE / f"{mutant.module}.py").read_bytes()
+    changed = raw[: mutant.start] + mutant.replacement.encode() + raw[mutant.end :]
+    (package_copy / f"{mutant.module}.py").write_bytes(changed)
+
+
+def run_tests(module: str, copy_root: Path) -> bool:
+    """Whether the module's tests pass with the package in ``copy_root`` (the mutant lives)."""
+    env = {**os.environ, "PYTHONPATH": str(copy_root), "PYTHONDONTWRITEBYTECODE": "1"}
+    tests = [f"tests/{name}" for name in MODULES[module]]
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
+    command += ["--no-header"]
+    try:
+        result = subprocess.run(  # noqa: S603 (our own interpreter and arguments)
+            command, cwd=copy_root, env=env, capture_output=True, timeout=TIMEOUT, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return False
+    return result.returncode == 0
+
+
+def equivalents() -> set[str]:
+    """Mutant keys listed in the equivalents file: lines ``- `KEY` — why``."""
+    if not EQUIVALENTS.exists():
+        return set()
+    keys = set()
+    for line in EQUIVALENTS.read_text().splitlines():
+        if line.startswith("- `") and "`" in line[3:]:
+            keys.add(line[3 : line.index("`", 3)])
+    return keys
+
+
+class Score(NamedTuple):
+    module: str
+    found: int
+    tested: int
+    killed: int
+    equivalent: int
+    survivors: list[Mutant]
+
+    @property
+    def percent(self) -> float:
+        scored = self.tested - self.equivalent
+        return 100.0 * self.killed / scored if scored else 100.0
+
+
+def score(module: str, chosen: list[Mutant], found: int, copy_root: Path) -> Score | None:
+    """Run every chosen mutant of ``module``; ``None`` if its tests fail unmutated."""
+    package_copy = copy_root / "meetbot_sdk"
+    # The tests run from the copy too: pytest puts their root first on sys.path.
+    for name in ("meetbot_sdk", "tests"):
+        shutil.rmtree(copy_root / name, ignore_errors=True)
+        shutil.copytree(ROOT / name, copy_root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(ROOT / "pyproject.toml", copy_root / "pyproject.toml")
+    if not run_tests(module, copy_root):
+        return None
+    # A canary: a module that cannot be imported must fail its tests, or mutants go unseen.
+    (package_copy / f"{module}.py").write_text("raise ImportError('mutation canary')\n")
+    if run_tests(module, copy_root):
+        raise SystemExit(f"{module}: the tests do not import the mutated copy; nothing measured")
+    listed = equivalents()
+    killed, equivalent, survivors = 0, 0, []
+    for mutant in chosen:
+        apply(mutant, package_copy)
+        if not run_tests(module, copy_root):
+            killed += 1
+            if mutant.key in listed:
+                print(f"  listed as equivalent, but killed: {mutant.key}", flush=True)
+        elif mutant.key in listed:
+            equivalent += 1
+        else:
+            survivors.append(mutant)
+    shutil.copy2(PACKAGE / f"{module}.py", package_copy / f"{module}.py")
+    return Score(module, found, len(chosen), killed, equivalent, survivors)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Mutation testing of the core modules.")
+    parser.add_argument("modules", nargs="*", default=list(MODULES))
+    parser.add_argument("--max", type=int, default=0, help="sample this many mutants a module")
+    parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument("--list", action="store_true", help="only list the mutants")
+    parser.add_argument(
+        "--rerun",
+        type=Path,
+        help="only the survivors a previous run printed to this file (tests added since can"
+        " only kill more: a killed mutant stays killed while the code is unchanged)",
+    )
+    args = parser.parse_args(argv)
+    again = None
+    if args.rerun is not None:
+        marker = "  survived: "
+        lines = args.rerun.read_text().splitlines()
+        again = {line[len(marker) :] for line in lines if line.startswith(marker)}
+    unknown = [m for m in args.modules if m not in MODULES]
+    if unknown:
+        parser.error(f"unknown module(s) {unknown}; core modules: {', '.join(MODULES)}")
+    rows: list[Score] = []
+    with tempfile.TemporaryDirectory(prefix="meetbot-mutate-") as tmp:
+        for module in args.modules:
+            found = list(mutants(module))
+            chosen = found
+            if again is not None:
+                chosen = [mutant for mutant in found if mutant.key in again]
+            elif args.max and len(found) > args.max:
+                sample = random.Random(args.seed).sample(found, args.max)  # noqa: S311
+                chosen = sorted(sample)
+            if args.list:
+                print("\n".join(mutant.key for mutant in chosen))
+                continue
+            began = time.monotonic()
+            result = score(module, chosen, len(found), Path(tmp))
+            if result is None:
+                print(f"{module}: its tests fail without any mutant; fix them first")
+                return 2
+            rows.append(result)
+            print(
+                f"{module}: {result.killed}/{result.tested - result.equivalent} killed "
+                f"({result.percent:.1f} %), {result.equivalent} equivalent, "
+                f"{len(result.survivors)} survived, of {result.tested} tested "
+                f"({result.found} in all) in {time.monotonic() - began:.0f} s",
+                flush=True,
+            )
+            for mutant in result.survivors:
+                print(f"  survived: {mutant.key}", flush=True)
+    if rows:
+        print("\n| module | mutants | tested | killed | equivalent | survived | score |")
+        print("|---|---|---|---|---|---|---|")
+        for r in rows:
+            print(
+                f"| `{r.module}.py` | {r.found} | {r.tested} | {r.killed} | {r.equivalent} "
+                f"| {len(r.survivors)} | {r.percent:.1f} % |"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
