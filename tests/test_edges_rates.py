@@ -7,7 +7,6 @@ import asyncio
 import datetime
 import math
 import time
-from typing import Any
 
 import httpx
 import pytest
@@ -15,18 +14,7 @@ import pytest
 from meetbot_sdk._retry import Budget, parse_budget, retry_after_seconds
 from meetbot_sdk._throttle import Admit, Refuse, Throttle, Wait, Window
 from meetbot_sdk._window import lease_seconds
-
-SECRET = "mb_live_supersecret"
-UTC = datetime.timezone.utc
-CAP = 60.0
-REQUEST = httpx.Request("GET", "https://api.meetbot.dev/v1/users/me/analytics")
-
-
-def response(status: int, content: bytes | None = None, **kwargs: Any) -> httpx.Response:
-    if content is not None:
-        kwargs["content"] = content
-    return httpx.Response(status, request=REQUEST, **kwargs)
-
+from tests.test_edges import CAP, UTC
 
 # --- throttle edges ------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import pytest
 
 from meetbot_sdk import MeetBot
 from tests.cli.support import SECRET, Account, ids_of_jsonl, wire_ids
+from tests.frames_support import LOG_COLUMNS
 from tests.support import BARE_RUN
 
 pytestmark = pytest.mark.loopback
@@ -107,18 +108,7 @@ def test_logs_jsonl_is_every_matching_log_once(account: Account) -> None:
     assert ran.status == 0
     assert ids_of_jsonl(ran.out) == wire_ids(account.fake.logs, method="GET")
     first = json.loads(ran.out.splitlines()[0])
-    assert list(first) == [
-        "id",
-        "method",
-        "path",
-        "status_code",
-        "response_time_ms",
-        "api_key_id",
-        "api_key_name",
-        "ip_address",
-        "user_agent",
-        "created_at",
-    ]
+    assert list(first) == LOG_COLUMNS  # the models' attribute names, in order
     assert first["created_at"].endswith("Z")
     assert "wrote" not in ran.err  # stdout exports say nothing on stderr
 
