@@ -15,6 +15,13 @@ Usage::
     python -m tests.mutate [MODULE ...] [--max N] [--seed S] [--list]
 
 ``--max`` samples that many mutants per module (fixed ``--seed``: the same sample each run).
+
+A mutant's key names where it is by the enclosing function or class (its qualified name, or
+``<module>``) and the name an assignment around it binds, not by line number, so keys in the
+equivalents file survive code moving above them: ``_retry:backoff.exponent 16 -> 17``; a key
+that repeats in one scope is told apart by ``(#2)``, ``(#3)``... in source order. The report
+prints each mutant's current line beside its key, and lists as *stale* every equivalents key
+that no longer matches any mutant.
 """
 
 from __future__ import annotations
@@ -103,11 +110,17 @@ class Mutant(NamedTuple):
     end: int
     replacement: str
     description: str
+    scope: str = "<module>"  # qualified name of the enclosing function or class
 
     @property
     def key(self) -> str:
-        """How the equivalents file names it: ``_retry:57 '<' -> '<='``."""
-        return f"{self.module}:{self.line} {self.description}"
+        """How the equivalents file names it: ``_retry:Backoff.delay '<' -> '<='``."""
+        return f"{self.module}:{self.scope} {self.description}"
+
+    @property
+    def shown(self) -> str:
+        """The key and, for a reader, the line it is on today: ``KEY  [line 57]``."""
+        return f"{self.key}  [line {self.line}]"
 
 
 def _short(text: str) -> str:
@@ -156,9 +169,46 @@ def _skipped(tree: ast.Module) -> set[int]:
     return skip
 
 
+def _assigned(node: ast.AST) -> str | None:
+    """The name a one-target assignment binds (``x = ...``, ``self.x: int = ...``), if any."""
+    targets = (
+        node.targets
+        if isinstance(node, ast.Assign)
+        else [node.target]
+        if isinstance(node, ast.AnnAssign)
+        else []
+    )
+    if len(targets) == 1 and isinstance(targets[0], ast.Name):
+        return targets[0].id
+    if len(targets) == 1 and isinstance(targets[0], ast.Attribute):
+        return targets[0].attr
+    return None
+
+
+def _scopes(tree: ast.Module) -> dict[int, str]:
+    """Each node's enclosing function or class, as a dotted qualified name, and inside an
+    assignment the name assigned (``Walk.repeated``, ``_T``): a class's fields or a module's
+    constants do not share one count of occurrences."""
+    scope: dict[int, str] = {}
+
+    def visit(node: ast.AST, name: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            inner = name
+            named = _assigned(child)
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                named = child.name
+            if named is not None:
+                inner = named if name == "<module>" else f"{name}.{named}"
+            scope[id(child)] = inner
+            visit(child, inner)
+
+    visit(tree, "<module>")
+    return scope
+
+
 def mutants(module: str) -> Iterator[Mutant]:
-    """Every mutant of ``meetbot_sdk/<module>.py``, in source order; a key that repeats on
-    its line (two ``False`` in one call) is told apart by ``(#2)``, ``(#3)``..."""
+    """Every mutant of ``meetbot_sdk/<module>.py``, in source order; a key that repeats in
+    its scope (two ``False`` in one function) is told apart by ``(#2)``, ``(#3)``..."""
     seen: dict[str, int] = {}
     for mutant in _mutants(module):
         seen[mutant.key] = count = seen.get(mutant.key, 0) + 1
@@ -174,6 +224,7 @@ def _mutants(module: str) -> Iterator[Mutant]:
     raw = source.encode()
     tree = ast.parse(source)
     skip = _skipped(tree)
+    scopes = _scopes(tree)
     line_starts = _offsets(source)
 
     def span(node: ast.expr | ast.stmt) -> tuple[int, int]:
@@ -184,7 +235,8 @@ def _mutants(module: str) -> Iterator[Mutant]:
 
     def make(node: ast.expr, new: ast.expr, description: str) -> Mutant:
         start, end = span(node)
-        return Mutant(module, node.lineno, start, end, f"({ast.unparse(new)})", description)
+        replacement = f"({ast.unparse(new)})"
+        return Mutant(module, node.lineno, start, end, replacement, description, scopes[id(node)])
 
     nodes = sorted(
         (n for n in ast.walk(tree) if hasattr(n, "lineno")),
@@ -226,8 +278,9 @@ def _mutants(module: str) -> Iterator[Mutant]:
             if not (isinstance(value, ast.Constant) and value.value is None):
                 start, end = span(value)
                 text = raw[start:end].decode()
+                description = f"return {_short(text)} -> None"
                 yield Mutant(
-                    module, node.lineno, start, end, "(None)", f"return {_short(text)} -> None"
+                    module, node.lineno, start, end, "(None)", description, scopes[id(node)]
                 )
 
 
@@ -282,6 +335,14 @@ def equivalents() -> set[str]:
     return keys
 
 
+def stale(module: str, found: list[Mutant]) -> list[str]:
+    """Keys listed as equivalent for ``module`` that match none of its mutants today: the
+    code they named changed (or moved to another function), so they must be looked at anew."""
+    current = {mutant.key for mutant in found}
+    prefix = f"{module}:"
+    return sorted(k for k in equivalents() if k.startswith(prefix) and k not in current)
+
+
 class Score(NamedTuple):
     module: str
     found: int
@@ -317,7 +378,7 @@ def score(module: str, chosen: list[Mutant], found: int, copy_root: Path) -> Sco
         if not run_tests(module, copy_root):
             killed += 1
             if mutant.key in listed:
-                print(f"  listed as equivalent, but killed: {mutant.key}", flush=True)
+                print(f"  listed as equivalent, but killed: {mutant.shown}", flush=True)
         elif mutant.key in listed:
             equivalent += 1
         else:
@@ -343,7 +404,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.rerun is not None:
         marker = "  survived: "
         lines = args.rerun.read_text().splitlines()
-        again = {line[len(marker) :] for line in lines if line.startswith(marker)}
+        again = {
+            line[len(marker) :].split("  [line ")[0] for line in lines if line.startswith(marker)
+        }
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
         parser.error(f"unknown module(s) {unknown}; core modules: {', '.join(MODULES)}")
@@ -358,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
                 sample = random.Random(args.seed).sample(found, args.max)  # noqa: S311
                 chosen = sorted(sample)
             if args.list:
-                print("\n".join(mutant.key for mutant in chosen))
+                print("\n".join(mutant.shown for mutant in chosen))
                 continue
             began = time.monotonic()
             result = score(module, chosen, len(found), Path(tmp))
@@ -374,7 +437,9 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
             for mutant in result.survivors:
-                print(f"  survived: {mutant.key}", flush=True)
+                print(f"  survived: {mutant.shown}", flush=True)
+            for key in stale(module, found):
+                print(f"  stale equivalent (matches no mutant; look again): {key}", flush=True)
     if rows:
         print("\n| module | mutants | tested | killed | equivalent | survived | score |")
         print("|---|---|---|---|---|---|---|")
