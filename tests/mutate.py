@@ -73,7 +73,15 @@ MODULES: dict[str, list[str]] = {  # fastest first: with -x a killed mutant stop
     "_converter": ["test_edges.py", "test_models.py", "test_converter.py", "test_speedups.py"],
     "_fast_structure": ["test_edges.py", "test_models.py", "test_converter.py"],
     "_endpoints": ["test_endpoints.py", "test_client.py"],
-    "_config": ["test_hardening.py", "test_client.py", "test_budgets.py"],
+    "_config": [  # its defaults and limits are met where they act: retries, pages, periods
+        "test_endpoints.py",
+        "test_retry.py",
+        "test_hardening.py",
+        "test_client.py",
+        "test_pagers.py",
+        "test_client_retries.py",
+        "test_budgets.py",
+    ],
     "_base_client": ["test_hardening.py", "test_client.py", "test_client_retries.py"],
     "_checkpoint": ["test_checkpoint.py", "test_checkpoint_chains.py"],
 }

@@ -67,6 +67,10 @@ def test_base_url_default_env_and_argument(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("MEETBOT_BASE_URL", "https://eu.api.meetbot.dev/v1/")
     assert MeetBot(API_KEY).base_url == "https://eu.api.meetbot.dev/v1"
     assert MeetBot(API_KEY, base_url="https://x.example/api").base_url == "https://x.example/api"
+    # the path is kept as written, whatever it ends in; only trailing slashes go
+    assert (
+        MeetBot(API_KEY, base_url="https://x.example/V1/X//").base_url == "https://x.example/V1/X"
+    )
 
 
 @pytest.mark.parametrize(
@@ -88,14 +92,15 @@ def test_plain_http_to_other_hosts_is_refused_with_the_reason(url: str) -> None:
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("ftp://api.meetbot.dev", "absolute http"),
-        ("/v1", "absolute http"),
+        ("ftp://api.meetbot.dev", "must be an absolute http"),
+        ("/v1", "must be an absolute http"),
         ("https://user:pw@api.meetbot.dev/v1", "must not contain credentials"),
         ("https://api.meetbot.dev/v1?x=1", "must not have a query"),
     ],
 )
 def test_unusable_base_urls_are_refused(url: str, message: str) -> None:
-    with pytest.raises(ValueError, match=message) as info:
+    # the message begins with the argument's name: that is how the user finds what to fix
+    with pytest.raises(ValueError, match=f"^base_url {message}") as info:
         MeetBot(API_KEY, base_url=url)
     assert "pw" not in str(info.value)
 

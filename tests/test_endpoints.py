@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import typing
 from typing import Any
 
 import pytest
 
 from meetbot_sdk import _endpoints
 from meetbot_sdk._endpoints import analytics_get, api_keys_get_usage, api_logs_get_page
+from meetbot_sdk.types import Period
 
 UTC = datetime.timezone.utc
 
@@ -27,6 +29,11 @@ def test_analytics_accepts_the_three_periods(period: str) -> None:
     )
 
 
+def test_the_period_type_names_exactly_the_periods_accepted() -> None:
+    # what a type checker lets through for `period: Period` is what the call accepts
+    assert typing.get_args(Period) == ("7d", "30d", "90d")
+
+
 @pytest.mark.parametrize("period", ["1y", "30D", "", None, 30])
 def test_analytics_refuses_other_periods_naming_the_allowed_ones(period: object) -> None:
     with pytest.raises(ValueError, match=r"^period must be one of '7d', '30d', '90d', got "):
@@ -35,7 +42,17 @@ def test_analytics_refuses_other_periods_naming_the_allowed_ones(period: object)
 
 def test_logs_page_query_has_page_and_page_size() -> None:
     call = api_logs_get_page(3, 50, {})
-    assert (call.path, call.params) == ("/users/me/api-logs", {"page": "3", "page_size": "50"})
+    assert (call.method, call.path, call.params) == (
+        "GET",
+        "/users/me/api-logs",
+        {"page": "3", "page_size": "50"},
+    )
+
+
+def test_the_largest_page_size_and_status_code_are_accepted() -> None:
+    assert api_logs_get_page(1, 100, {}).params["page_size"] == "100"
+    assert query(status_code=599)["status_code"] == "599"
+    assert query(status_code=100)["status_code"] == "100"
 
 
 @pytest.mark.parametrize(
@@ -161,7 +178,7 @@ def test_key_id_must_be_positive(key_id: int) -> None:
 
 def test_key_usage_path() -> None:
     call = api_keys_get_usage(42)
-    assert (call.path, call.params) == ("/api-keys/42/usage", {})
+    assert (call.method, call.path, call.params) == ("GET", "/api-keys/42/usage", {})
 
 
 def test_page_size_cap_is_the_documented_one() -> None:
