@@ -10,7 +10,6 @@ import logging
 import math
 import sys
 import threading
-import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
@@ -18,6 +17,7 @@ import attrs
 
 from meetbot_sdk import _endpoints
 from meetbot_sdk._budgets import SharedBudget, budget_key
+from meetbot_sdk._clock import CLOCK
 from meetbot_sdk._config import (
     DEFAULT_BASE_URL,
     Config,
@@ -372,7 +372,7 @@ class BaseClient(Generic[_HttpT]):
                 "%s -> %s after %.1f ms (attempt %d)",
                 _target(request),
                 reason,
-                (time.monotonic() - started) * 1000,
+                (CLOCK.monotonic() - started) * 1000,
                 attempt,
             )
         return RetryableError(error, wait=None, target=_target(request), reason=reason)
@@ -389,7 +389,7 @@ class BaseClient(Generic[_HttpT]):
                 "%s -> %d in %.1f ms (attempt %d)",
                 _target(request),
                 response.status_code,
-                (time.monotonic() - started) * 1000,
+                (CLOCK.monotonic() - started) * 1000,
                 attempt,
             )
         if response.is_success:
@@ -449,7 +449,7 @@ class BaseClient(Generic[_HttpT]):
         raw: bool,
     ) -> T | RawResponse[T]:
         if raw:
-            elapsed = datetime.timedelta(seconds=time.monotonic() - started)
+            elapsed = datetime.timedelta(seconds=CLOCK.monotonic() - started)
             return RawResponse(
                 call,
                 response,

@@ -5,7 +5,6 @@ between them; everything else they inherit from :class:`~meetbot_sdk._base_clien
 from __future__ import annotations
 
 import functools
-import time
 from types import TracebackType
 from typing import TYPE_CHECKING, ClassVar, Literal, overload
 
@@ -112,7 +111,7 @@ class MeetBot(BaseClient["httpx.Client"]):
     def _request(self, call: _endpoints.APICall[T], *, raw: bool) -> T | RawResponse[T]: ...
     def _request(self, call: _endpoints.APICall[T], *, raw: bool = False) -> T | RawResponse[T]:
         request = self._build_request(call)
-        started = time.monotonic()
+        started = CLOCK.monotonic()
         try:
             response, attempts = self._attempt(request, 1), 1
         except RetryableError as failure:
@@ -135,7 +134,7 @@ class MeetBot(BaseClient["httpx.Client"]):
         self._check_open()
         admit = self._admit(request)
         response = None
-        started = time.monotonic()
+        started = CLOCK.monotonic()
         try:
             # auth=None: an injected client's own auth must not replace our bearer token;
             # no redirects, so the token never travels to another host.
@@ -230,7 +229,7 @@ class AsyncMeetBot(BaseClient["httpx.AsyncClient"]):
         self, call: _endpoints.APICall[T], *, raw: bool = False
     ) -> T | RawResponse[T]:
         request = self._build_request(call)
-        started = time.monotonic()
+        started = CLOCK.monotonic()
         try:
             response, attempts = await self._attempt(request, 1), 1
         except RetryableError as failure:
@@ -255,7 +254,7 @@ class AsyncMeetBot(BaseClient["httpx.AsyncClient"]):
         self._check_open()
         admit = await self._admit(request)
         response = None
-        started = time.monotonic()
+        started = CLOCK.monotonic()
         try:
             response = await self._http.send(request, auth=None, follow_redirects=False)
         except self._backend.RequestError as exc:

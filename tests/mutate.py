@@ -82,7 +82,19 @@ MODULES: dict[str, list[str]] = {  # fastest first: with -x a killed mutant stop
         "test_client_retries.py",
         "test_budgets.py",
     ],
-    "_base_client": ["test_hardening.py", "test_client.py", "test_client_retries.py"],
+    "_base_client": [
+        "test_client_logs.py",
+        "test_hardening.py",
+        "test_client.py",
+        "test_http_libraries.py",
+        "testing/test_fake_clients.py",
+        "test_client_retries.py",
+        "test_budgets.py",
+        # the proxy policy, on loopback (the rest of that file is 10 s of random stops)
+        "test_early_stops_loopback.py::test_plain_http_loopback_never_goes_through_an_environment_proxy",
+        "test_early_stops_loopback.py::test_an_injected_client_that_would_proxy_plain_http_is_refused",
+        "test_early_stops_loopback.py::test_https_keeps_honouring_environment_proxies_through_a_tunnel",
+    ],
     "_checkpoint": ["test_checkpoint.py", "test_checkpoint_chains.py"],
 }
 

@@ -41,3 +41,19 @@ def test_async_client_talks_to_the_fake_and_closes_its_own_pool() -> None:
     assert isinstance(client, AsyncMeetBot)
     with pytest.raises(MeetBotError, match="closed"):
         asyncio.run(client.analytics.get())
+
+
+def test_the_fakes_clients_ignore_proxy_settings_and_never_follow_redirects(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A CI machine with a proxy configured: the fake still answers in-process (the address
+    # is loopback, and nothing listens there), and a redirect is an error, as in production.
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    fake = FakeMeetBot(log_count=3)
+    fake.inject(Fault.status(302, headers={"Location": f"{fake.base_url}/users/me/analytics"}))
+    with fake.client() as client:
+        with pytest.raises(MeetBotError, match="302"):
+            client.api_logs.get_page()
+        assert client.api_logs.get_page().total == 3
+    assert [request.path for request in fake.requests] == ["/users/me/api-logs"] * 2
