@@ -7,11 +7,15 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import attrs
 import httpx
 import pytest
 
-from meetbot_sdk import MeetBot, WalkCheckpoint
+from meetbot_sdk import ApiLogPage, MeetBot, WalkCheckpoint
+from meetbot_sdk._checkpoint import resumed_walk
+from meetbot_sdk._pagination import log_key
 from meetbot_sdk.testing import FakeMeetBot
+from tests.test_pagination import drain, log
 from tests.walking import Walker, ids, page_requests
 
 UTC = datetime.timezone.utc
@@ -50,6 +54,10 @@ def test_a_checkpoint_survives_json_and_is_one_line() -> None:
     assert json.loads(text)["cursor"] == ["2026-01-02T02:04:05.678901Z", 40]
 
 
+FINISHED = "a finished checkpoint has no 'top', 'cursor' or 'offset'"
+NOT_ABOVE = "the walk in progress is not above 'watermark'"
+
+
 def _document(**changes: Any) -> str:
     document: dict[str, Any] = json.loads(
         WalkCheckpoint(
@@ -68,31 +76,73 @@ def _document(**changes: Any) -> str:
     return json.dumps(document)
 
 
+INVALID = "not a valid walk checkpoint: "
+FOREIGN = "not a walk checkpoint: expected a JSON object with format 'meetbot_sdk.WalkCheckpoint'"
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("", "not JSON"),
-        ("{not json", "not JSON"),
-        ("[1, 2]", "format 'meetbot_sdk.WalkCheckpoint'"),
-        ('{"logs": []}', "format 'meetbot_sdk.WalkCheckpoint'"),
-        (_document(version=2), "version 2 is not supported"),
-        (_document(offset=KeyError), "the field 'offset' is missing"),
-        (_document(offset=-1), "'offset' must be an int >= 0"),
-        (_document(offset=True), "'offset' must be an int >= 0"),
-        (_document(finished="yes"), "'finished' must be true or false"),
-        (_document(filters={"method": 1}), "'filters' must be an object of strings"),
-        (_document(cursor=["yesterday", 5]), "'cursor' must be null or [timestamp, id]"),
-        (_document(cursor=["2026-01-02T00:00:00Z", "5"]), "'cursor' must be null or"),
-        (_document(top=None), "'cursor' and 'offset' need a 'top'"),
-        (_document(cursor=["2026-01-04T00:00:00Z", 5]), "'cursor' is above 'top'"),
-        (_document(watermark=["2026-01-05T00:00:00Z", 1]), "not above 'watermark'"),
-        (_document(finished=True), "a finished checkpoint has no 'top'"),
+        # json's own words follow, and vary with the Python version
+        ("", "not a walk checkpoint: the text is not JSON ("),
+        ("{not json", "not a walk checkpoint: the text is not JSON ("),
+        ("[1, 2]", FOREIGN),
+        ('{"logs": []}', FOREIGN),
+        (
+            _document(version=2),
+            "walk checkpoint version 2 is not supported (this meetbot-sdk reads version 1)",
+        ),
+        (_document(offset=KeyError), INVALID + "the field 'offset' is missing"),
+        (_document(offset=-1), INVALID + "'offset' must be an int >= 0, got -1"),
+        (_document(offset=True), INVALID + "'offset' must be an int >= 0, got True"),
+        (_document(finished="yes"), INVALID + "'finished' must be true or false, got 'yes'"),
+        (_document(filters={"method": 1}), INVALID + "'filters' must be an object of strings"),
+        (
+            _document(cursor=["yesterday", 5]),
+            INVALID + "'cursor' must be null or [timestamp, id], got ['yesterday', 5]",
+        ),
+        (
+            _document(cursor=["2026-01-02T00:00:00Z", "5"]),
+            INVALID + "'cursor' must be null or [timestamp, id], got ['2026-01-02T00:00:00Z', '5']",
+        ),
+        (_document(top=None), INVALID + "'cursor' and 'offset' need a 'top'"),
+        (_document(top=None, cursor=None), INVALID + "'cursor' and 'offset' need a 'top'"),
+        (_document(cursor=["2026-01-04T00:00:00Z", 5]), INVALID + "'cursor' is above 'top'"),
+        (_document(finished=True), INVALID + FINISHED),
+        (_document(finished=True, cursor=None, offset=0), INVALID + FINISHED),  # a top alone
+        (_document(watermark=["2026-01-05T00:00:00Z", 1]), INVALID + NOT_ABOVE),
+        (_document(watermark=["2026-01-02T12:00:00Z", 1]), INVALID + NOT_ABOVE),  # above the cursor
+        (
+            _document(watermark=["2026-01-02T00:00:00Z", 5]),
+            INVALID + NOT_ABOVE,
+        ),  # the cursor itself
+        (
+            _document(cursor=None, offset=0, watermark=["2026-01-03T00:00:00Z", 9]),
+            INVALID + NOT_ABOVE,
+        ),
     ],
 )
 def test_a_corrupt_or_foreign_checkpoint_is_a_clear_value_error(text: str, message: str) -> None:
+    # the message is what the user reads to find what is wrong with the text: all of it
     with pytest.raises(ValueError, match="checkpoint") as caught:
         WalkCheckpoint.from_json(text)
-    assert message in str(caught.value)
+    if message.endswith("("):
+        assert str(caught.value).startswith(message)
+    else:
+        assert str(caught.value) == message
+
+
+def test_a_resumed_walk_leaves_a_log_at_the_tops_instant_to_the_next_walk() -> None:
+    # Nothing was yielded yet: the walk goes on from the top itself. A log that arrived
+    # since, at the top's very instant but with a higher id, is an arrival: not in this walk.
+    top, older = log(5), log(4)
+    arrival = attrs.evolve(top, id=6)
+    checkpoint = WalkCheckpoint(filters=(), top=log_key(top))
+    walk = resumed_walk(checkpoint, 10, None)
+    assert walk.take(
+        ApiLogPage(logs=[arrival, top, older], total=3, page=1, page_size=10), fetched_ahead=False
+    )
+    assert drain(walk) == [5, 4]
 
 
 # --- what list(resume_from=...) accepts ---------------------------------------------------------
@@ -104,11 +154,16 @@ def test_other_filters_are_refused_before_any_request() -> None:
         checkpoint = client.api_logs.list(status_code=500, start_date="2026-01-01").checkpoint()
         with pytest.raises(ValueError, match="other filters") as caught:
             client.api_logs.list(resume_from=checkpoint, status_code=404)
-        assert "status_code='500'" in str(caught.value)
-        assert "status_code='404'" in str(caught.value)
+        assert str(caught.value) == (
+            "resume_from holds a walk with other filters: it had start_date='2026-01-01', "
+            "status_code='500', this walk has status_code='404'; pass the same filters"
+        )
         with pytest.raises(ValueError, match=r"it had .*, this walk has no filters"):
             client.api_logs.list(resume_from=checkpoint)
-        with pytest.raises(ValueError, match="start_page cannot be combined with resume_from"):
+        with pytest.raises(
+            ValueError,
+            match=r"^start_page cannot be combined with resume_from: the checkpoint says where$",
+        ):
             client.api_logs.list(
                 resume_from=checkpoint, start_page=2, status_code=500, start_date="2026-01-01"
             )
