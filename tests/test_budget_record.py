@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from meetbot_sdk import _throttle
-from meetbot_sdk._budget_record import dump, load
+from meetbot_sdk._budget_record import MAX_LEASE_SECONDS, dump, load
 from meetbot_sdk._throttle import Admit, Refuse, Wait, Window
 
 CAP = 60.0
@@ -40,20 +40,33 @@ def test_a_window_travels_through_its_record_whole() -> None:
 @pytest.mark.parametrize(
     ("record", "why"),
     [
-        (b"\x00garbage", "Expecting value"),
+        (b"\x00garbage", "Expecting value: line 1 column 1 (char 0)"),
         (b'{"v": 2}', "not a meetbot-sdk budget record"),
         (b"[1]", "not a meetbot-sdk budget record"),
-        ("other", "written for another API key"),
-        ({"remaining": -1}, "expected an integer >= 0"),
-        ({"limit": True}, "expected an integer >= 1"),
-        ({"known": "yes"}, "expected true or false"),
-        ({"leases": {"x": 10_000.0}}, "not believable"),  # lapses hours from now
-        ({"leases": {"x": "soon"}}, "expected a time"),
-        ({"leases": []}, "not a small mapping"),
-        ({"reset_at": float("nan")}, "not believable"),
+        ("other", "written for another API key or base URL"),
+        ({"remaining": -1}, "expected an integer >= 0, got -1"),
+        ({"limit": True}, "expected an integer >= 1, got True"),
+        ({"limit": 0}, "expected an integer >= 1, got 0"),
+        ({"known": "yes"}, "expected true or false, got 'yes'"),
+        ({"leases": {"x": 10_000.0}}, "a time 9900 s from now is not believable"),  # hours away
+        ({"leases": {"x": "soon"}}, "expected a time, got 'soon'"),
+        ({"leases": {"x" * 65: 100.0}}, "expected a string of at most 64 characters"),
+        ({"leases": []}, "leases is not a small mapping"),
+        ({"reset_at": float("nan")}, "a time nan s from now is not believable"),
+        ({"reset_at": 100.0 + 2 * 86400 + 1}, "a time 172801 s from now is not believable"),
         ({"probe": "ghost"}, "the probe holds no lease"),
         ({"blocked": [150.0, 200, "", None]}, "blocked by status 200"),
-        ({"blocked": [150.0]}, "blocked is not"),
+        ({"blocked": [150.0, True, "", None]}, "blocked by status True"),
+        ({"blocked": [150.0]}, "blocked is not [until, status, body, request id]"),
+        (
+            {"blocked": [150.0, 429, "", None, None]},
+            "blocked is not [until, status, body, request id]",
+        ),
+        (
+            {"blocked": [150.0, 429, "x" * 2001, None]},
+            "expected a string of at most 2000 characters",
+        ),
+        ({"blocked": [150.0, 429, "", "r" * 201]}, "expected a string of at most 200 characters"),
         ({"unknown_field_missing": None}, "'known'"),
     ],
 )
@@ -75,8 +88,31 @@ def test_a_record_not_to_be_trusted_is_ignored_with_a_warning(
     with caplog.at_level(logging.WARNING, "meetbot_sdk"):
         window = load(record, "k", 100.0, where="file 'x'")
     assert (window.known, window.in_flight, window.probing) == (False, 0, False)
-    assert why in caplog.text
-    assert "Ignoring the shared rate budget in file 'x'" in caplog.text
+    # the whole line: what an operator reads to learn why the fleet's budget started afresh
+    assert [r.getMessage() for r in caplog.records] == [
+        f"Ignoring the shared rate budget in file 'x': {why}; starting afresh"
+    ]
+
+
+def test_a_record_at_its_bounds_is_believed() -> None:
+    window = Window()
+    window.leases["n" * 64] = 100.0 + MAX_LEASE_SECONDS  # the longest name, the longest lease
+    window.reset_at = 100.0 + 2 * 86400  # a reset two days away, the furthest believed
+    refusal = httpx.Response(429, text="x" * 2000, headers={"X-Request-Id": "r" * 200})
+    window.observe(100.0, refusal, None, 2 * 86400)
+    again = load(dump(window, "k"), "k", 100.0, where="test")
+    assert again.leases == window.leases
+    assert again.reset_at == window.reset_at
+    assert again.blocked_until == 100.0 + 2 * 86400
+    assert again.blocked_by is not None
+    assert again.blocked_by.text == "x" * 2000
+    assert again.blocked_by.headers["x-request-id"] == "r" * 200
+    # as many leases as a record may hold (a fleet of 4096 requests in flight), not one more
+    record = json.loads(dump(Window(), "k"))
+    record["leases"] = {str(n): 101 for n in range(4096)}
+    assert len(load(json.dumps(record), "k", 100.0, where="test").leases) == 4096
+    record["leases"]["one more"] = 101
+    assert load(json.dumps(record), "k", 100.0, where="test").leases == {}
 
 
 def test_a_lease_lapses_at_its_deadline_and_frees_its_place() -> None:
