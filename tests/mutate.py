@@ -63,6 +63,7 @@ MODULES: dict[str, list[str]] = {  # fastest first: with -x a killed mutant stop
     "_throttle": [
         "test_throttle.py",
         "test_edges_rates.py",
+        "test_client_logs.py",
         "test_client_retries.py",
         "test_budgets.py",
     ],

@@ -263,6 +263,40 @@ def test_a_failing_store_is_left_with_one_warning_and_rejoined_when_back(
     assert store.window.in_flight == 0
 
 
+def test_a_process_alone_tries_the_store_again_a_second_later(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # docs/fleets.rst: "It tries Redis again after a second"; on a fake clock
+    clock = LockClock()
+    monkeypatch.setattr(_throttle, "time", clock)
+    store = FlakyStore()
+    store.up = False
+    throttle = Throttle(store=store, key="k")
+
+    def call() -> Admit:
+        admit = throttle.acquire(CAP, no_waits, lease_seconds=30)
+        assert isinstance(admit, Admit)
+        throttle.release(admit, rate(remaining=5))
+        return admit
+
+    with caplog.at_level(logging.INFO, "meetbot_sdk"):
+        assert not call().shared
+        store.up = True
+        clock.now = 1000.999
+        assert not call().shared
+        assert store.calls == 1  # not tried again within the second
+        clock.now = 1001.0
+        assert call().shared
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        (
+            "WARNING",
+            "The shared rate budget flaky is unavailable (switched off); this process keeps "
+            "its own count until it is back",
+        ),
+        ("INFO", "The shared rate budget flaky answers again; rejoined it"),
+    ]
+
+
 # --- processes --------------------------------------------------------------------------------
 
 

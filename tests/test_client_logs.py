@@ -58,6 +58,7 @@ def test_a_wait_for_the_budget_is_logged_at_info_with_its_seconds_and_reason(
     )
     assert seconds is not None, line
     assert 29.0 < float(seconds[1]) <= 30.0
+    assert sleeps == [pytest.approx(float(seconds[1]), abs=0.01)]  # instant, not slept
 
 
 def test_a_request_held_for_the_first_answer_is_logged_at_debug(

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from meetbot_sdk._retry import Budget
-from meetbot_sdk._throttle import Admit, Refuse, Throttle, Wait, Window
+from meetbot_sdk._throttle import Abandoned, Admit, Refuse, Throttle, Wait, Window
 
 CAP = 60.0
 
@@ -189,6 +189,10 @@ def test_the_last_budget_seen_is_visible_with_its_reset_time() -> None:
 
     throttle.release(None, httpx.Response(502))  # a proxy's page: nothing learnt
     assert throttle.last_seen == seen
+    throttle.release(None, httpx.Response(500))  # nor from any 5xx without the headers
+    assert throttle.last_seen == seen
+    throttle.release(None, httpx.Response(429))  # a 429 without them: still limited
+    assert throttle.last_seen == seen
     throttle.release(None, httpx.Response(200))  # no headers: no known limit
     assert throttle.last_seen is None
 
@@ -248,5 +252,48 @@ def test_async_waiters_wake_on_release_and_cancellation_leaves_nothing_behind() 
         # the held task now waits out the server's 5 ms, then goes
         assert await asyncio.wait_for(held, 1.0) == Admit(probe=True)
         assert throttle._waiters == set()
+
+    asyncio.run(main())
+
+
+def spent_for_an_hour(throttle: Throttle) -> None:
+    probe = throttle.acquire(CAP, on_wait=lambda wait: None)
+    assert isinstance(probe, Admit)
+    spent = response(x_ratelimit_limit="5", x_ratelimit_remaining="0", x_ratelimit_reset="3600")
+    throttle.release(probe, spent)
+
+
+def test_outside_instant_waits_a_thread_really_waits_until_stopped() -> None:
+    throttle = Throttle()
+    spent_for_an_hour(throttle)
+    stop, waiting = threading.Event(), threading.Event()
+    results: list[object] = []
+
+    def wait_for_the_budget() -> None:
+        try:
+            results.append(throttle.acquire(7200.0, lambda wait: waiting.set(), stop))
+        except Abandoned:
+            results.append(Abandoned)
+
+    thread = threading.Thread(target=wait_for_the_budget)
+    thread.start()
+    assert waiting.wait(5)
+    stop.set()
+    throttle.wake_all()
+    thread.join(5)
+    assert results == [Abandoned]  # it was still waiting for the reset an hour away
+
+
+def test_outside_instant_waits_a_task_waiting_for_the_reset_goes_on_a_release() -> None:
+    async def main() -> None:
+        throttle = Throttle()
+        spent_for_an_hour(throttle)
+        waits: list[Wait] = []
+        task = asyncio.create_task(throttle.acquire_async(7200.0, waits.append))
+        await asyncio.sleep(0)
+        assert [round(w.seconds, -1) for w in waits] == [3600.0]
+        # an answer to another client's request: the budget is back
+        throttle.release(None, response(x_ratelimit_limit="5", x_ratelimit_remaining="5"))
+        assert await asyncio.wait_for(task, 5) == Admit()
 
     asyncio.run(main())
