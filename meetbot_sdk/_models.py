@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from meetbot_sdk import _frames, _html, _repr
+from meetbot_sdk import _frames, _repr
 
 if TYPE_CHECKING:
     import matplotlib.axes
@@ -48,7 +48,9 @@ class _Model:
     :mod:`meetbot_sdk._repr`); equality, hashing and :meth:`to_dict` see every value.
     """
 
-    __slots__ = ()
+    # The weak-reference slot lives here, not in each model (attrs adds none when a base has
+    # it), so that a model and its filling twin have the same layout (see _fast_structure).
+    __slots__ = ("__weakref__",)
 
     def __repr__(self) -> str:
         return _repr.compact_repr(self)
@@ -169,6 +171,8 @@ class Analytics(_Model):
         return _frames.plot_analytics(self, ax)
 
     def _repr_html_(self) -> str:
+        from meetbot_sdk import _html  # with its html import, on the first notebook cell
+
         return _html.analytics_html(self)
 
 
@@ -192,6 +196,8 @@ class ApiLog(_Model):
     created_at: datetime.datetime
 
     def _repr_html_(self) -> str:
+        from meetbot_sdk import _html  # with its html import, on the first notebook cell
+
         return _html.log_html(self)
 
 
@@ -217,6 +223,8 @@ class ApiLogPage(_Model):
         return _frames.records_to_polars(self.logs, ApiLog, "ApiLogPage.to_polars()")
 
     def _repr_html_(self) -> str:
+        from meetbot_sdk import _html  # with its html import, on the first notebook cell
+
         return _html.page_html(self)
 
 
@@ -249,6 +257,8 @@ class ApiKeyUsage(_Model):
         return _frames.records_to_polars(self.recent_requests, RecentRequest, _USAGE_POLARS)
 
     def _repr_html_(self) -> str:
+        from meetbot_sdk import _html  # with its html import, on the first notebook cell
+
         return _html.usage_html(self)
 
 
