@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from meetbot_sdk import _frames, _repr
+from meetbot_sdk import _repr
 
 if TYPE_CHECKING:
     import matplotlib.axes
@@ -153,10 +153,14 @@ class Analytics(_Model):
         Every day from the first to the last of either daily series has a row; a day
         missing from a series counts 0. Needs the ``pandas`` extra.
         """
+        from meetbot_sdk import _frames  # with the first frame or chart
+
         return _frames.analytics_to_pandas(self)
 
     def to_polars(self) -> "polars.DataFrame":
         """As :meth:`to_pandas`, with ``date`` as the first column. Needs the ``polars`` extra."""
+        from meetbot_sdk import _frames  # with the first frame or chart
+
         return _frames.analytics_to_polars(self)
 
     def plot(self, ax: "matplotlib.axes.Axes | None" = None) -> "matplotlib.axes.Axes":
@@ -168,6 +172,8 @@ class Analytics(_Model):
         Returns:
             The Axes drawn on (the bars are on a twin Axes sharing its x axis).
         """
+        from meetbot_sdk import _frames  # with the first frame or chart
+
         return _frames.plot_analytics(self, ax)
 
     def _repr_html_(self) -> str:
@@ -216,10 +222,14 @@ class ApiLogPage(_Model):
         ``created_at`` is timezone-aware UTC, ``api_key_id`` a nullable ``Int64``, text
         columns the ``string`` dtype. Needs the ``pandas`` extra.
         """
+        from meetbot_sdk import _frames  # with the first frame or chart
+
         return _frames.records_to_pandas(self.logs, ApiLog, "ApiLogPage.to_pandas()")
 
     def to_polars(self) -> "polars.DataFrame":
         """As :meth:`to_pandas`, as a polars frame. Needs the ``polars`` extra."""
+        from meetbot_sdk import _frames  # with the first frame or chart
+
         return _frames.records_to_polars(self.logs, ApiLog, "ApiLogPage.to_polars()")
 
     def _repr_html_(self) -> str:
@@ -250,10 +260,14 @@ class ApiKeyUsage(_Model):
     def to_pandas(self) -> "pandas.DataFrame":
         """The recent requests, one row each; columns are the :class:`RecentRequest`
         attributes. Needs the ``pandas`` extra."""
+        from meetbot_sdk import _frames  # with the first frame or chart
+
         return _frames.records_to_pandas(self.recent_requests, RecentRequest, _USAGE_PANDAS)
 
     def to_polars(self) -> "polars.DataFrame":
         """As :meth:`to_pandas`, as a polars frame. Needs the ``polars`` extra."""
+        from meetbot_sdk import _frames  # with the first frame or chart
+
         return _frames.records_to_polars(self.recent_requests, RecentRequest, _USAGE_POLARS)
 
     def _repr_html_(self) -> str:
