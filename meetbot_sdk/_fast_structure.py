@@ -70,13 +70,15 @@ def filling(cls: type, values: Sequence[str], namespace: dict[str, Any]) -> list
             f"    instance.{f.name} = {value}" for f, value in zip(fields, values, strict=True)
         ]
         return [*lines, "    instance.__class__ = cls", "    return instance"]
-    if _can_fill_slots(cls):  # pragma: no cover - every model today takes the twin
+    if _can_fill_slots(cls):
         lines = ["    instance = new(cls)"]
         for index, (field, value) in enumerate(zip(fields, values, strict=True)):
-            namespace[f"set{index}"] = vars(cls)[field.name].__set__
+            # an inherited field's slot belongs to the base that declares it
+            slot = next(vars(k)[field.name] for k in cls.__mro__ if field.name in vars(k))
+            namespace[f"set{index}"] = slot.__set__
             lines.append(f"    set{index}(instance, {value})")
         return [*lines, "    return instance"]
-    return [f"    return cls({', '.join(values)})"]  # pragma: no cover - as above
+    return [f"    return cls({', '.join(values)})"]
 
 
 def define(name: str, lines: list[str], namespace: dict[str, Any]) -> Callable[..., Any]:

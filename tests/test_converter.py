@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meetbot_sdk._converter import _detailed, _fast
+from meetbot_sdk._converter import DecodeError, _detailed, _fast, structure
 from tests.test_models import MODELS, strategy
 
 JSON_VALUES = st.recursive(
@@ -85,3 +86,44 @@ def _get(value: Any, path: tuple[Any, ...]) -> Any:
     for step in path:
         value = value[step]
     return value
+
+
+@attrs.frozen
+class _Parent:
+    count: int
+
+
+@attrs.frozen
+class _Child(_Parent):  # its base has attrs' frozen __setattr__: no filling twin
+    name: str
+
+
+@attrs.frozen(weakref_slot=True)
+class _OwnWeakref:  # a __weakref__ slot of its own: CPython refuses the class switch
+    count: int
+
+
+@attrs.frozen(slots=False)
+class _NoSlots:
+    count: int
+
+
+@pytest.mark.parametrize(
+    ("cls", "data", "expected"),
+    [
+        (_Child, {"count": 1, "name": "a"}, _Child(1, "a")),
+        (_OwnWeakref, {"count": 2}, _OwnWeakref(2)),
+        (_NoSlots, {"count": 3}, _NoSlots(3)),
+    ],
+    ids=["frozen base", "own weakref slot", "no slots"],
+)
+def test_a_class_the_fast_fill_does_not_fit_still_decodes(
+    cls: type, data: dict[str, Any], expected: object
+) -> None:
+    # The compiled fill falls back to the slot descriptors or __init__, never to a half-made
+    # or wrongly typed instance.
+    decoded = structure(data, cls)
+    assert type(decoded) is cls
+    assert decoded == expected
+    with pytest.raises(DecodeError, match="count: expected an integer"):
+        structure({**data, "count": "1"}, cls)

@@ -101,7 +101,7 @@ def assert_like_constructed(decoded: Any, constructed: Any) -> None:
     assert repr(decoded) == repr(constructed)
     assert not hasattr(decoded, "__dict__")
     assert weakref.ref(decoded)() is decoded
-    assert pickle.loads(pickle.dumps(decoded)) == constructed
+    assert pickle.loads(pickle.dumps(decoded)) == constructed  # noqa: S301 - our own bytes
     assert copy.copy(decoded) == copy.deepcopy(decoded) == constructed
     first = attrs.fields(cls)[0].name
     assert attrs.evolve(decoded, **{first: getattr(constructed, first)}) == constructed

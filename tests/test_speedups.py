@@ -4,10 +4,12 @@ request to a pool the SDK created is the request httpx's ``build_request`` would
 
 from __future__ import annotations
 
+import datetime
 import json
 import sys
 from typing import Any
 
+import attrs
 import httpx
 import pytest
 from hypothesis import given, settings
@@ -28,6 +30,8 @@ from meetbot_sdk._response import decode
 from meetbot_sdk.testing import FakeMeetBot
 from tests.support import API_KEY, BARE_RUN, BASE, needs_extra
 from tests.test_models import assert_like_constructed
+
+UTC = datetime.timezone.utc
 
 _MODELS = [getattr(_models, name) for name in _models.__all__]
 _WIRE: dict[type[Any], Any] = {}
@@ -337,3 +341,54 @@ def test_a_bad_timestamp_is_named(text: str) -> None:
     body = {"method": "GET", "path": "/p", "statusCode": 200, "createdAt": text}
     with pytest.raises(ValueError, match=r"^createdAt: expected an ISO 8601 timestamp, got '"):
         RecentRequest.from_dict(body)
+
+
+@attrs.frozen
+class _Unmirrored:
+    """A model shape the msgspec mirror does not cover (an optional timestamp)."""
+
+    seen_at: datetime.datetime | None
+    count: int
+
+
+@attrs.frozen
+class _Mirrored:
+    """Every shape the mirror covers, nested."""
+
+    counts: dict[str, int]
+    ratio: float | None
+    day: datetime.date
+    inner: _Unmirrored | None = None  # not mirrored either: the whole class goes the slow way
+
+
+def test_a_model_the_mirror_cannot_express_is_decoded_the_standard_way(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    needs_extra("msgspec")
+    _use_speedups(monkeypatch, on=True)
+    body = b'{"seenAt": "2024-01-15T10:30:00Z", "count": 2}'
+    assert _converter.structure_json(body, _Unmirrored) is None  # no mirror: json.loads
+    assert _converter._decoders[_Unmirrored] is None  # decided once
+    call = _endpoints.APICall("GET", "/x", {}, _Unmirrored)
+    response = httpx.Response(200, content=body, request=httpx.Request("GET", BASE + "/x"))
+    decoded = decode(call, response, secret=API_KEY)
+    assert decoded == _Unmirrored(datetime.datetime(2024, 1, 15, 10, 30, tzinfo=UTC), 2)
+
+
+def test_dicts_optional_numbers_and_dates_are_mirrored(monkeypatch: pytest.MonkeyPatch) -> None:
+    needs_extra("msgspec")
+    _use_speedups(monkeypatch, on=True)
+    data = {"counts": {"a": 1}, "ratio": None, "day": "2024-01-15", "inner": None}
+    assert _converter.structure_json(json.dumps(data).encode(), _Mirrored) is None
+    flat = attrs.make_class(
+        "Flat",
+        {
+            "counts": attrs.field(type=dict[str, int]),
+            "ratio": attrs.field(type=float | None),
+            "day": attrs.field(type=datetime.date),
+        },
+        frozen=True,
+    )
+    decoded = _converter.structure_json(json.dumps(data).encode(), flat)
+    assert decoded == flat({"a": 1}, None, datetime.date(2024, 1, 15))
+    assert _converter.structure_json(b'{"counts": {"a": 1}, "ratio": 1, "day": "x"}', flat) is None
