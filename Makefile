@@ -48,7 +48,7 @@ redis-server:
 
 # The suite again in a venv with the runtime dependencies only: no optional extra installed, so
 # every feature behind an extra must give its install line and `import meetbot_sdk` must work.
-# With `unit` (whose venv has every extra, orjson included) this runs the suite with and
+# With `unit` (whose venv has every extra, msgspec included) this runs the suite with and
 # without the speedups extra.
 BARE := .venv-bare
 $(BARE)/.installed: pyproject.toml

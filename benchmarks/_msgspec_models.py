@@ -23,3 +23,8 @@ class MPage(msgspec.Struct, frozen=True):
     total: int
     page: int
     page_size: int
+
+
+def page_decoder() -> msgspec.json.Decoder[MPage]:
+    """The yardstick's decoder (built here: a plain-install run hides msgspec from the SDK)."""
+    return msgspec.json.Decoder(MPage)

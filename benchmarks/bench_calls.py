@@ -78,3 +78,7 @@ def _overhead() -> dict[str, float]:
 def _us(fn: object) -> float:
     best = min(timeit.repeat(fn, number=ROUNDS, repeat=5))  # type: ignore[arg-type]
     return best / ROUNDS * 1e6
+
+
+if __name__ == "__main__":
+    main()

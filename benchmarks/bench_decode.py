@@ -1,9 +1,10 @@
 """Decoding one page of 100 logs with every field set and an unknown field per log.
 
 From a dict: ``ApiLogPage.from_dict`` against pydantic v2's ``model_validate``. From bytes:
-what a call does with a body (orjson with the ``speedups`` extra, else ``json.loads``, then
-the converter) against ``model_validate_json`` and msgspec's typed decoding, the fastest a
-Python client can go. Interleaved rounds, medians of CPU time (see ``_timing``).
+what a call does with a body (msgspec mirrors of the models with the ``speedups`` extra, else
+``json.loads`` and the converter) against ``model_validate_json`` and msgspec's own typed
+decoding into its structs, the fastest a Python client can go. Interleaved rounds, medians
+of CPU time (see ``_timing``).
 """
 
 from __future__ import annotations
@@ -39,9 +40,8 @@ def page_body() -> dict[str, object]:
 
 def run(mode: str) -> None:
     import httpx
-    import msgspec
 
-    from benchmarks._msgspec_models import MPage
+    from benchmarks._msgspec_models import page_decoder
     from benchmarks._pydantic_models import PPage
     from meetbot_sdk import ApiLogPage, APIResponseValidationError, _endpoints
     from meetbot_sdk._response import decode
@@ -52,7 +52,7 @@ def run(mode: str) -> None:
     response = httpx.Response(200, content=raw)
     _check_strict(call, decode, APIResponseValidationError, body)
 
-    decoder = msgspec.json.Decoder(MPage)
+    decoder = page_decoder()
     assert decode(call, response, secret=_NO_KEY) == ApiLogPage.from_dict(body)
     from_dict = interleaved(
         {

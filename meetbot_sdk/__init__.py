@@ -10,8 +10,9 @@ types), :mod:`meetbot_sdk.resources` (the resource classes) and :mod:`meetbot_sd
 so reprs and tracebacks read ``meetbot_sdk.NotFoundError``.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from meetbot_sdk._budgets import FileBudget
-from meetbot_sdk._checkpoint import WalkCheckpoint
 from meetbot_sdk._client import AsyncMeetBot, MeetBot
 from meetbot_sdk._config import (
     DEFAULT_BASE_URL,
@@ -47,11 +48,23 @@ from meetbot_sdk._models import (
     TranscriptionStats,
     WebhookStats,
 )
-from meetbot_sdk._pagers import ApiLogPager, AsyncApiLogPager
-from meetbot_sdk._redis_budget import RedisBudget
 from meetbot_sdk._response import RawResponse
 from meetbot_sdk._throttle import RateLimit
 from meetbot_sdk._version import __version__
+
+if TYPE_CHECKING:
+    from meetbot_sdk._checkpoint import WalkCheckpoint
+    from meetbot_sdk._pagers import ApiLogPager, AsyncApiLogPager
+    from meetbot_sdk._redis_budget import RedisBudget
+
+# Loaded on first use (PEP 562), which keeps `import meetbot_sdk` light: the walk's modules
+# come with the first `list()`, the Redis budget with its first mention.
+_LAZY = {
+    "ApiLogPager": "meetbot_sdk._pagers",
+    "AsyncApiLogPager": "meetbot_sdk._pagers",
+    "RedisBudget": "meetbot_sdk._redis_budget",
+    "WalkCheckpoint": "meetbot_sdk._checkpoint",
+}
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -94,9 +107,25 @@ __all__ = [
     "__version__",
 ]
 
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
+
 # Public names report their public module (as httpx does), so reprs, tracebacks and the docs
-# read ``meetbot_sdk.NotFoundError`` rather than a private path.
+# read ``meetbot_sdk.NotFoundError`` rather than a private path. (The lazy ones say so
+# themselves, as they may be met before this module hands them out.)
 for _name in __all__:
-    if isinstance(_obj := globals()[_name], type):
+    if _name not in _LAZY and isinstance(_obj := globals()[_name], type):
         _obj.__module__ = __name__
 del _name, _obj

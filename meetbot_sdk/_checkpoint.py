@@ -75,6 +75,8 @@ class WalkCheckpoint:
         finished: The walk reached the end: nothing is left of it to yield.
     """
 
+    __module__ = "meetbot_sdk"  # its public home, which loads it lazily
+
     filters: tuple[tuple[str, str], ...]
     watermark: LogKey | None = None
     top: LogKey | None = None

@@ -10,7 +10,9 @@
 
 Two converters are built by the same function: a fast one for the hot path (its model hooks
 compiled by :mod:`meetbot_sdk._fast_structure`), and one with cattrs' detailed validation that
-is only used, after a failure, to say which field was wrong.
+is only used, after a failure, to say which field was wrong. With the ``speedups`` extra,
+bodies are decoded by msgspec mirrors of the models (:mod:`meetbot_sdk._speedups`), built from
+the wire names and hooks given here; whatever they refuse goes the standard way.
 """
 
 from __future__ import annotations
@@ -289,46 +291,70 @@ def structure(data: Any, cls: type[T]) -> T:
         raise explain(data, cls) from None
 
 
-# The speedups extra's JSON parser, looked up on the first body (``import meetbot_sdk`` never
-# imports an extra): None when it is not installed.
-_SPEEDUPS_JSON = "orjson"
-_fast_loads: Callable[[bytes], Any] | None = None
+# The speedups extra (msgspec), looked up on the first body: ``import meetbot_sdk`` never
+# imports an extra. One decoder per model class, compiled on its first body; None when the
+# extra is not installed.
+_SPEEDUPS = "msgspec"
+_msgspec: Any = None
 _looked_up = False
+_decoders: dict[type, Callable[[bytes], Any] | None] = {}
 
 
-def _speedups_loads() -> Callable[[bytes], Any] | None:
-    global _fast_loads, _looked_up  # noqa: PLW0603 (a cache filled once)
+def _speedups_module() -> Any:
+    global _msgspec, _looked_up  # noqa: PLW0603 (a cache filled once)
     if not _looked_up:
         try:
-            _fast_loads = importlib.import_module(_SPEEDUPS_JSON).loads
+            _msgspec = importlib.import_module(_SPEEDUPS)
         except ImportError:
-            _fast_loads = None
+            _msgspec = None
         _looked_up = True
-    return _fast_loads
+    return _msgspec
+
+
+def _wire_names(cls: type) -> dict[str, str]:
+    return {a.name: wire_name(cls, a.name) for a in attrs.fields(cls)}
+
+
+def _decoder(cls: type) -> Callable[[bytes], Any] | None:
+    msgspec = _speedups_module()
+    if msgspec is None:
+        return _decoders.setdefault(cls, None)
+    from meetbot_sdk._speedups import NoMirrorError, compile_decoder
+
+    hook_for = _converter(detailed=False).get_structure_hook
+    try:
+        decoder: Callable[[bytes], Any] | None = compile_decoder(
+            msgspec, cls, _wire_names, hook_for
+        )
+    except NoMirrorError:
+        decoder = None
+    return _decoders.setdefault(cls, decoder)
 
 
 def structure_json(content: bytes, cls: type[T]) -> T | None:
-    """The ``cls`` in a JSON body, the fast way: parsed by orjson (the ``speedups`` extra).
+    """The ``cls`` in a JSON body, the fast way: in one msgspec pass (the ``speedups`` extra).
 
-    ``None`` when orjson is not installed, refuses the body, or reads it into data that does not
-    fit ``cls``: then the caller parses with :func:`json.loads` and :func:`structure`, which
-    have the final word and word the errors. So a body gives the same model or the same error
-    with the extra as without it. (orjson refuses ``NaN``, lone surrogates and a UTF-8 BOM,
-    which :func:`json.loads` takes, and reads integers beyond 64 bits as floats, which no
-    ``int`` field accepts; a float field gets the same float from either.)
+    ``None`` when msgspec is not installed, or refuses the body: then the caller parses with
+    :func:`json.loads` and :func:`structure`, which have the final word and word the errors.
+    So a body gives the same model or the same error with the extra as without it (see
+    :mod:`meetbot_sdk._speedups` for what msgspec refuses that the standard way may take).
     """
-    fast = _fast_loads if _looked_up else _speedups_loads()
-    if fast is None:
+    try:
+        decode = _decoders[cls]
+    except KeyError:
+        decode = _decoder(cls)
+    if decode is None:
         return None
     try:
-        return _converter(detailed=False).structure(fast(content), cls)
-    except Exception:
+        model: T = decode(content)
+    except Exception:  # refused: the standard way decides, and words any error
         return None
+    return model
 
 
 def json_library() -> str:
-    """The library that parses response bodies: ``"orjson"`` (speedups) or ``"json"``."""
-    return "json" if _speedups_loads() is None else _SPEEDUPS_JSON
+    """What decodes response bodies: ``"msgspec"`` (speedups) or ``"json"``."""
+    return "json" if _speedups_module() is None else _SPEEDUPS
 
 
 def unstructure(instance: object) -> dict[str, Any]:

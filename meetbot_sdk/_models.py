@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from meetbot_sdk import _frames, _html, _repr
+from meetbot_sdk import _repr
 
 if TYPE_CHECKING:
     import matplotlib.axes
@@ -48,7 +48,9 @@ class _Model:
     :mod:`meetbot_sdk._repr`); equality, hashing and :meth:`to_dict` see every value.
     """
 
-    __slots__ = ()
+    # The weak-reference slot lives here, not in each model (attrs adds none when a base has
+    # it), so that a model and its filling twin have the same layout (see _fast_structure).
+    __slots__ = ("__weakref__",)
 
     def __repr__(self) -> str:
         return _repr.compact_repr(self)
@@ -151,10 +153,14 @@ class Analytics(_Model):
         Every day from the first to the last of either daily series has a row; a day
         missing from a series counts 0. Needs the ``pandas`` extra.
         """
+        from meetbot_sdk import _frames  # with the first frame or chart
+
         return _frames.analytics_to_pandas(self)
 
     def to_polars(self) -> "polars.DataFrame":
         """As :meth:`to_pandas`, with ``date`` as the first column. Needs the ``polars`` extra."""
+        from meetbot_sdk import _frames  # with the first frame or chart
+
         return _frames.analytics_to_polars(self)
 
     def plot(self, ax: "matplotlib.axes.Axes | None" = None) -> "matplotlib.axes.Axes":
@@ -166,9 +172,13 @@ class Analytics(_Model):
         Returns:
             The Axes drawn on (the bars are on a twin Axes sharing its x axis).
         """
+        from meetbot_sdk import _frames  # with the first frame or chart
+
         return _frames.plot_analytics(self, ax)
 
     def _repr_html_(self) -> str:
+        from meetbot_sdk import _html  # with its html import, on the first notebook cell
+
         return _html.analytics_html(self)
 
 
@@ -192,6 +202,8 @@ class ApiLog(_Model):
     created_at: datetime.datetime
 
     def _repr_html_(self) -> str:
+        from meetbot_sdk import _html  # with its html import, on the first notebook cell
+
         return _html.log_html(self)
 
 
@@ -210,13 +222,19 @@ class ApiLogPage(_Model):
         ``created_at`` is timezone-aware UTC, ``api_key_id`` a nullable ``Int64``, text
         columns the ``string`` dtype. Needs the ``pandas`` extra.
         """
+        from meetbot_sdk import _frames  # with the first frame or chart
+
         return _frames.records_to_pandas(self.logs, ApiLog, "ApiLogPage.to_pandas()")
 
     def to_polars(self) -> "polars.DataFrame":
         """As :meth:`to_pandas`, as a polars frame. Needs the ``polars`` extra."""
+        from meetbot_sdk import _frames  # with the first frame or chart
+
         return _frames.records_to_polars(self.logs, ApiLog, "ApiLogPage.to_polars()")
 
     def _repr_html_(self) -> str:
+        from meetbot_sdk import _html  # with its html import, on the first notebook cell
+
         return _html.page_html(self)
 
 
@@ -242,13 +260,19 @@ class ApiKeyUsage(_Model):
     def to_pandas(self) -> "pandas.DataFrame":
         """The recent requests, one row each; columns are the :class:`RecentRequest`
         attributes. Needs the ``pandas`` extra."""
+        from meetbot_sdk import _frames  # with the first frame or chart
+
         return _frames.records_to_pandas(self.recent_requests, RecentRequest, _USAGE_PANDAS)
 
     def to_polars(self) -> "polars.DataFrame":
         """As :meth:`to_pandas`, as a polars frame. Needs the ``polars`` extra."""
+        from meetbot_sdk import _frames  # with the first frame or chart
+
         return _frames.records_to_polars(self.recent_requests, RecentRequest, _USAGE_POLARS)
 
     def _repr_html_(self) -> str:
+        from meetbot_sdk import _html  # with its html import, on the first notebook cell
+
         return _html.usage_html(self)
 
 

@@ -189,6 +189,8 @@ class ApiLogPager(_PagerBase["MeetBot"]):
         ...     print(log.created_at, log.path)
     """
 
+    __module__ = "meetbot_sdk"  # its public home, which loads it lazily
+
     # The loop now running over the walk (weakly: leaving it must let it be collected).
     _loop: weakref.ref[Generator[Any, None, None]] | None = None
     _read_ahead: ThreadReadAhead | None = None
@@ -316,6 +318,8 @@ class AsyncApiLogPager(_PagerBase["AsyncMeetBot"]):
         >>> async for log in client.api_logs.list(status_code=500):  # doctest: +SKIP
         ...     print(log.created_at, log.path)
     """
+
+    __module__ = "meetbot_sdk"  # its public home, which loads it lazily
 
     # The loop now running over the walk (weakly: leaving it must let it be collected).
     _loop: weakref.ref[AsyncGenerator[Any, None]] | None = None

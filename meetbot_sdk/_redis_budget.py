@@ -78,6 +78,8 @@ class RedisBudget(SharedBudget):
         >>> client = MeetBot(throttle=budget)  # doctest: +SKIP
     """
 
+    __module__ = "meetbot_sdk"  # its public home, which loads it lazily
+
     def __init__(self, url_or_client: Any, *, namespace: str = "meetbot") -> None:
         if not isinstance(namespace, str) or not _NAMESPACE.fullmatch(namespace):
             raise ValueError(f"namespace must be 1-100 of A-Z a-z 0-9 _ . : -, got {namespace!r}")

@@ -16,20 +16,20 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from meetbot_sdk import _endpoints
-from meetbot_sdk._checkpoint import WalkCheckpoint
 from meetbot_sdk._config import DEFAULT_LIST_PAGE_SIZE, DEFAULT_PAGE_SIZE
 from meetbot_sdk._endpoints import ApiLogFilters, Period
 from meetbot_sdk._models import Analytics, ApiKeyUsage, ApiLogPage
-from meetbot_sdk._pagers import ApiLogPager, AsyncApiLogPager
 from meetbot_sdk._response import RawResponse
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the walk's modules load with the first list(): import meetbot_sdk is lighter
     if sys.version_info >= (3, 11):
         from typing import Unpack
     else:
         from typing_extensions import Unpack
 
+    from meetbot_sdk._checkpoint import WalkCheckpoint
     from meetbot_sdk._client import AsyncMeetBot, MeetBot
+    from meetbot_sdk._pagers import ApiLogPager, AsyncApiLogPager
 
 __all__ = [
     "AnalyticsResource",
@@ -215,6 +215,8 @@ class ApiLogsResource(_SyncResource):
             >>> for log in client.api_logs.list(status_code=500, max_items=1000):  # doctest: +SKIP
             ...     print(log.created_at, log.method, log.path)
         """
+        from meetbot_sdk._pagers import ApiLogPager
+
         return ApiLogPager(
             self._client,
             page_size=page_size,
@@ -252,6 +254,8 @@ class AsyncApiLogsResource(_AsyncResource):
         resume_from: WalkCheckpoint | None = None,
         **filters: Unpack[ApiLogFilters],
     ) -> AsyncApiLogPager:
+        from meetbot_sdk._pagers import AsyncApiLogPager
+
         return AsyncApiLogPager(
             self._client,
             page_size=page_size,

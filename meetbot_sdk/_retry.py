@@ -16,9 +16,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
-
-import attrs
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from meetbot_sdk._config import DEFAULT_MAX_RETRY_WAIT, INITIAL_BACKOFF, MAX_BACKOFF
 
@@ -95,8 +93,7 @@ def retry_after_seconds(headers: Mapping[str, str], *, now: float | None = None)
     return max(0.0, when.timestamp() - current)
 
 
-@attrs.frozen
-class Budget:
+class Budget(NamedTuple):
     """A rate-limit budget as one response stated it.
 
     Attributes:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime
 import math
+import os
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
@@ -140,7 +140,7 @@ class Throttle:
         self, max_wait: float, lease_seconds: float
     ) -> Callable[[Window, float], Decision]:
         # One name for every try, so that a retried write is the same; unique in the fleet.
-        lease = None if self._store is None else uuid.uuid4().hex[:16]
+        lease = None if self._store is None else os.urandom(8).hex()
 
         def decide(window: Window, now: float) -> Decision:
             return window.decide(now, max_wait, lease=lease, lease_until=now + lease_seconds)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import attrs
 
@@ -58,16 +58,14 @@ class Admit:
     shared: bool = attrs.field(default=False, eq=False)
 
 
-@attrs.frozen
-class Wait:
+class Wait(NamedTuple):  # records built per decision are NamedTuples: cheap to import
     """Wait ``seconds`` (``inf``: until a response changes the state) and ask again."""
 
     seconds: float
     reason: str
 
 
-@attrs.frozen
-class Refuse:
+class Refuse(NamedTuple):
     """Do not send: the server asked to wait ``seconds`` (more than the cap) in ``response``."""
 
     seconds: float

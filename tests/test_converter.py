@@ -3,13 +3,16 @@ detailed validation accepts, and produces the same models."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meetbot_sdk._converter import _detailed, _fast
+from meetbot_sdk import ApiLog
+from meetbot_sdk._converter import DecodeError, _detailed, _fast, structure
 from tests.test_models import MODELS, strategy
 
 JSON_VALUES = st.recursive(
@@ -85,3 +88,70 @@ def _get(value: Any, path: tuple[Any, ...]) -> Any:
     for step in path:
         value = value[step]
     return value
+
+
+@attrs.frozen
+class _Parent:
+    count: int
+
+
+@attrs.frozen
+class _Child(_Parent):  # its base has attrs' frozen __setattr__: no filling twin
+    name: str
+
+
+@attrs.frozen(repr=False)
+class _TaggedLog(ApiLog):  # a user's own subclass of a model
+    tag: str
+
+
+_LOG = {
+    "id": 1,
+    "method": "GET",
+    "path": "/p",
+    "statusCode": 200,
+    "responseTimeMs": 5,
+    "apiKeyId": None,
+    "apiKeyName": None,
+    "ipAddress": None,
+    "userAgent": None,
+    "createdAt": "2024-01-15T10:30:00Z",
+}
+_CREATED = datetime.datetime(2024, 1, 15, 10, 30, tzinfo=datetime.timezone.utc)
+
+
+@attrs.frozen(weakref_slot=True)
+class _OwnWeakref:  # a __weakref__ slot of its own: CPython refuses the class switch
+    count: int
+
+
+@attrs.frozen(slots=False)
+class _NoSlots:
+    count: int
+
+
+@pytest.mark.parametrize(
+    ("cls", "data", "expected"),
+    [
+        (_Child, {"count": 1, "name": "a"}, _Child(1, "a")),
+        (
+            _TaggedLog,
+            {**_LOG, "tag": "t"},
+            _TaggedLog(1, "GET", "/p", 200, 5, None, None, None, None, _CREATED, "t"),
+        ),
+        (_OwnWeakref, {"count": 2}, _OwnWeakref(2)),
+        (_NoSlots, {"count": 3}, _NoSlots(3)),
+    ],
+    ids=["frozen base", "a subclass of ApiLog", "own weakref slot", "no slots"],
+)
+def test_a_class_the_fast_fill_does_not_fit_still_decodes(
+    cls: type, data: dict[str, Any], expected: object
+) -> None:
+    # The compiled fill falls back to the slot descriptors or __init__, never to a half-made
+    # or wrongly typed instance.
+    decoded = structure(data, cls)
+    assert type(decoded) is cls
+    assert decoded == expected
+    first = next(iter(data))
+    with pytest.raises(DecodeError, match=f"{first}: expected an integer"):
+        structure({**data, first: "1"}, cls)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 import json
+import pickle
 import types
 import typing
+import weakref
 from typing import Any
 
 import attrs
@@ -80,6 +83,38 @@ def test_frozen_and_round_trip_through_json(cls: type, data: st.DataObject) -> N
     assert cls.from_dict(json.loads(json.dumps(wire))) == model
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         setattr(model, attrs.fields(cls)[0].name, None)
+
+
+def assert_like_constructed(decoded: Any, constructed: Any) -> None:
+    """A decoded model is in every way the instance its class would construct: the decoders
+    fill instances without ``__init__`` (meetbot_sdk._fast_structure), which must not show."""
+    cls = type(constructed)
+    assert type(decoded) is cls
+    assert decoded == constructed
+    try:
+        expected = hash(constructed)
+    except TypeError:  # it holds a list
+        with pytest.raises(TypeError):
+            hash(decoded)
+    else:
+        assert hash(decoded) == expected
+    assert repr(decoded) == repr(constructed)
+    assert not hasattr(decoded, "__dict__")
+    assert weakref.ref(decoded)() is decoded
+    assert pickle.loads(pickle.dumps(decoded)) == constructed  # noqa: S301 - our own bytes
+    assert copy.copy(decoded) == copy.deepcopy(decoded) == constructed
+    first = attrs.fields(cls)[0].name
+    assert attrs.evolve(decoded, **{first: getattr(constructed, first)}) == constructed
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        setattr(decoded, first, None)
+
+
+@pytest.mark.parametrize("cls", MODELS, ids=lambda cls: cls.__name__)
+@settings(max_examples=20, deadline=None)
+@given(data=st.data())
+def test_a_decoded_model_is_like_a_constructed_one(cls: type, data: st.DataObject) -> None:
+    model = data.draw(strategy(cls))
+    assert_like_constructed(cls.from_dict(json.loads(json.dumps(model.to_dict()))), model)
 
 
 LOG = {
