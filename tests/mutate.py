@@ -73,6 +73,7 @@ MODULES: dict[str, list[str]] = {  # fastest first: with -x a killed mutant stop
     "_exceptions": ["test_exceptions.py", "test_edges.py", "test_hardening.py"],
     "_converter": ["test_edges.py", "test_models.py", "test_converter.py", "test_speedups.py"],
     "_fast_structure": ["test_edges.py", "test_models.py", "test_converter.py"],
+    "_speedups": ["test_speedups.py", "test_models.py", "test_converter.py"],
     "_endpoints": ["test_endpoints.py", "test_client.py"],
     "_config": [  # its defaults and limits are met where they act: retries, pages, periods
         "test_endpoints.py",

@@ -353,6 +353,22 @@ def test_a_copy_given_a_budget_of_its_own_uses_it(tmp_path: Path) -> None:
     assert client.with_options(throttle=False)._throttle is client._throttle
 
 
+def test_an_unthrottled_copy_of_a_client_with_a_budget_calls_and_teaches_it(
+    tmp_path: Path,
+) -> None:
+    fake = FakeMeetBot(log_count=3)
+    budget = FileBudget(tmp_path / "budget")
+    with fake.client(throttle=budget) as client:
+        fast = client.with_options(throttle=False)
+        assert fast.api_logs.get_page(page_size=1).total == 3
+        # its answer still tells the shared budget what the server said
+        record = load(
+            (tmp_path / "budget").read_bytes(), fast._throttle._key, time.time(), where=""
+        )
+        assert record.known
+    budget.close()
+
+
 def test_a_child_after_fork_opens_the_file_afresh(tmp_path: Path) -> None:
     budget = FileBudget(tmp_path / "budget")
     budget.transact("k", lambda window, now: None)
