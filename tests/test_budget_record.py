@@ -35,6 +35,29 @@ def test_a_window_travels_through_its_record_whole() -> None:
     assert decision.response.status_code == 429
     assert decision.response.json() == {"error": {"message": "slow down"}}
     assert decision.response.headers["x-request-id"] == "req_9"
+    assert decision.response.headers["retry-after"] == "499"  # what is left of the wait
+    assert decision.response.headers["content-type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    ("body", "json_typed"),
+    [('{"detail": "slow down"}', True), (' [{"detail": "slow down"}]', True), ("slow down", False)],
+)
+def test_the_refusal_raised_elsewhere_is_typed_like_its_body(body: str, json_typed: bool) -> None:
+    window = Window()
+    window.decide(100.0, CAP, lease="a", lease_until=130.0)
+    window.observe(100.0, httpx.Response(503, text=body), None, 30.0)
+    blocked = load(dump(window, "k"), "k", 100.0, where="test").blocked_by
+    assert blocked is not None
+    assert blocked.text == body
+    assert (blocked.headers.get("content-type") == "application/json") is json_typed
+
+
+def test_a_record_of_up_to_64_kib_is_read() -> None:
+    record = dump(Window(), "k").encode()
+    largest = record + b" " * (64 * 1024 - len(record))
+    assert load(largest, "k", 100.0, where="test").known is False
+    assert load(largest.replace(b'"known":false', b'"known":true '), "k", 100.0, where="t").known
 
 
 @pytest.mark.parametrize(
@@ -67,6 +90,8 @@ def test_a_window_travels_through_its_record_whole() -> None:
             "expected a string of at most 2000 characters",
         ),
         ({"blocked": [150.0, 429, "", "r" * 201]}, "expected a string of at most 200 characters"),
+        ({"blocked": [150.0, 429, 5, None]}, "expected a string of at most 2000 characters"),
+        (b" " * (64 * 1024 + 1), "too large"),
         ({"unknown_field_missing": None}, "'known'"),
     ],
 )
