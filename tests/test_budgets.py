@@ -21,6 +21,7 @@ from meetbot_sdk._budget_record import load
 from meetbot_sdk._throttle import Admit, StoreUnavailable, Throttle, Wait, Window
 from meetbot_sdk.testing import FakeMeetBot, Fault
 from tests.fleet import killed_in_flight, run_fleet
+from tests.test_file_budget import LockClock
 
 CAP = 60.0
 _T = TypeVar("_T")
@@ -79,7 +80,7 @@ def test_a_corrupted_budget_file_is_ignored_and_rewritten(
 def test_file_budget_arguments_are_checked() -> None:
     with pytest.raises(TypeError, match=r"path must be a str or os\.PathLike, got int"):
         FileBudget(3)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="empty path"):
+    with pytest.raises(ValueError, match=r"^path must name a file, got an empty path$"):
         FileBudget("")
     with pytest.raises(ValueError, match="directory of the budget file does not exist"):
         FileBudget("/nonexistent-dir-for-meetbot/budget")
@@ -110,78 +111,6 @@ def test_a_file_locked_too_long_by_another_process_means_going_alone(
     finally:
         os.close(holder)
     assert caplog.text.count("is unavailable") == 1  # one warning, not one per call
-
-
-class LockClock:
-    """``time`` for :mod:`meetbot_sdk._budgets`: its sleeps pass at once, on this clock, and
-    ``release`` (if set) runs once the clock reaches it (the other process lets go)."""
-
-    def __init__(self, release: tuple[float, Callable[[], None]] | None = None) -> None:
-        self.now = 1000.0
-        self.release = release
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def time(self) -> float:
-        return time.time()
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-        if self.release is not None and self.now >= self.release[0]:
-            self.release[1]()
-            self.release = None
-
-    async def async_sleep(self, seconds: float) -> None:
-        self.sleep(seconds)
-
-
-@pytest.mark.parametrize("flavour", ["sync", "async"])
-def test_a_process_waits_up_to_one_second_for_the_file_lock(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flavour: str
-) -> None:
-    # docs/fleets.rst: "a process waits at most 1 s for the file lock"
-    path = tmp_path / "budget"
-    budget = FileBudget(path)
-    holder = os.open(path, os.O_RDWR | os.O_CREAT)  # another open file: another lock owner
-    fcntl.flock(holder, fcntl.LOCK_EX)
-
-    def transact(clock: LockClock) -> object:
-        monkeypatch.setattr(_budgets, "time", clock)
-        if flavour == "sync":
-            return budget.transact("k", lambda window, now: "done")
-        attempt = lambda: budget._try_unlocked("k", lambda window, now: "done")  # noqa: E731
-        return asyncio.run(_budgets._retry_async(attempt, clock.async_sleep))
-
-    try:
-        given_up = LockClock()
-        with pytest.raises(StoreUnavailable) as caught:
-            transact(given_up)
-        assert str(caught.value) == "stayed locked by another process for 1 s"
-        assert 1.0 <= given_up.now - 1000.0 < 1.01
-        # let go within the second: the process takes the lock then
-        released = LockClock(release=(1000.9, lambda: fcntl.flock(holder, fcntl.LOCK_UN)))
-        assert transact(released) == "done"
-        assert 1000.9 <= released.now < 1000.91
-    finally:
-        os.close(holder)
-        budget.close()
-
-
-def test_a_file_budget_names_its_file_in_the_warning_it_causes(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    directory = tmp_path / "gone"
-    directory.mkdir()
-    budget = FileBudget(directory / "budget")
-    directory.rmdir()
-    throttle = Throttle(store=budget, key="k")
-    with caplog.at_level(logging.WARNING, "meetbot_sdk"):
-        throttle.acquire(CAP, no_waits, lease_seconds=30)
-    assert [r.getMessage() for r in caplog.records] == [
-        f"The shared rate budget file {str(directory / 'budget')!r} is unavailable (No such file "
-        "or directory); this process keeps its own count until it is back"
-    ]
 
 
 def test_an_unreadable_budget_file_means_going_alone(tmp_path: Path) -> None:
