@@ -194,6 +194,11 @@ def test_analytics_defaults_to_30_days(twin: Twin, httpx_mock: HTTPXMock) -> Non
     assert twin.run(lambda c: c.analytics.get()).api_calls.total == 8500
 
 
+def test_get_page_defaults_to_the_first_page_of_20(twin: Twin, httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(url=f"{BASE}/users/me/api-logs?page=1&page_size=20", json=PAGE)
+    assert twin.run(lambda c: c.api_logs.get_page()).total == 500
+
+
 def test_get_page_sends_filters_and_decodes(twin: Twin, httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(json=PAGE)
     page = twin.run(
