@@ -8,12 +8,13 @@ import datetime
 import json
 from typing import Any
 
+import attrs
 import httpx
 import pytest
 
 import meetbot_sdk as mb
 from meetbot_sdk import ApiLog, ApiLogPage, TranscriptionStats, WebhookStats
-from meetbot_sdk._converter import DecodeError
+from meetbot_sdk._converter import DecodeError, structure
 from meetbot_sdk._exceptions import connection_error, status_error
 from meetbot_sdk._pagination import Walk, log_key
 from meetbot_sdk._retry import server_wait
@@ -56,6 +57,62 @@ def test_one_more_problem_is_singular() -> None:
     with pytest.raises(DecodeError) as info:
         ApiLog.from_dict({**LOG, "id": "x", "method": 1})
     assert str(info.value) == "id: expected an integer, got 'x' (and 1 more problem)"
+
+
+@pytest.mark.parametrize(
+    ("cls", "data", "message"),
+    [
+        (ApiLog, {**LOG, "id": {"n": 1}}, "id: expected an integer, got an object"),
+        (ApiLog, {**LOG, "id": [1]}, "id: expected an integer, got a list"),
+        (
+            mb.DailyCount,
+            {"date": list("2024-01-15"), "count": 1},  # ten items, not ten characters
+            "date: expected a date as YYYY-MM-DD, got a list",
+        ),
+        (
+            mb.BotStats,
+            {
+                "created": 1,
+                "active": 0,
+                "platformBreakdown": [],
+                "statusBreakdown": {},
+                "dailyCreated": [],
+            },
+            "platformBreakdown: expected an object, got a list",
+        ),
+    ],
+)
+def test_a_value_of_the_wrong_shape_is_named_by_its_shape(
+    cls: Any, data: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(DecodeError) as info:
+        cls.from_dict(data)
+    assert str(info.value) == message
+
+
+@attrs.frozen
+class _Shouted:  # a user's own attrs classes, with a converter and validators
+    word: str = attrs.field(converter=str.upper)
+
+
+@attrs.frozen
+class _Checked:
+    count: int = attrs.field(validator=attrs.validators.gt(0))
+    label: Any = attrs.field(default="", validator=attrs.validators.instance_of(str))
+
+
+def test_a_users_attrs_class_decodes_through_its_converters_and_validators() -> None:
+    assert structure({"word": "hi"}, _Shouted).word == "HI"
+    assert structure({"count": 2, "label": "a"}, _Checked) == _Checked(2, "a")
+    with pytest.raises(DecodeError) as info:
+        structure({"count": 0, "label": "a"}, _Checked)
+    assert str(info.value) == "invalid value (ValueError: 'count' must be > 0: 0)"
+    with pytest.raises(DecodeError) as info:
+        structure({"count": 1, "label": 5}, _Checked)
+    # attrs' own words follow (they vary with its version)
+    assert str(info.value).startswith(
+        """invalid value (TypeError: ("'label' must be <class 'str'>"""
+    )
 
 
 def test_a_single_problem_adds_no_count() -> None:
