@@ -90,6 +90,23 @@ def test_a_value_of_the_wrong_shape_is_named_by_its_shape(
     assert str(info.value) == message
 
 
+@pytest.mark.parametrize(
+    ("lists", "message"),
+    [
+        (62, "statusBreakdown['x']: expected an integer, got a list"),  # 64 levels in all
+        (63, "nested deeper than 64 levels"),  # 65: refused as a whole, unread
+    ],
+)
+def test_data_nested_past_64_levels_is_refused_as_a_whole(lists: int, message: str) -> None:
+    value: Any = 1
+    for _ in range(lists):
+        value = [value]
+    data = {"created": 1, "active": 0, "platformBreakdown": {}, "dailyCreated": []}
+    with pytest.raises(DecodeError) as info:
+        mb.BotStats.from_dict({**data, "statusBreakdown": {"x": value}})
+    assert str(info.value) == message
+
+
 @attrs.frozen
 class _Shouted:  # a user's own attrs classes, with a converter and validators
     word: str = attrs.field(converter=str.upper)
