@@ -104,6 +104,11 @@ def wire_name(cls: type, attribute: str) -> str:
     return head + "".join(word.capitalize() for word in rest)
 
 
+def _wire_names(cls: type) -> dict[str, str]:
+    """Attribute name -> wire key, for every field of ``cls``."""
+    return {a.name: wire_name(cls, a.name) for a in attrs.fields(cls)}
+
+
 def _show(value: object) -> str:
     """A short description of an offending value for error messages."""
     if isinstance(value, dict):
@@ -239,7 +244,7 @@ def _build(*, detailed: bool) -> JsonConverter:
         return _checked(mapping_structure_factory(type_, converter), Mapping, "an object")
 
     def structure_class(cls: type) -> Callable[[Any, Any], Any]:
-        names = {a.name: wire_name(cls, a.name) for a in attrs.fields(cls)}
+        names = _wire_names(cls)
         if not detailed:
             # Indexing a non-mapping fails anyway, and any failure is re-run in detail.
             return compile_structure(cls, names, converter.get_structure_hook)
@@ -249,7 +254,7 @@ def _build(*, detailed: bool) -> JsonConverter:
 
     def unstructure_class(cls: type) -> Callable[[Any], Any]:
         renames: dict[str, Any] = {
-            a.name: override(rename=wire_name(cls, a.name)) for a in attrs.fields(cls)
+            name: override(rename=wire) for name, wire in _wire_names(cls).items()
         }
         return make_dict_unstructure_fn(cls, converter, **renames)
 
@@ -309,10 +314,6 @@ def _speedups_module() -> Any:
             _msgspec = None
         _looked_up = True
     return _msgspec
-
-
-def _wire_names(cls: type) -> dict[str, str]:
-    return {a.name: wire_name(cls, a.name) for a in attrs.fields(cls)}
 
 
 def _decoder(cls: type) -> Callable[[bytes], Any] | None:
