@@ -24,6 +24,7 @@ from meetbot_sdk import (
     TranscriptionStats,
     _converter,
     _endpoints,
+    _http,
     _models,
 )
 from meetbot_sdk._response import decode
@@ -256,12 +257,26 @@ CALLS = [
 ]
 
 
+# The URL is made from the base URL's parsed parts where parsing would change nothing, and
+# parsed as a string where it would (a dot segment, an escape): the same URL either way.
+BASE_URLS = [
+    "http://127.0.0.1:9/v1",
+    "http://127.0.0.1:9",
+    "http://127.0.0.1:9/a/./b/../v1",
+    "http://127.0.0.1:9/%7Ev1",
+    "http://127.0.0.1:9/ü v1",
+]
+
+
+@pytest.mark.parametrize("base_url", BASE_URLS)
 @pytest.mark.parametrize("client_class", [MeetBot, AsyncMeetBot])
 @pytest.mark.parametrize("call", CALLS, ids=lambda call: call.path)
 def test_built_request_is_what_build_request_makes(
-    client_class: type[MeetBot] | type[AsyncMeetBot], call: _endpoints.APICall[Any]
+    client_class: type[MeetBot] | type[AsyncMeetBot],
+    call: _endpoints.APICall[Any],
+    base_url: str,
 ) -> None:
-    client = client_class(API_KEY, base_url="http://127.0.0.1:9/v1", timeout=7)
+    client = client_class(API_KEY, base_url=base_url, timeout=7)
     for built in (client, client.with_options(timeout=3)):
         ours = built._build_request(call)
         theirs = built._http.build_request(
@@ -277,8 +292,23 @@ def test_built_request_is_what_build_request_makes(
             theirs.url,
             theirs.headers.raw,
         )
+        assert (ours.url.raw_path, ours.url.host, ours.url.port) == (
+            theirs.url.raw_path,
+            theirs.url.host,
+            theirs.url.port,
+        )
         assert ours.extensions == theirs.extensions
         assert ours.content == theirs.content == b""
+
+
+def test_a_library_without_parsed_url_parts_parses_every_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_http.default_backend(), "_parts_known", False)
+    client = MeetBot(API_KEY, base_url="http://127.0.0.1:9/v1")
+    call = CALLS[1]
+    theirs = client._http.build_request("GET", client.base_url + call.path, params=call.params)
+    assert client._build_request(call).url == theirs.url
 
 
 @settings(max_examples=100, deadline=None)
