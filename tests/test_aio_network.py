@@ -75,8 +75,8 @@ async def serving(handler: Handler, tls: ssl.SSLContext | None = None) -> AsyncI
         yield server
     finally:
         listener.close()
-        for handler in server.handlers:  # 3.12+ waits for every connection to end
-            handler.cancel()
+        for task in server.handlers:  # 3.12+ waits for every connection to end
+            task.cancel()
         await listener.wait_closed()
 
 

@@ -64,6 +64,25 @@ def test_two_clients_naming_one_file_share_one_budget(tmp_path: Path) -> None:
     assert spent.reason == held.reason  # spent until the reset
 
 
+def test_requests_in_flight_from_two_clients_hold_two_places(tmp_path: Path) -> None:
+    # Each request's lease is named uniquely in the fleet: two clients' first requests are
+    # two reservations in the shared record, not one under the same name.
+    first = Throttle(store=FileBudget(tmp_path / "budget"), key="k")
+    second = Throttle(store=FileBudget(tmp_path / "budget"), key="k")
+    probe = first.acquire(CAP, no_waits, lease_seconds=30)
+    first.release(probe, rate(remaining=2, reset="30"))
+    one = first.acquire(CAP, no_waits, lease_seconds=30)
+    two = second.acquire(CAP, no_waits, lease_seconds=30)
+    assert isinstance(one, Admit)
+    assert isinstance(two, Admit)
+    assert one.lease != two.lease
+    third = second._decide(second._decider(CAP, 30.0))
+    assert isinstance(third, Wait)  # both places are in flight
+    first.release(one, rate(remaining=1, reset="30"))
+    # one place left (remaining 1) and the second client's request still holds it
+    assert isinstance(second._decide(second._decider(CAP, 30.0)), Wait)
+
+
 def test_a_corrupted_budget_file_is_ignored_and_rewritten(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
