@@ -31,6 +31,7 @@ event loop other than asyncio's (trio) keep the library's backend.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import select
 import socket
 import ssl
@@ -51,12 +52,10 @@ def install(transport: Any) -> bool:
     ``AsyncHTTPTransport`` over an ``AsyncConnectionPool`` (no proxy) is changed. Returns
     whether it was.
     """
-    pool = getattr(transport, "_pool", None)
-    if type(transport).__name__ != "AsyncHTTPTransport" or pool is None:
-        return False
+    pool = getattr(transport, "_pool", None)  # a proxy's pool is AsyncHTTPProxy
     if type(pool).__name__ != "AsyncConnectionPool" or not hasattr(pool, "_network_backend"):
         return False
-    core = __import__(type(pool).__module__.partition(".")[0])  # httpcore or httpcore2
+    core = importlib.import_module(type(pool).__module__.partition(".")[0])  # httpcore(2)
     pool._network_backend = AsyncioBackend(pool._network_backend, core)
     return True
 
@@ -213,13 +212,10 @@ class _Stream:
                 raise self._core.WriteError(str(protocol.error)) from protocol.error
 
     async def aclose(self) -> None:
-        # As anyio's: close, let the loop run once, then abort whatever is left (a TLS
-        # transport would otherwise keep the socket open for its close_notify exchange).
-        transport = self._transport
-        if not transport.is_closing():
-            transport.close()
-            await asyncio.sleep(0)
-        transport.abort()
+        # Aborted, as anyio's backend ends up doing: httpcore closes a connection with nothing
+        # left to send, and a TLS transport's close() would keep the socket open for its
+        # close_notify exchange. The socket is closed on the loop's next turn.
+        self._transport.abort()
 
     async def start_tls(
         self,

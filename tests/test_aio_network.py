@@ -40,8 +40,25 @@ def core(request: pytest.FixtureRequest) -> ModuleType:
     return importlib.import_module(request.param)
 
 
-def _run(coroutine: Coroutine[Any, Any, Any]) -> Any:
-    return asyncio.run(coroutine)
+def _run(coroutine: Coroutine[Any, Any, Any], *, server_errors: bool = False) -> Any:
+    """Run ``coroutine``; no error may reach the loop's exception handler (an exception in a
+    protocol callback ends there), but the test server's own, if ``server_errors``."""
+    errors: list[str] = []
+
+    def record(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        message = f"{context['message']}: {context.get('exception')!r}"
+        if "StreamReaderProtocol" not in message:  # the test server's handlers, cancelled
+            errors.append(message)
+
+    async def main() -> Any:
+        asyncio.get_running_loop().set_exception_handler(record)
+        return await coroutine
+
+    result = asyncio.run(main())
+    if server_errors:
+        errors = [error for error in errors if "handshake failed" not in error]
+    assert errors == []
+    return result
 
 
 def _backend(core: ModuleType) -> _aio_network.AsyncioBackend:
@@ -163,7 +180,9 @@ def test_reading_pauses_above_the_limit_and_resumes_once_read(core: ModuleType) 
             # Paused: the loop reads no more, though the socket has more to give.
             assert _aio_network._READ_LIMIT < len(protocol.buffer) < len(sent)
             assert stream.get_extra_info("is_readable")
-            received = b""
+            received = await stream.read(1024, timeout=5)
+            assert protocol.paused  # still over the limit: still paused
+            assert len(protocol.buffer) > _aio_network._READ_LIMIT
             while len(received) < len(sent):
                 received += await stream.read(64 * 1024, timeout=5)
             assert received == sent
@@ -368,6 +387,44 @@ def test_socket_options_are_applied_and_addresses_reported(core: ModuleType) -> 
     _run(main())
 
 
+def test_the_local_address_asked_for_is_the_one_bound(
+    core: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bound: list[Any] = []
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        create_connection = loop.create_connection
+
+        async def recording(*args: Any, **kwargs: Any) -> Any:
+            bound.append(kwargs["local_addr"])
+            return await create_connection(*args, **kwargs)
+
+        monkeypatch.setattr(loop, "create_connection", recording)
+        async with serving(silent) as server:
+            for local_address in ("127.0.0.1", None):
+                stream = await _backend(core).connect_tcp(
+                    "127.0.0.1", server.port, local_address=local_address
+                )
+                await stream.aclose()
+
+    _run(main())
+    assert bound == [("127.0.0.1", 0), None]  # any port; no address: the OS chooses
+
+
+def test_a_descriptor_over_1023_is_asked_by_poll() -> None:
+    # select() refuses descriptors over 1023; a process with many files open has them.
+    import os
+
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        high = os.dup2(ours.fileno(), 1500)
+        with socket.socket(fileno=high) as sock:
+            assert _aio_network._socket_readable(sock) is False
+            theirs.send(b"!")
+            assert _aio_network._socket_readable(sock) is True
+
+
 def test_a_write_the_peer_does_not_take_is_a_write_timeout(core: ModuleType) -> None:
     async def main() -> None:
         async with serving(idle) as server:
@@ -385,7 +442,16 @@ def test_writing_to_a_closed_connection_is_a_write_error(core: ModuleType) -> No
             stream = await _backend(core).connect_tcp("127.0.0.1", server.port)
             await stream.write(b"")  # nothing to send: nothing checked
             await stream.aclose()
-            with pytest.raises(core.WriteError, match="the connection is closed"):
+            with pytest.raises(core.WriteError, match=r"^the connection is closed$"):
+                await stream.write(b"GET / HTTP/1.1\r\n\r\n")
+
+
+def test_writing_to_a_connection_being_closed_is_a_write_error(core: ModuleType) -> None:
+    async def main() -> None:
+        async with serving(silent) as server:
+            stream = await _backend(core).connect_tcp("127.0.0.1", server.port)
+            stream._transport.close()  # closing; not yet lost
+            with pytest.raises(core.WriteError, match=r"^the connection is closed$"):
                 await stream.write(b"GET / HTTP/1.1\r\n\r\n")
 
     _run(main())
@@ -445,9 +511,9 @@ def test_a_certificate_the_client_does_not_trust_is_a_connect_error(core: Module
             with pytest.raises(core.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
                 await _get(pool, f"https://127.0.0.1:{server.port}/", timeout=5)
 
-    with warnings.catch_warnings():  # asyncio's own server logs the failed handshake
+    with warnings.catch_warnings():  # asyncio's own server reports the failed handshake
         warnings.simplefilter("ignore", ResourceWarning)
-        _run(main())
+        _run(main(), server_errors=True)
 
 
 def test_a_server_that_never_starts_tls_is_a_connect_timeout(core: ModuleType) -> None:
@@ -574,6 +640,22 @@ def test_only_a_plain_transport_over_a_connection_pool_gets_the_backend(name: st
     proxied = lib.AsyncHTTPTransport(proxy="http://127.0.0.1:9")
     assert _aio_network.install(proxied) is False
     assert _aio_network.install(lib.MockTransport(lambda request: None)) is False
+
+
+@pytest.mark.parametrize("name", ["httpx", "httpx2"])
+def test_a_transport_given_the_backend_raises_its_library_s_errors(name: str) -> None:
+    if name not in _libraries():
+        needs_extra("httpx2")
+    lib: Any = importlib.import_module(name)
+
+    async def main() -> None:
+        transport = lib.AsyncHTTPTransport()
+        assert _aio_network.install(transport)
+        async with serving(silent) as server, lib.AsyncClient(transport=transport) as client:
+            with pytest.raises(lib.ReadTimeout):
+                await client.get(f"http://127.0.0.1:{server.port}/", timeout=0.05)
+
+    _run(main())
 
 
 def test_an_async_client_s_own_pool_uses_it_and_an_injected_one_does_not() -> None:
