@@ -52,7 +52,7 @@ def install(transport: Any) -> bool:
     ``AsyncHTTPTransport`` over an ``AsyncConnectionPool`` (no proxy) is changed. Returns
     whether it was.
     """
-    pool = getattr(transport, "_pool", None)  # a proxy's pool is AsyncHTTPProxy
+    pool: Any = getattr(transport, "_pool", None)  # a proxy's pool is AsyncHTTPProxy
     if type(pool).__name__ != "AsyncConnectionPool" or not hasattr(pool, "_network_backend"):
         return False
     core = importlib.import_module(type(pool).__module__.partition(".")[0])  # httpcore(2)

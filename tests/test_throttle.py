@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import math
 import threading
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -282,6 +284,39 @@ def test_outside_instant_waits_a_thread_really_waits_until_stopped() -> None:
     throttle.wake_all()
     thread.join(5)
     assert results == [Abandoned]  # it was still waiting for the reset an hour away
+
+
+def test_a_thread_waiting_for_the_budget_sleeps_rather_than_deciding_again() -> None:
+    # Until it is woken or its pause ends, a waiting thread costs no CPU: one decision, then
+    # it sleeps on the throttle's condition.
+    throttle = Throttle()
+    spent_for_an_hour(throttle)
+    decisions: list[object] = []
+    decide = throttle._decide
+
+    def counting(change: Any) -> Any:
+        decisions.append(change)
+        return decide(change)
+
+    throttle._decide = counting  # type: ignore[method-assign]
+    stop = threading.Event()
+
+    def wait_for_the_budget() -> None:
+        with contextlib.suppress(Abandoned):
+            throttle.acquire(7200.0, lambda wait: None, stop)
+
+    thread = threading.Thread(target=wait_for_the_budget)
+    thread.start()
+    sleeping = throttle._condition._waiters  # type: ignore[attr-defined]
+    for _ in range(5000):
+        if sleeping or len(decisions) > 100:
+            break
+        time.sleep(0.001)
+    decided_before_waking, slept = len(decisions), bool(sleeping)
+    stop.set()
+    throttle.wake_all()
+    thread.join(5)
+    assert (decided_before_waking, slept) == (1, True)
 
 
 def test_outside_instant_waits_a_task_waiting_for_the_reset_goes_on_a_release() -> None:
