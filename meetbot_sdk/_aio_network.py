@@ -64,7 +64,7 @@ class _Protocol(asyncio.Protocol):
     """Collects what the loop reads; wakes the one reader waiting for it."""
 
     def __init__(self) -> None:
-        self.transport: asyncio.Transport | None = None
+        self.transport: asyncio.Transport  # set by connection_made, before any data
         self.buffer = bytearray()
         self.ended = False  # the peer sent EOF or the connection is gone
         self.error: BaseException | None = None  # why the connection was lost, if not EOF
@@ -78,7 +78,7 @@ class _Protocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
-        if len(self.buffer) > _READ_LIMIT and not self.paused and self.transport is not None:
+        if len(self.buffer) > _READ_LIMIT and not self.paused:
             self.paused = True
             self.transport.pause_reading()
         self._wake()
@@ -111,7 +111,7 @@ class _Protocol(asyncio.Protocol):
     def take(self, max_bytes: int) -> bytes:
         data = bytes(self.buffer[:max_bytes])
         del self.buffer[:max_bytes]
-        if self.paused and len(self.buffer) <= _READ_LIMIT and self.transport is not None:
+        if self.paused and len(self.buffer) <= _READ_LIMIT:
             self.paused = False
             self.transport.resume_reading()
         return data
@@ -162,6 +162,11 @@ def _abort_opened(attempt: asyncio.Task[Any]) -> None:
     transport.abort()
 
 
+def _why(error: BaseException) -> str:
+    """An exception's message, or its type's name when it has none."""
+    return str(error) or type(error).__name__
+
+
 def _expire(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_exception(TimeoutError())
@@ -192,7 +197,7 @@ class _Stream:
     def _at_end(self) -> bytes:
         error = self._protocol.error
         if error is not None:
-            raise self._core.ReadError(str(error) or type(error).__name__) from error
+            raise self._core.ReadError(_why(error)) from error
         return b""
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
@@ -209,7 +214,7 @@ class _Stream:
             except TimeoutError:
                 raise self._core.WriteTimeout(f"could not send for {timeout} s") from None
             if protocol.error is not None:
-                raise self._core.WriteError(str(protocol.error)) from protocol.error
+                raise self._core.WriteError(_why(protocol.error)) from protocol.error
 
     async def aclose(self) -> None:
         # Aborted, as anyio's backend ends up doing: httpcore closes a connection with nothing
@@ -235,7 +240,7 @@ class _Stream:
             raise core.ConnectTimeout(f"no TLS handshake within {timeout} s") from None
         except (OSError, ssl.SSLError) as exc:  # SSLError is an OSError; named for the reader
             self._transport.abort()
-            raise core.ConnectError(str(exc) or type(exc).__name__) from exc
+            raise core.ConnectError(_why(exc)) from exc
         transport = cast(asyncio.Transport, transport)  # None only in typeshed's stubs
         self._protocol.transport = transport  # flow control goes through the TLS layer now
         return _Stream(transport, self._protocol, core)
@@ -309,7 +314,7 @@ class AsyncioBackend:
         except TimeoutError:
             raise core.ConnectTimeout(f"could not connect within {timeout} s") from None
         except OSError as exc:
-            raise core.ConnectError(str(exc) or type(exc).__name__) from exc
+            raise core.ConnectError(_why(exc)) from exc
         sock: socket.socket = transport.get_extra_info("socket")
         for option in socket_options or ():
             sock.setsockopt(*option)

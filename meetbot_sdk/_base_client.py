@@ -194,7 +194,7 @@ class BaseClient(Generic[_HttpT]):
         self._throttle = throttle
         self._pool_headers = None
         self._timeout_extension = config.timeout.as_dict()
-        self._base_url_parts = backend.base_url_parts(config.base_url)
+        self._request_url = backend.url_joiner(config.base_url)
         self._headers = {
             "Authorization": f"Bearer {config.api_key}",
             "User-Agent": backend.user_agent,
@@ -311,7 +311,7 @@ class BaseClient(Generic[_HttpT]):
             query = backend.urlencode(call.params) if call.params else None
             return backend.Request(
                 call.method,
-                backend.join_url(self._base_url_parts, self._config.base_url, call.path, query),
+                self._request_url(call.path, query),
                 headers=self._pool_headers,
                 extensions={"timeout": self._timeout_extension},
             )

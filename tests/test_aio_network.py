@@ -23,7 +23,7 @@ import pytest
 
 from meetbot_sdk import AsyncMeetBot, _aio_network, _http
 from meetbot_sdk.testing import FakeMeetBot
-from tests.support import API_KEY, BARE_RUN, needs_extra
+from tests.support import API_KEY, needs_extra
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -32,12 +32,23 @@ TLS = Path(__file__).with_name("tls")  # a self-signed certificate for 127.0.0.1
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
+def _installed(name: str) -> Any:
+    """httpx or httpcore; httpx2 or httpcore2 through the extra (a skip in the bare run)."""
+    if name.endswith("2"):
+        needs_extra("httpx2")
+    return importlib.import_module(name)
+
+
 @pytest.fixture(params=["httpcore", "httpcore2"])
 def core(request: pytest.FixtureRequest) -> ModuleType:
-    """httpx's httpcore and httpx2's httpcore2 in turn (one skips in the runs without it)."""
-    if request.param == "httpcore2":
-        needs_extra("httpx2")
-    return importlib.import_module(request.param)
+    """httpx's httpcore and httpx2's httpcore2 in turn."""
+    return _installed(request.param)  # type: ignore[no-any-return]
+
+
+@pytest.fixture(params=["httpx", "httpx2"])
+def lib(request: pytest.FixtureRequest) -> Any:
+    """httpx and httpx2 in turn."""
+    return _installed(request.param)
 
 
 def _run(coroutine: Coroutine[Any, Any, Any], *, server_errors: bool = False) -> Any:
@@ -625,15 +636,7 @@ def test_off_asyncio_and_for_unix_sockets_the_pools_own_backend_is_used() -> Non
     ]
 
 
-def _libraries() -> list[str]:
-    return ["httpx"] if BARE_RUN else ["httpx", "httpx2"]
-
-
-@pytest.mark.parametrize("name", ["httpx", "httpx2"])
-def test_only_a_plain_transport_over_a_connection_pool_gets_the_backend(name: str) -> None:
-    if name not in _libraries():
-        needs_extra("httpx2")
-    lib: Any = importlib.import_module(name)
+def test_only_a_plain_transport_over_a_connection_pool_gets_the_backend(lib: Any) -> None:
     plain = lib.AsyncHTTPTransport()
     assert _aio_network.install(plain) is True
     assert isinstance(plain._pool._network_backend, _aio_network.AsyncioBackend)
@@ -642,11 +645,7 @@ def test_only_a_plain_transport_over_a_connection_pool_gets_the_backend(name: st
     assert _aio_network.install(lib.MockTransport(lambda request: None)) is False
 
 
-@pytest.mark.parametrize("name", ["httpx", "httpx2"])
-def test_a_transport_given_the_backend_raises_its_library_s_errors(name: str) -> None:
-    if name not in _libraries():
-        needs_extra("httpx2")
-    lib: Any = importlib.import_module(name)
+def test_a_transport_given_the_backend_raises_its_library_s_errors(lib: Any) -> None:
 
     async def main() -> None:
         transport = lib.AsyncHTTPTransport()

@@ -301,6 +301,17 @@ def test_built_request_is_what_build_request_makes(
         assert ours.content == theirs.content == b""
 
 
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [("/users/me", "a=1&b=x+y"), ("/a b/ü", None), ("/x/../y", "q=1"), ("/p", "q=a b#c")],
+)
+def test_a_joined_url_is_the_url_the_library_parses(path: str, query: str | None) -> None:
+    backend = _http.default_backend()
+    base_url = "http://127.0.0.1:9/v1"
+    text = base_url + path + ("" if query is None else "?" + query)
+    assert backend.URL(backend.url_joiner(base_url)(path, query)) == backend.URL(text)
+
+
 def test_a_library_without_parsed_url_parts_parses_every_url(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
