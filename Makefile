@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format typecheck unit docs test-bare test-floors test-httpx2-only bench mutate clean redis-server
+.PHONY: demo test lint format typecheck unit docs test-bare bench mutate clean redis-server
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ demo: $(STAMP)
 	@echo
 	$(BIN)/python examples/cli_demo.py
 
-test: lint typecheck redis-server unit docs test-bare test-floors test-httpx2-only
+test: lint typecheck redis-server unit docs test-bare
 
 lint: $(STAMP)
 	$(BIN)/ruff check meetbot_sdk tests examples benchmarks docs/conf.py
@@ -30,8 +30,12 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict meetbot_sdk tests/typing examples
 
+# The suite with every extra installed, httpx2 among them, asking for httpx2
+# (MEETBOT_HTTP_LIBRARY): every test runs on httpx2 except those pinned to httpx, the default
+# (pytest-httpx mocks, @pytest.mark.httpx_backend, the tests of the choice itself).
+# test-bare runs the whole suite on httpx.
 unit: $(STAMP)
-	$(BIN)/pytest --cov --cov-branch --cov-report=term --cov-fail-under=90
+	MEETBOT_HTTP_LIBRARY=httpx2 $(BIN)/pytest --cov --cov-branch --cov-report=term --cov-fail-under=90
 
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
@@ -46,52 +50,27 @@ redis-server:
 	      || echo "could not install redis-server; the tests that need it will fail"; \
 	  else echo "redis-server missing: apt-get update && apt-get install -y redis-server"; fi; }
 
-# The suite again in a venv with the runtime dependencies only: no optional extra installed, so
-# every feature behind an extra must give its install line and `import meetbot_sdk` must work.
-# With `unit` (whose venv has every extra, msgspec included) this runs the suite with and
-# without the speedups extra.
+# The suite again as a `pip install meetbot-sdk` user on the oldest of everything gets it: the
+# oldest Python the package claims (3.10, from pyenv when there) and the declared minimum
+# versions of the runtime dependencies (the floors in pyproject.toml; tests/test_floors.py
+# keeps the two lists equal), with no optional extra. So `import meetbot_sdk` must work, every
+# feature behind an extra must give its install line, a floor that no longer works is caught,
+# and the whole suite runs on httpx. Tests needing an extra skip visibly.
+# The first Python 3.10 that runs: on PATH, else pyenv's (whose shim on PATH may refuse to run
+# a version that is not selected); else the default Python, and the run says so.
+PYTHON_OLDEST ?= $(or $(shell for p in python3.10 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.10*/bin/python3.10; do \
+  "$$p" -c "" 2>/dev/null && { echo "$$p"; break; }; done),$(PYTHON))
 BARE := .venv-bare
-$(BARE)/.installed: pyproject.toml
-	test -x $(BARE)/bin/python || $(PYTHON) -m venv $(BARE)
+FLOORS := httpx==0.27.0 attrs==23.1.0 cattrs==24.1.0 tenacity==8.2.0
+$(BARE)/.installed: pyproject.toml Makefile
+	test -x $(BARE)/bin/python || $(PYTHON_OLDEST) -m venv $(BARE)
 	$(BARE)/bin/python -m pip install --quiet --upgrade pip
-	$(BARE)/bin/python -m pip install --quiet -e . pytest pytest-httpx hypothesis
+	$(BARE)/bin/python -m pip install --quiet -e . $(FLOORS) pytest pytest-httpx hypothesis
 	touch $@
 
 test-bare: $(BARE)/.installed
+	$(BARE)/bin/python -c "import sys, httpx, attrs, cattrs, tenacity; from importlib.metadata import version as v; print('bare run: python', sys.version.split()[0], *(f'{n} {v(n)}' for n in ('httpx', 'attrs', 'cattrs', 'tenacity')))"
 	MEETBOT_TEST_BARE=1 $(BARE)/bin/python -m pytest -q -p no:cacheprovider
-
-# The suite again against the declared minimum versions of the runtime dependencies (the
-# floors in pyproject.toml; tests/test_floors.py keeps the two lists equal), so a floor that
-# no longer works is caught. No extras: tests needing one skip visibly, as in test-bare.
-FLOORS_VENV := .venv-floors
-FLOORS := httpx==0.27.0 attrs==23.1.0 cattrs==24.1.0 tenacity==8.2.0
-$(FLOORS_VENV)/.installed: pyproject.toml Makefile
-	test -x $(FLOORS_VENV)/bin/python || $(PYTHON) -m venv $(FLOORS_VENV)
-	$(FLOORS_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(FLOORS_VENV)/bin/python -m pip install --quiet -e . $(FLOORS) pytest pytest-httpx hypothesis
-	touch $@
-
-test-floors: $(FLOORS_VENV)/.installed
-	$(FLOORS_VENV)/bin/python -c "import httpx, attrs, cattrs, tenacity; from importlib.metadata import version as v; print('floors:', *(f'{n} {v(n)}' for n in ('httpx', 'attrs', 'cattrs', 'tenacity')))"
-	MEETBOT_TEST_BARE=1 $(FLOORS_VENV)/bin/python -m pytest -q -p no:cacheprovider
-
-# The SDK again with httpx2 and no httpx at all (installed without the declared
-# dependencies): it must never need httpx when it runs on httpx2. Only the module that covers
-# both libraries (clients, timeouts, errors, the fake in-process and over loopback), without
-# the shared conftest: the rest of the suite builds httpx objects and mocks with
-# pytest-httpx, and runs on both libraries in `unit`.
-HTTPX2_VENV := .venv-httpx2
-HTTPX2_TESTS := tests/test_http_libraries.py
-$(HTTPX2_VENV)/.installed: pyproject.toml Makefile
-	test -x $(HTTPX2_VENV)/bin/python || $(PYTHON) -m venv $(HTTPX2_VENV)
-	$(HTTPX2_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(HTTPX2_VENV)/bin/python -m pip install --quiet --no-deps -e .
-	$(HTTPX2_VENV)/bin/python -m pip install --quiet attrs cattrs tenacity httpx2 pytest hypothesis
-	touch $@
-
-test-httpx2-only: $(HTTPX2_VENV)/.installed
-	$(HTTPX2_VENV)/bin/python -c "import importlib.util as u; assert u.find_spec('httpx') is None, 'httpx is installed'"
-	MEETBOT_TEST_NO_HTTPX=1 $(HTTPX2_VENV)/bin/python -m pytest -q -p no:cacheprovider --noconftest $(HTTPX2_TESTS)
 
 
 # On demand, never in `make test`: client CPU per call against raw httpx + pydantic and the
@@ -110,4 +89,4 @@ mutate: $(STAMP)
 	nice -n 19 $(BIN)/python -m tests.mutate $(MUTATE)
 
 clean:
-	rm -rf $(VENV) $(BARE) $(FLOORS_VENV) $(HTTPX2_VENV) docs/_build docs/_generated .mypy_cache .pytest_cache .ruff_cache .coverage htmlcov
+	rm -rf $(VENV) $(BARE) docs/_build docs/_generated .mypy_cache .pytest_cache .ruff_cache .coverage htmlcov

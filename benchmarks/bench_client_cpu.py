@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import importlib.util
+import os
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
@@ -58,8 +59,8 @@ def run(mode: str, library: str = "httpx") -> None:
     from benchmarks._server import server_process
     from meetbot_sdk import _converter, _http
 
-    # The SDK's default library, as if only this one were installed.
-    _http._default = _http.load(library)  # type: ignore[arg-type]
+    # The library the SDK's clients use, asked for as a user would.
+    os.environ[_http.HTTP_LIBRARY_ENV] = library
     print(
         f"== client CPU per call on {library}, {mode} install (JSON: {_converter.json_library()})"
     )

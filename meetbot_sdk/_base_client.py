@@ -11,7 +11,7 @@ import math
 import sys
 import threading
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
 
 import attrs
 
@@ -34,7 +34,14 @@ from meetbot_sdk._exceptions import (
     status_error,
     status_reason,
 )
-from meetbot_sdk._http import Backend, backend_for, default_backend
+from meetbot_sdk._http import (
+    Backend,
+    backend_for,
+    check_library,
+    chosen_backend,
+    refuse_mixed_client,
+    why_chosen,
+)
 from meetbot_sdk._http import logger as http_logger
 from meetbot_sdk._logs import logger, setup_from_env
 from meetbot_sdk._response import RawResponse, decode
@@ -93,8 +100,12 @@ class BaseClient(Generic[_HttpT]):
         max_retry_wait: float,
         throttle: bool | SharedBudget,
         http_client: httpx.Client | httpx.AsyncClient | httpx2.Client | httpx2.AsyncClient | None,
+        http_library: str | None = None,
     ) -> None:
-        backend = default_backend() if http_client is None else self._backend_of(http_client)
+        if http_client is None:
+            backend = chosen_backend(http_library)
+        else:
+            backend = self._backend_of(http_client, http_library)
         config = make_config(
             api_key,
             base_url=base_url,
@@ -109,22 +120,15 @@ class BaseClient(Generic[_HttpT]):
             # Typed as httpx's: the libraries are the same API (see meetbot_sdk._http).
             http, owns_http = cast("_HttpT", http_client), False
         else:
-            # Proxy policy: environment proxies (HTTP_PROXY, ALL_PROXY) are honoured for https
-            # only, where a proxy tunnels TLS and never sees the token; a plain-http base URL
-            # is loopback, and the token goes nowhere else.
-            plain = config.base_url.startswith("http://")
-            pool_class = backend.pool_class(asynchronous=self._asynchronous)
-            http = cast(
-                "_HttpT",
-                pool_class(timeout=config.timeout, follow_redirects=False, trust_env=not plain),
-            )
-            owns_http = True
+            http, owns_http = self._new_pool(config, backend), True
         http_logger.debug(
             "%s on %s %s (%s)",
             type(self).__name__,
             backend.name,
             backend.version,
-            "the default" if http_client is None else "the library of the http_client given",
+            "the library of the http_client given"
+            if http_client is not None
+            else why_chosen(http_library),
         )
         self._setup(
             config,
@@ -135,9 +139,27 @@ class BaseClient(Generic[_HttpT]):
             in_flight=set(),
         )
         if owns_http:
-            headers = backend.Headers(http.headers)
-            headers.update(self._headers)
-            self._pool_headers = headers
+            self._pool_headers = self._headers_of_pool()
+
+    @classmethod
+    def _new_pool(cls, config: Config, backend: Backend) -> _HttpT:
+        """A pool of ``backend``'s library that the client creates (and so closes).
+
+        Proxy policy: environment proxies (HTTP_PROXY, ALL_PROXY) are honoured for https
+        only, where a proxy tunnels TLS and never sees the token; a plain-http base URL is
+        loopback, and the token goes nowhere else.
+        """
+        plain = config.base_url.startswith("http://")
+        pool_class = backend.pool_class(asynchronous=cls._asynchronous)
+        return cast(
+            "_HttpT",
+            pool_class(timeout=config.timeout, follow_redirects=False, trust_env=not plain),
+        )
+
+    def _headers_of_pool(self) -> httpx.Headers:
+        headers = self._backend.Headers(self._http.headers)
+        headers.update(self._headers)
+        return headers
 
     def _new_throttle(self, throttle: bool | SharedBudget, config: Config) -> Throttle:
         if not isinstance(throttle, SharedBudget):
@@ -151,7 +173,7 @@ class BaseClient(Generic[_HttpT]):
 
         Like ``cls(http_client=...)``, except that closing the client closes that pool.
         """
-        backend = backend_for(transport) or default_backend()
+        backend = backend_for(transport) or chosen_backend()
         http_class = backend.client_class(asynchronous=cls._asynchronous)
         http = http_class(transport=transport, follow_redirects=False, trust_env=False)
         client = cls(http_client=cast("_HttpT", http), **options)
@@ -159,8 +181,10 @@ class BaseClient(Generic[_HttpT]):
         return client
 
     @classmethod
-    def _backend_of(cls, http_client: object) -> Backend:
-        """The library of an injected ``http_client``; a TypeError for anything else."""
+    def _backend_of(cls, http_client: object, http_library: object = None) -> Backend:
+        """The library of an injected ``http_client``: a TypeError for anything but a client
+        of either library, a ValueError for a client that mixes the two or contradicts
+        ``http_library``."""
         backend = backend_for(http_client)
         kind = "AsyncClient" if cls._asynchronous else "Client"
         if backend is None or not isinstance(
@@ -170,6 +194,13 @@ class BaseClient(Generic[_HttpT]):
                 f"http_client must be an httpx.{kind} (or an httpx2.{kind}), "
                 f"got {type(http_client).__name__}"
             )
+        if http_library is not None and check_library(http_library) != backend.name:
+            raise ValueError(
+                f"http_library={http_library!r} contradicts the http_client given, an "
+                f"{backend.name}.{kind}: pass one or the other (the client's library is used "
+                "throughout)"
+            )
+        refuse_mixed_client(http_client, backend)
         return backend
 
     def _setup(
@@ -244,6 +275,7 @@ class BaseClient(Generic[_HttpT]):
         max_retries: int | None = None,
         max_retry_wait: float | None = None,
         throttle: bool | SharedBudget | None = None,
+        http_library: Literal["httpx", "httpx2"] | None = None,
     ) -> Self:
         """Return a copy of the client with some options changed.
 
@@ -260,10 +292,26 @@ class BaseClient(Generic[_HttpT]):
             throttle: ``True``, ``False``, or a shared budget for the copy alone (a
                 :class:`~meetbot_sdk.FileBudget` or :class:`~meetbot_sdk.RedisBudget`);
                 ``None`` keeps the current one.
+            http_library: ``"httpx"`` or ``"httpx2"``; ``None`` keeps the current one. A
+                pool cannot serve two libraries, so a copy on the other library creates a
+                pool of its own, which it closes when it is closed (use it in a ``with``
+                block). Refused for a client given an ``http_client``.
         """
+        backend = self._backend
+        if http_library is not None:
+            backend = chosen_backend(http_library)
+            if backend is not self._backend and self._pool_headers is None:
+                raise ValueError(
+                    f"with_options(http_library={http_library!r}): this client sends through "
+                    f"an {self._backend.name} client given to it (http_client=, or the testing "
+                    "kit's), which a copy cannot change; make a new client on the other "
+                    "library instead"
+                )
         changes: dict[str, Any] = {}
         if timeout is not None:
-            changes["timeout"] = resolve_timeout(timeout, self._backend)
+            changes["timeout"] = resolve_timeout(timeout, backend)
+        elif backend is not self._backend:
+            changes["timeout"] = resolve_timeout(self._config.timeout, backend)
         if max_retries is not None:
             changes["max_retries"] = _endpoints.check_int("max_retries", max_retries, minimum=0)
         if max_retry_wait is not None:
@@ -273,7 +321,25 @@ class BaseClient(Generic[_HttpT]):
             changes["throttle"] = resolve_throttle(throttle)
             if isinstance(throttle, SharedBudget):
                 shared_throttle = self._new_throttle(throttle, self._config)
+        if backend is not self._backend:
+            return self._copy_on(backend, changes, throttle=shared_throttle)
         return self._copy(changes, throttle=shared_throttle, stop=self._stop)
+
+    def _copy_on(self, backend: Backend, changes: Mapping[str, Any], *, throttle: Throttle) -> Self:
+        """A copy on another library: its own new pool, the same credential and budget."""
+        config = attrs.evolve(self._config, **changes)
+        clone = type(self).__new__(type(self))
+        clone._setup(
+            config,
+            self._new_pool(config, backend),
+            backend,
+            owns_http=True,
+            throttle=throttle,
+            in_flight=set(),
+            stop=self._stop,
+        )
+        clone._pool_headers = clone._headers_of_pool()
+        return clone
 
     def _copy(
         self,
@@ -337,7 +403,7 @@ class BaseClient(Generic[_HttpT]):
         """The throttle's answer: go, or raise the server's own refusal without sending."""
         if isinstance(decision, Admit):
             return decision
-        # A refusal recorded by a shared budget is made with the default library's classes.
+        # A refusal recorded by a shared budget is made with httpx's classes (the default library).
         error = self._status_error(self._backend.response(decision.response, request))
         if isinstance(error, RateLimitError):
             error.retry_after = decision.seconds

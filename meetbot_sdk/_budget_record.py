@@ -122,7 +122,7 @@ def _blocking_response(status: int, body: str, request_id: object, wait: float) 
         headers["content-type"] = "application/json"
     if request_id is not None:
         headers["x-request-id"] = _text(request_id, 200)
-    # The default library's: a client on the other one converts it (BaseClient._admitted).
+    # httpx's, the default library: a client on httpx2 converts it (BaseClient._admitted).
     return default_backend().Response(status, content=body.encode(), headers=headers)
 
 

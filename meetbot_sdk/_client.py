@@ -53,12 +53,20 @@ class MeetBot(BaseClient["httpx.Client"]):
             :class:`RedisBudget` shares one budget with every process naming the same file or
             Redis (see :doc:`fleets`); ``False`` switches it off.
         http_client: An :class:`httpx.Client` to send with (proxies, mTLS, custom transports).
-            The SDK never closes a client it did not create.
+            The SDK never closes a client it did not create. An ``httpx2.Client`` works too,
+            and then httpx2 is used throughout; a client whose transport, mounts or timeout
+            belong to the other library is refused.
+        http_library: ``"httpx"`` (the default) or ``"httpx2"``: the HTTP library of the
+            pool the client creates; defaults to the ``MEETBOT_HTTP_LIBRARY`` environment
+            variable, then httpx. Never chosen by what else is installed. See
+            :ref:`http-library`.
 
     Raises:
         MeetBotError: No API key was given and ``MEETBOT_API_KEY`` is not set.
-        ValueError: An argument is out of range, or ``base_url`` is plain http to a
-            non-loopback host.
+        ValueError: An argument is out of range, ``base_url`` is plain http to a
+            non-loopback host, ``http_library`` names no library or contradicts
+            ``http_client``, or ``http_client`` mixes the two libraries.
+        ImportError: ``http_library="httpx2"`` was asked for and httpx2 is missing or broken.
 
     Example:
         >>> with MeetBot() as client:  # doctest: +SKIP
@@ -89,6 +97,7 @@ class MeetBot(BaseClient["httpx.Client"]):
         max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
         throttle: bool | SharedBudget = True,
         http_client: httpx.Client | httpx2.Client | None = None,
+        http_library: Literal["httpx", "httpx2"] | None = None,
     ) -> None:
         super().__init__(
             api_key,
@@ -98,6 +107,7 @@ class MeetBot(BaseClient["httpx.Client"]):
             max_retry_wait=max_retry_wait,
             throttle=throttle,
             http_client=http_client,
+            http_library=http_library,
         )
 
     def _sleep(self, seconds: float) -> None:
@@ -208,6 +218,7 @@ class AsyncMeetBot(BaseClient["httpx.AsyncClient"]):
         max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
         throttle: bool | SharedBudget = True,
         http_client: httpx.AsyncClient | httpx2.AsyncClient | None = None,
+        http_library: Literal["httpx", "httpx2"] | None = None,
     ) -> None:
         super().__init__(
             api_key,
@@ -217,6 +228,7 @@ class AsyncMeetBot(BaseClient["httpx.AsyncClient"]):
             max_retry_wait=max_retry_wait,
             throttle=throttle,
             http_client=http_client,
+            http_library=http_library,
         )
 
     _sleep = staticmethod(CLOCK.async_sleep)

@@ -16,11 +16,11 @@ import re
 from typing import TYPE_CHECKING
 
 import attrs
+import httpx
 
-from meetbot_sdk._http import Backend, backend_for, default_backend
+from meetbot_sdk._http import Backend, backend_for
 
 if TYPE_CHECKING:
-    import httpx
     import httpx2
 
 if TYPE_CHECKING:
@@ -51,9 +51,9 @@ __all__ = [
 DEFAULT_BASE_URL = "https://api.meetbot.dev/v1"
 """Where the API lives unless ``base_url`` or ``MEETBOT_BASE_URL`` says otherwise."""
 
-DEFAULT_TIMEOUT = default_backend().Timeout(30.0, connect=5.0)
-"""5 s to connect, 30 s for each read, write and wait for a pooled connection (a ``Timeout``
-of the default HTTP library; a client on the other one converts it)."""
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+"""5 s to connect, 30 s for each read, write and wait for a pooled connection (an
+``httpx.Timeout``; a client on httpx2 converts it)."""
 
 DEFAULT_MAX_RETRIES = 2
 """How many times a client retries a failed request (connection errors, timeouts, 408, 409,

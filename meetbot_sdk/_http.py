@@ -6,8 +6,11 @@ checks an HTTP object goes through one, so a client never mixes the two librarie
 
 - :func:`backend_for` gives the backend of an injected ``http_client`` (or transport, or
   timeout): the library it belongs to.
-- :func:`default_backend` is the library used without one: ``httpx2`` when it is
-  importable, else ``httpx``. Only that library is imported by ``import meetbot_sdk``.
+- :func:`chosen_backend` is the library used without one: the user's choice
+  (``http_library=`` or ``MEETBOT_HTTP_LIBRARY``), else httpx, the declared dependency.
+  What else is installed never changes it: a project whose other dependencies pull in
+  httpx2 keeps httpx, its mocks and its exception types.
+- :func:`default_backend` is httpx, the one library ``import meetbot_sdk`` imports.
 - The ``is_*`` helpers ask "of either library?" about an object without importing the
   other library: an object of a library nobody imported cannot exist.
 
@@ -19,8 +22,8 @@ from __future__ import annotations
 
 import functools
 import importlib
-import importlib.util
 import logging
+import os
 import platform
 import re
 import sys
@@ -35,17 +38,24 @@ if TYPE_CHECKING:
     import httpx
 
 __all__ = [
+    "HTTP_LIBRARY_ENV",
     "LIBRARIES",
     "Backend",
     "Library",
     "backend_for",
+    "check_library",
+    "chosen_backend",
+    "chosen_library",
     "default_backend",
     "is_timeout_error",
     "load",
+    "refuse_mixed_client",
+    "why_chosen",
 ]
 
 Library = Literal["httpx", "httpx2"]
-LIBRARIES: tuple[Library, ...] = ("httpx2", "httpx")  # the default's order of preference
+LIBRARIES: tuple[Library, ...] = ("httpx", "httpx2")
+HTTP_LIBRARY_ENV = "MEETBOT_HTTP_LIBRARY"
 
 # A child of the SDK's logger: which library each client uses, at DEBUG.
 logger = logging.getLogger("meetbot_sdk.http")
@@ -167,38 +177,79 @@ def load(name: Library) -> Backend:
     """The backend of library ``name``, imported now if need be.
 
     Raises:
-        ImportError: ``name`` is not installed, with the line that installs it.
+        ValueError: ``name`` is not one of :data:`LIBRARIES`.
+        ImportError: ``name`` is not installed, or its import fails: the message has the line
+            that installs it and the import's own error, which is also chained.
     """
     if name not in LIBRARIES:
         raise ValueError(f"library must be one of {', '.join(map(repr, LIBRARIES))}, got {name!r}")
+    line = 'pip install "meetbot-sdk[httpx2]"' if name == "httpx2" else "pip install httpx"
     try:
         module = importlib.import_module(name)
-    except ImportError:
-        extra = "httpx2" if name == "httpx2" else ""
-        line = f'pip install "meetbot-sdk[{extra}]"' if extra else "pip install httpx"
-        raise ImportError(f"the HTTP library {name} is not installed: {line}") from None
+    except ModuleNotFoundError as exc:
+        if exc.name != name:  # the library is there, one of its own imports is missing
+            raise ImportError(_broken(name, exc, line)) from exc
+        raise ImportError(f"the HTTP library {name} is not installed ({exc}): {line}") from exc
+    except Exception as exc:  # a broken install: say so, with its own error
+        raise ImportError(_broken(name, exc, line)) from exc
     if module.__name__ != name:
         # httpx2.alias_httpx() makes ``import httpx`` give httpx2: one library, one backend.
         return load(module.__name__)
     return Backend(module)
 
 
-_default: Backend | None = None  # chosen on first use; the test suite may set it
+def _broken(name: str, exc: BaseException, line: str) -> str:
+    return (
+        f"the HTTP library {name} is installed but failed to import "
+        f"({type(exc).__name__}: {exc}); reinstall it: {line}"
+    )
 
 
 def default_backend() -> Backend:
-    """The library used when no ``http_client`` names one: httpx2 if importable, else httpx."""
-    global _default  # noqa: PLW0603 - chosen once, on first use
-    if _default is None:
-        name: Library = "httpx2" if importlib.util.find_spec("httpx2") is not None else "httpx"
-        _default = load(name)
-        logger.debug(
-            "HTTP library: %s %s (the default: %s)",
-            _default.name,
-            _default.version,
-            "httpx2 is installed" if name == "httpx2" else "httpx2 is not installed",
+    """httpx: the declared dependency, imported by ``import meetbot_sdk``."""
+    return load("httpx")
+
+
+def check_library(http_library: object, *, name: str = "http_library") -> Library:
+    """``http_library`` as a :data:`Library`, or a clear error naming the accepted ones."""
+    if not isinstance(http_library, str):
+        raise TypeError(
+            f"{name} must be 'httpx' or 'httpx2' (a str), got {type(http_library).__name__}"
         )
-    return _default
+    for library in LIBRARIES:
+        if http_library == library:
+            return library
+    raise ValueError(f"{name} must be 'httpx' or 'httpx2', got {http_library!r}")
+
+
+def chosen_library(http_library: object = None) -> Library:
+    """The library a client without an ``http_client`` uses: ``http_library`` if given, else
+    ``MEETBOT_HTTP_LIBRARY`` if set, else ``"httpx"``. Never what happens to be installed."""
+    if http_library is not None:
+        return check_library(http_library)
+    from_env = os.environ.get(HTTP_LIBRARY_ENV)
+    if from_env:
+        return check_library(from_env.strip(), name=f"{HTTP_LIBRARY_ENV} (from the environment)")
+    return "httpx"
+
+
+def chosen_backend(http_library: object = None) -> Backend:
+    """The backend of :func:`chosen_library`, imported now if need be.
+
+    Raises:
+        TypeError, ValueError: ``http_library`` (or the environment variable) names no library.
+        ImportError: The library chosen is missing or broken (see :func:`load`).
+    """
+    return load(chosen_library(http_library))
+
+
+def why_chosen(http_library: object = None) -> str:
+    """Why :func:`chosen_library` chose as it did, for the DEBUG line of each client."""
+    if http_library is not None:
+        return f"http_library={http_library!r}"
+    if os.environ.get(HTTP_LIBRARY_ENV):
+        return f"{HTTP_LIBRARY_ENV}={os.environ[HTTP_LIBRARY_ENV].strip()}"
+    return "the default"
 
 
 def _imported() -> list[Backend]:
@@ -224,6 +275,42 @@ def backend_for(obj: object) -> Backend | None:
         if isinstance(obj, kinds):
             return backend
     return None
+
+
+def refuse_mixed_client(http_client: object, backend: Backend) -> None:
+    """Refuse an ``http_client`` of ``backend``'s library that holds another library's
+    transport, mount or timeout: such a client fails on every request (with a bare
+    ``AssertionError`` deep in the library), so it is refused before anything is sent.
+
+    The libraries offer no public way to ask a client for its transports, so every value
+    the client holds (and every value of a mapping it holds, as mounts are) is asked which
+    library it belongs to; no attribute of the library is named.
+
+    Raises:
+        ValueError: Naming which object is of which library.
+    """
+    kind = type(http_client).__name__
+    held: list[tuple[str, object]] = [("timeout", getattr(http_client, "timeout", None))]
+    try:
+        attributes = vars(http_client)
+    except TypeError:  # a client without __dict__: nothing more to look at
+        attributes = {}
+    for value in attributes.values():
+        if isinstance(value, dict):
+            held.extend(("one of its mounts", each) for each in value.values())
+        else:
+            held.append(("its transport", value))
+    for role, value in held:
+        owner = backend_for(value)
+        if owner is None or owner is backend:
+            continue
+        what = "its timeout" if role == "timeout" else role
+        raise ValueError(
+            f"refusing http_client: it is an {backend.name}.{kind}, but {what} is an "
+            f"{owner.name}.{type(value).__name__} (of {owner.name}); a client and its "
+            "transport, mounts and timeout must all come from one library: build them all "
+            f"with {backend.name}, or all with {owner.name}"
+        )
 
 
 def is_timeout_error(exc: BaseException) -> bool:

@@ -29,10 +29,10 @@ def _no_env_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(autouse=True)
 def _httpx_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests that mock with pytest-httpx (``httpx_mock``, which patches httpx's transports
-    only) or carry ``@pytest.mark.httpx_backend`` run with httpx as the SDK's default HTTP
-    library; every other test runs on the default the SDK picks (httpx2 when installed)."""
+    only) or carry ``@pytest.mark.httpx_backend`` run on httpx, the SDK's default, even in
+    the run that chooses httpx2 for every other test (``MEETBOT_HTTP_LIBRARY=httpx2``)."""
     if "httpx_mock" in request.fixturenames or request.node.get_closest_marker("httpx_backend"):
-        monkeypatch.setattr(_http, "_default", _http.load("httpx"))
+        monkeypatch.delenv(_http.HTTP_LIBRARY_ENV, raising=False)
 
 
 @pytest.fixture(params=["sync", "async"])

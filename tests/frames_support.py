@@ -81,9 +81,9 @@ def _connection(fake: FakeMeetBot, kind: str, link: str) -> Iterator[dict[str, A
             yield {"base_url": base_url}
         return
     http: httpx.Client | httpx.AsyncClient = (
-        httpx.Client(transport=fake.transport())
+        httpx.Client(transport=fake.transport("httpx"))
         if kind == "sync"
-        else httpx.AsyncClient(transport=fake.transport())
+        else httpx.AsyncClient(transport=fake.transport("httpx"))
     )
     yield {"base_url": fake.base_url, "http_client": http}
 

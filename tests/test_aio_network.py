@@ -659,7 +659,7 @@ def test_a_transport_given_the_backend_raises_its_library_s_errors(lib: Any) -> 
 
 def test_an_async_client_s_own_pool_uses_it_and_an_injected_one_does_not() -> None:
     fake = FakeMeetBot(seed=1, log_count=30, api_key=API_KEY)
-    backend = _http.default_backend()
+    backend = _http.chosen_backend()
 
     async def main(base_url: str) -> None:
         async with AsyncMeetBot(API_KEY, base_url=base_url) as client:

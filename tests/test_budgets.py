@@ -353,7 +353,7 @@ def test_a_429_one_client_got_refuses_the_others_calls_without_sending(tmp_path:
             fake.api_key,
             base_url=fake.base_url,
             throttle=budget,
-            http_client=httpx.Client(transport=fake.transport()),
+            http_client=httpx.Client(transport=fake.transport("httpx")),
         )
         for _ in range(2)
     ]

@@ -77,7 +77,7 @@ def test_an_async_client_shares_it_too_and_its_connections_close(redis: RedisSer
 
 
 def _async_http(fake: FakeMeetBot) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=fake.transport())
+    return httpx.AsyncClient(transport=fake.transport("httpx"))
 
 
 def test_a_foreign_value_at_the_key_is_ignored_and_replaced(
@@ -117,7 +117,7 @@ def test_redis_paused_down_and_restarted_never_fails_a_call(
     options: dict[str, Any] = {"base_url": fake.base_url, "throttle": budget}
 
     def run_sync() -> None:
-        http = httpx.Client(transport=fake.transport())
+        http = httpx.Client(transport=fake.transport("httpx"))
         with MeetBot(fake.api_key, http_client=http, **options) as client:
             for name, step in steps.items():
                 step()

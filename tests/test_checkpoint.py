@@ -150,7 +150,9 @@ def test_a_resumed_walk_leaves_a_log_at_the_tops_instant_to_the_next_walk() -> N
 
 def test_other_filters_are_refused_before_any_request() -> None:
     fake = FakeMeetBot(log_count=50)
-    with MeetBot(fake.api_key, http_client=httpx.Client(transport=fake.transport())) as client:
+    with MeetBot(
+        fake.api_key, http_client=httpx.Client(transport=fake.transport("httpx"))
+    ) as client:
         checkpoint = client.api_logs.list(status_code=500, start_date="2026-01-01").checkpoint()
         with pytest.raises(ValueError, match="other filters") as caught:
             client.api_logs.list(resume_from=checkpoint, status_code=404)
@@ -179,7 +181,9 @@ def test_other_filters_are_refused_before_any_request() -> None:
 
 def test_a_walk_from_a_later_start_page_cannot_checkpoint() -> None:
     fake = FakeMeetBot(log_count=50)
-    with MeetBot(fake.api_key, http_client=httpx.Client(transport=fake.transport())) as client:
+    with MeetBot(
+        fake.api_key, http_client=httpx.Client(transport=fake.transport("httpx"))
+    ) as client:
         with pytest.raises(ValueError, match="needs a walk from the head"):
             client.api_logs.list(start_page=3).checkpoint()
 

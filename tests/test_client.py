@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import importlib.util
 import json
 import logging
 from typing import Any
@@ -13,7 +14,7 @@ from pytest_httpx import HTTPXMock
 
 import meetbot_sdk as mb
 from meetbot_sdk import AsyncMeetBot, MeetBot, _http
-from tests.support import API_KEY, BASE, USAGE, Twin
+from tests.support import API_KEY, BARE_RUN, BASE, USAGE, Twin
 
 LOG = {
     "id": 100,
@@ -113,8 +114,10 @@ def test_base_url_of_a_wrong_type() -> None:
 
 
 def test_timeouts() -> None:
-    lib = _http.default_backend()  # DEFAULT_TIMEOUT is a Timeout of the default library
-    assert MeetBot(API_KEY).timeout == mb.DEFAULT_TIMEOUT == lib.Timeout(30.0, connect=5.0)
+    lib = _http.chosen_backend()  # the library this run's clients use
+    assert type(mb.DEFAULT_TIMEOUT) is httpx.Timeout  # httpx, the default library, always
+    assert MeetBot(API_KEY).timeout == lib.Timeout(30.0, connect=5.0)
+    assert httpx.Timeout(30.0, connect=5.0) == mb.DEFAULT_TIMEOUT
     assert MeetBot(API_KEY, timeout=2.5).timeout == lib.Timeout(2.5)
     custom = lib.Timeout(1.0, read=9.0)
     assert MeetBot(API_KEY, timeout=custom).timeout is custom
@@ -155,7 +158,7 @@ def test_http_client_of_the_wrong_flavour_is_refused() -> None:
 
 def test_repr_shows_configuration_but_never_the_key() -> None:
     client = MeetBot(API_KEY, max_retries=4)
-    library = _http.default_backend().name
+    library = _http.chosen_backend().name
     assert repr(client) == (
         f"MeetBot(base_url='https://api.meetbot.dev/v1', max_retries=4, http_library={library!r})"
     )
@@ -409,3 +412,29 @@ def test_closing_a_copy_leaves_the_pool_open() -> None:
     assert not client._http.is_closed
     client.close()
     assert client._http.is_closed
+
+
+def test_a_pytest_httpx_mock_keeps_intercepting_with_httpx2_installed(
+    httpx_mock: HTTPXMock,
+) -> None:
+    # Recent anthropic and openai SDKs pull httpx2 into the environment: the SDK stays on
+    # httpx, so a user's pytest-httpx mocks keep intercepting and their exception checks
+    # keep matching. (httpx2 is installed in every run but the bare one.)
+    if not BARE_RUN:
+        assert importlib.util.find_spec("httpx2") is not None
+    httpx_mock.add_response(
+        url=f"{BASE}/api-keys/7/usage", status_code=404, json={"message": "no key 7"}
+    )
+    httpx_mock.add_exception(
+        httpx.ConnectError("refused"), url=f"{BASE}/users/me/analytics?period=30d"
+    )
+    with MeetBot(API_KEY, max_retries=0) as client:
+        with pytest.raises(mb.NotFoundError) as missing:
+            client.api_keys.get_usage(7)
+        with pytest.raises(mb.APIConnectionError) as refused:
+            client.analytics.get()
+    assert isinstance(missing.value.response, httpx.Response)
+    assert isinstance(missing.value.response.request, httpx.Request)
+    assert isinstance(refused.value.__cause__, httpx.ConnectError)
+    assert isinstance(refused.value.request, httpx.Request)
+    assert " httpx/" in httpx_mock.get_requests()[0].headers["User-Agent"]

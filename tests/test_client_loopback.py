@@ -133,7 +133,7 @@ def test_sync_client_works_inside_a_running_event_loop(base_url: str) -> None:
 
 
 def test_in_process_transport_gives_the_same_answers(fake: FakeMeetBot, base_url: str) -> None:
-    http = httpx.Client(transport=fake.transport())
+    http = httpx.Client(transport=fake.transport("httpx"))
     with MeetBot(API_KEY, http_client=http) as in_process:
         local = in_process.api_logs.get_page(page=2, page_size=50)
     with MeetBot(API_KEY, base_url=base_url) as over_http:

@@ -12,8 +12,12 @@ import ast
 import asyncio
 import doctest
 import inspect
+import os
 import pathlib
 import re
+import subprocess
+import sys
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +27,10 @@ from meetbot_sdk import AsyncMeetBot, MeetBot
 from meetbot_sdk.testing import FakeMeetBot, instant_waits
 from tests.docblocks import ROOT, Block, all_blocks, page_blocks, pages
 from tests.support import needs_extra
+
+# The docs show what a reader gets: the default library, httpx, even in the run that asks for
+# httpx2 for everything else.
+pytestmark = pytest.mark.httpx_backend
 
 NOTEBOOKS = ROOT / "docs" / "notebooks.rst"  # run as one notebook, with its own checks below
 PAGES = [path for path in pages() if page_blocks(path) and path != NOTEBOOKS]
@@ -83,12 +91,42 @@ def _run_script(block: Block, namespace: dict[str, Any]) -> None:
     result = eval(code, namespace)  # noqa: S307 (our own docs)
     if inspect.iscoroutine(result):
         asyncio.run(result)
+    under_pytest = False
     for name in sorted(set(namespace) - before):
         test = namespace[name]
-        if name.startswith("test_") and callable(test) and not inspect.signature(test).parameters:
-            outcome = test()
-            if inspect.iscoroutine(outcome):
-                asyncio.run(outcome)
+        if not (name.startswith("test_") and callable(test)):
+            continue
+        parameters = set(inspect.signature(test).parameters)
+        if parameters:
+            # Fixtures of a plugin the reader has: run under pytest. Others are the page's
+            # own fixtures, defined for code of the reader's that the page only sketches.
+            under_pytest |= parameters <= _PLUGIN_FIXTURES
+            continue
+        outcome = test()
+        if inspect.iscoroutine(outcome):
+            asyncio.run(outcome)
+    if under_pytest:
+        _run_under_pytest(block)
+
+
+_PLUGIN_FIXTURES = {"httpx_mock"}
+
+
+def _run_under_pytest(block: Block) -> None:
+    """Run a block's tests that take fixtures with pytest, as the reader would: in a fresh
+    process, in a directory of their own, with no MEETBOT_* variable set."""
+    with tempfile.TemporaryDirectory() as folder:
+        (pathlib.Path(folder) / "test_block.py").write_text(block.source)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MEETBOT_")}
+        run = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_block.py"],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    assert run.returncode == 0, run.stdout + run.stderr
 
 
 def _run_doctest(block: Block, namespace: dict[str, Any]) -> None:

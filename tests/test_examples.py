@@ -46,7 +46,9 @@ def test_demo_runs_against_the_fake_over_loopback(capsys: pytest.CaptureFixture[
 
 def test_demo_summary_reports_what_the_server_holds() -> None:
     fake = FakeMeetBot(seed=3, log_count=1_234)
-    with MeetBot(fake.api_key, http_client=httpx.Client(transport=fake.transport())) as client:
+    with MeetBot(
+        fake.api_key, http_client=httpx.Client(transport=fake.transport("httpx"))
+    ) as client:
         text = load("demo").run(client, period="90d", key_id=2)
     assert "total 1,234" in text
     assert "Newest 15 of 1,234 request logs" in text

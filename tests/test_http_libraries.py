@@ -1,8 +1,6 @@
-"""The SDK on either HTTP library, httpx or httpx2: the default, an injected client of each,
-timeouts of the other converted, and never a mix of the two libraries' objects.
-
-This module also runs alone in ``make test-httpx2-only`` (``MEETBOT_TEST_NO_HTTPX=1``, httpx
-not installed, no conftest): it imports httpx only through :func:`_httpx`."""
+"""The SDK on either HTTP library, httpx or httpx2: httpx unless the user asks for httpx2
+(whatever else is installed), an injected client of each, timeouts of the other converted,
+and never a mix of the two libraries' objects."""
 
 from __future__ import annotations
 
@@ -25,23 +23,15 @@ from tests.support import API_KEY, BARE_RUN, needs_extra
 pytestmark = pytest.mark.filterwarnings("error")
 
 
-NO_HTTPX = os.environ.get("MEETBOT_TEST_NO_HTTPX") == "1"
-"""True in `make test-httpx2-only`: httpx2 installed, httpx not."""
-
-
 def _httpx2() -> ModuleType:
-    return importlib.import_module("httpx2") if NO_HTTPX else needs_extra("httpx2")
+    return needs_extra("httpx2")
 
 
 def _httpx() -> ModuleType:
-    if NO_HTTPX:
-        pytest.skip("httpx2-only run: httpx is not installed")
     return importlib.import_module("httpx")
 
 
 def _libraries() -> list[ModuleType]:
-    if NO_HTTPX:
-        return [_httpx2()]
     return [_httpx()] if BARE_RUN else [_httpx(), _httpx2()]
 
 
@@ -51,18 +41,179 @@ def lib(request: pytest.FixtureRequest) -> ModuleType:
     return _httpx() if request.param == "httpx" else _httpx2()
 
 
-def test_the_default_is_httpx2_when_installed_else_httpx() -> None:
-    expected = "httpx" if BARE_RUN and not NO_HTTPX else "httpx2"
-    assert _http.default_backend().name == expected
-    assert type(mb.DEFAULT_TIMEOUT) is _http.default_backend().Timeout
-
-
-def test_import_meetbot_sdk_imports_only_the_default_library() -> None:
-    code = "import sys, meetbot_sdk; print('httpx' in sys.modules, 'httpx2' in sys.modules)"
-    out = subprocess.run(  # noqa: S603 - this Python, a fixed script
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+def _python(code: str, **env: str) -> list[str]:
+    """The words ``code`` prints in a fresh interpreter, without MEETBOT_* variables."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("MEETBOT_")}
+    return subprocess.run(  # noqa: S603 - this Python, a fixed script
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**clean, **env},
     ).stdout.split()
-    assert out == (["True", "False"] if BARE_RUN and not NO_HTTPX else ["False", "True"])
+
+
+def test_the_default_is_httpx_whatever_else_is_installed() -> None:
+    # With httpx2 installed beside httpx (the normal run), nothing changes: the library is
+    # httpx, and httpx2 is not even imported.
+    code = (
+        "import sys, meetbot_sdk as mb\n"
+        "client = mb.MeetBot('k')\n"
+        "print(repr(client).rpartition(' ')[2], client._headers['User-Agent'].split()[1],"
+        " type(mb.DEFAULT_TIMEOUT).__module__, 'httpx2' in sys.modules)"
+    )
+    assert _python(code) == [
+        "http_library='httpx')",
+        f"httpx/{_httpx().__version__}",
+        "httpx",
+        "False",
+    ]
+
+
+def test_import_meetbot_sdk_imports_httpx2_only_when_asked() -> None:
+    code = "import sys, meetbot_sdk; print('httpx' in sys.modules, 'httpx2' in sys.modules)"
+    expected = ["True", "False"]
+    assert _python(code) == expected
+    assert _python(code, MEETBOT_HTTP_LIBRARY="httpx2") == expected  # asked at the first client
+
+
+def test_http_library_httpx2_routes_through_httpx2(monkeypatch: pytest.MonkeyPatch) -> None:
+    httpx2 = _httpx2()
+    fake = FakeMeetBot(log_count=3)
+    agent = f" httpx2/{httpx2.__version__} "
+    with (
+        fake.serve() as base_url,
+        MeetBot(fake.api_key, base_url=base_url, http_library="httpx") as on_httpx,
+    ):
+        for client in (
+            MeetBot(fake.api_key, base_url=base_url, http_library="httpx2"),
+            on_httpx.with_options(http_library="httpx2"),
+        ):
+            with client:
+                raw = client.api_logs.with_raw_response.get_page(page_size=2)
+                assert type(raw.http_response) is httpx2.Response
+                assert agent in raw.http_response.request.headers["User-Agent"]
+                assert repr(client).endswith("http_library='httpx2')")
+        monkeypatch.setenv("MEETBOT_HTTP_LIBRARY", "httpx2")
+        with MeetBot(fake.api_key, base_url=base_url) as client:
+            raw = client.api_logs.with_raw_response.get_page(page_size=2)
+            assert agent in raw.http_response.request.headers["User-Agent"]
+        # an argument beats the environment
+        with MeetBot(fake.api_key, base_url=base_url, http_library="httpx") as client:
+            assert client._backend.name == "httpx"
+
+
+def test_the_testing_kit_follows_the_same_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeMeetBot(log_count=3)
+    monkeypatch.delenv("MEETBOT_HTTP_LIBRARY", raising=False)
+    assert isinstance(fake.transport(), _httpx().MockTransport)
+    with fake.client() as client:
+        assert client._backend.name == "httpx"
+    httpx2 = _httpx2()
+    monkeypatch.setenv("MEETBOT_HTTP_LIBRARY", "httpx2")
+    assert isinstance(fake.transport(), httpx2.MockTransport)
+    with fake.client() as client:
+        assert client._backend.name == "httpx2"
+
+
+@pytest.mark.parametrize("client_class", [MeetBot, AsyncMeetBot])
+def test_an_unknown_library_name_is_refused_before_anything(
+    client_class: type[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MEETBOT_HTTP_LIBRARY", raising=False)
+    with pytest.raises(
+        ValueError, match=r"^http_library must be 'httpx' or 'httpx2', got 'requests'$"
+    ):
+        client_class(API_KEY, http_library="requests")
+    with pytest.raises(
+        TypeError, match=r"^http_library must be 'httpx' or 'httpx2' \(a str\), got int$"
+    ):
+        client_class(API_KEY, http_library=2)
+    monkeypatch.setenv("MEETBOT_HTTP_LIBRARY", "HTTPX")
+    with pytest.raises(
+        ValueError,
+        match=r"^MEETBOT_HTTP_LIBRARY \(from the environment\) must be 'httpx' or 'httpx2', "
+        r"got 'HTTPX'$",
+    ):
+        client_class(API_KEY)
+    with pytest.raises(ValueError, match=r"with_options\(\)|must be 'httpx' or 'httpx2'"):
+        client_class(API_KEY, http_library="httpx").with_options(http_library="h2")
+
+
+_BROKEN_HTTPX2 = 'raise RuntimeError("half-installed wheel")\n'
+
+
+def test_a_missing_or_broken_httpx2_names_the_extra_and_the_real_error(tmp_path: Any) -> None:
+    ask = (
+        "import meetbot_sdk as mb\n"
+        "try:\n"
+        "    mb.MeetBot('k', http_library='httpx2')\n"
+        "except ImportError as e:\n"
+        "    print(e, '|', type(e.__cause__).__name__)\n"
+    )
+    missing = _python("import sys; sys.modules['httpx2'] = None\n" + ask)
+    assert " ".join(missing) == (
+        "the HTTP library httpx2 is not installed (import of httpx2 halted; None in "
+        'sys.modules): pip install "meetbot-sdk[httpx2]" | ModuleNotFoundError'
+    )
+    (tmp_path / "httpx2").mkdir()
+    (tmp_path / "httpx2" / "__init__.py").write_text(_BROKEN_HTTPX2)
+    broken = _python(f"import sys; sys.path.insert(0, {str(tmp_path)!r})\n" + ask)
+    assert " ".join(broken) == (
+        "the HTTP library httpx2 is installed but failed to import (RuntimeError: "
+        'half-installed wheel); reinstall it: pip install "meetbot-sdk[httpx2]" | RuntimeError'
+    )
+    # and `import meetbot_sdk` itself never trips over it
+    assert _python(
+        f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import meetbot_sdk; print(1)"
+    ) == ["1"]
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_a_client_mixing_the_two_libraries_is_refused(asynchronous: bool) -> None:
+    httpx, httpx2 = _httpx(), _httpx2()
+    kind = "AsyncClient" if asynchronous else "Client"
+    client_class = AsyncMeetBot if asynchronous else MeetBot
+    transport = "AsyncHTTPTransport" if asynchronous else "HTTPTransport"
+    for outer, inner in ((httpx, httpx2), (httpx2, httpx)):
+        made = getattr(inner, transport)()
+        for http, what in (
+            (getattr(outer, kind)(transport=made), "its transport"),
+            (getattr(outer, kind)(mounts={"https://": made}), "one of its mounts"),
+        ):
+            with pytest.raises(ValueError, match=r"^refusing http_client") as info:
+                client_class(API_KEY, http_client=http)
+            assert str(info.value) == (
+                f"refusing http_client: it is an {outer.__name__}.{kind}, but {what} is an "
+                f"{inner.__name__}.{transport} (of {inner.__name__}); a client and its "
+                "transport, mounts and timeout must all come from one library: build them "
+                f"all with {outer.__name__}, or all with {inner.__name__}"
+            )
+    with pytest.raises(ValueError, match=r"^http_library='httpx2' contradicts the http_client"):
+        client_class(API_KEY, http_client=getattr(httpx, kind)(), http_library="httpx2")
+    same = client_class(API_KEY, http_client=getattr(httpx, kind)(), http_library="httpx")
+    assert same._backend.name == "httpx"
+    with pytest.raises(ValueError, match=r"^with_options\(http_library='httpx2'\): this client"):
+        same.with_options(http_library="httpx2")
+
+
+def test_a_copy_on_the_other_library_has_a_pool_of_its_own(lib: ModuleType) -> None:
+    other = "httpx2" if lib.__name__ == "httpx" else "httpx"
+    _httpx2() if other == "httpx2" else _httpx()
+    client = MeetBot(API_KEY, http_library=lib.__name__, timeout=lib.Timeout(3.0, read=7.0))
+    same = client.with_options(http_library=lib.__name__, max_retries=5)
+    assert same._http is client._http
+    assert same.max_retries == 5
+    copy = client.with_options(http_library=other)
+    assert copy._http is not client._http
+    assert copy._backend.name == other
+    assert copy.timeout == _http.load(other).Timeout(3.0, read=7.0)
+    assert copy.rate_limit is client.rate_limit
+    assert copy._throttle is client._throttle
+    copy.close()
+    assert copy._http.is_closed
+    assert not client._http.is_closed
+    client.close()
 
 
 def _recording(lib: ModuleType, seen: list[Any], status: int = 200) -> Any:
@@ -151,10 +302,10 @@ def test_the_choice_is_logged_at_debug(lib: ModuleType, caplog: pytest.LogCaptur
     caplog.set_level(logging.DEBUG, logger="meetbot_sdk.http")
     MeetBot(API_KEY, http_client=lib.Client())
     MeetBot(API_KEY)
-    default = _http.default_backend()
+    chosen = _http.chosen_backend()
     assert [r.getMessage() for r in caplog.records if r.name == "meetbot_sdk.http"] == [
         f"MeetBot on {lib.__name__} {lib.__version__} (the library of the http_client given)",
-        f"MeetBot on {default.name} {default.version} (the default)",
+        f"MeetBot on {chosen.name} {chosen.version} ({_http.why_chosen()})",
     ]
 
 
@@ -192,7 +343,7 @@ def test_over_loopback_with_either_library(lib: ModuleType) -> None:
 
 
 def test_an_unknown_library_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"library must be one of 'httpx2', 'httpx'"):
+    with pytest.raises(ValueError, match=r"library must be one of 'httpx', 'httpx2'"):
         FakeMeetBot().transport("requests")  # type: ignore[arg-type]
 
 
@@ -208,13 +359,11 @@ def test_a_missing_library_gives_its_install_line(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(ImportError, match=r'pip install "meetbot-sdk\[httpx2\]"'):
         _http.load.__wrapped__("httpx2")
     monkeypatch.setitem(sys.modules, "httpx", None)
-    with pytest.raises(ImportError, match=r"pip install httpx"):
+    with pytest.raises(ImportError, match=r"not installed \(.*\): pip install httpx$"):
         _http.load.__wrapped__("httpx")
 
 
-@pytest.mark.skipif(
-    not BARE_RUN or NO_HTTPX, reason="only the runs without httpx2 (make test-bare)"
-)
+@pytest.mark.skipif(not BARE_RUN, reason="only the run without httpx2 (make test-bare)")
 def test_without_httpx2_asking_for_it_gives_the_install_line() -> None:
     with pytest.raises(ImportError, match=r'pip install "meetbot-sdk\[httpx2\]"'):
         FakeMeetBot().transport("httpx2")
@@ -258,7 +407,7 @@ def test_the_sdks_own_pool_is_the_lean_one_of_its_library(lib: ModuleType) -> No
         backend_pool = backend.pool_class(asynchronous=asynchronous)
         assert issubclass(backend_pool, backend.client_class(asynchronous=asynchronous))
         assert backend_pool is _pools.pool_classes(backend)[asynchronous]
-        if backend is _http.default_backend():
+        if backend is _http.chosen_backend():
             assert type(client_class(API_KEY)._http) is backend_pool
     pool = backend.pool_class(asynchronous=False)()
     pool.cookies = {"a": "1"}

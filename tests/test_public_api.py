@@ -237,7 +237,8 @@ def test_every_public_class_reports_its_public_module(module_name: str) -> None:
 def test_tracebacks_and_reprs_show_public_paths() -> None:
     fake = FakeMeetBot()
     with meetbot_sdk.MeetBot(
-        fake.api_key, http_client=httpx.Client(base_url=fake.base_url, transport=fake.transport())
+        fake.api_key,
+        http_client=httpx.Client(base_url=fake.base_url, transport=fake.transport("httpx")),
     ) as client:
         assert repr(client.analytics).startswith("<meetbot_sdk.resources.AnalyticsResource ")
         assert type(client.api_logs.list()).__module__ == "meetbot_sdk"

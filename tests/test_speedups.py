@@ -306,7 +306,7 @@ def test_built_request_is_what_build_request_makes(
     [("/users/me", "a=1&b=x+y"), ("/a b/ü", None), ("/x/../y", "q=1"), ("/p", "q=a b#c")],
 )
 def test_a_joined_url_is_the_url_the_library_parses(path: str, query: str | None) -> None:
-    backend = _http.default_backend()
+    backend = _http.chosen_backend()
     base_url = "http://127.0.0.1:9/v1"
     text = base_url + path + ("" if query is None else "?" + query)
     assert backend.URL(backend.url_joiner(base_url)(path, query)) == backend.URL(text)
@@ -315,7 +315,7 @@ def test_a_joined_url_is_the_url_the_library_parses(path: str, query: str | None
 def test_a_library_without_parsed_url_parts_parses_every_url(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(_http.default_backend(), "_parts_known", False)
+    monkeypatch.setattr(_http.chosen_backend(), "_parts_known", False)
     client = MeetBot(API_KEY, base_url="http://127.0.0.1:9/v1")
     call = CALLS[1]
     theirs = client._http.build_request("GET", client.base_url + call.path, params=call.params)

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from meetbot_sdk import ApiLog, AsyncMeetBot, MeetBot
+from meetbot_sdk import ApiLog, AsyncMeetBot, MeetBot, _http
 from meetbot_sdk.testing import FakeMeetBot, instant_waits
 
 LOGS = "/users/me/api-logs"
@@ -51,17 +51,17 @@ class Walker:
         if record_sleeps:
             self.sleeps = self._waits.enter_context(instant_waits())
         client_kwargs.setdefault("max_retries", 10)
-        make_transport = transport or (lambda fake, kind: fake.transport())
+        made = (transport or (lambda fake, kind: fake.transport()))(fake, kind)
+        # A client of the transport's library, else of the library this run chooses.
+        lib = _http.backend_for(made) or _http.chosen_backend()
         if kind == "sync":
-            self._http: httpx.Client | httpx.AsyncClient = httpx.Client(
-                transport=make_transport(fake, kind)
-            )
+            self._http: httpx.Client | httpx.AsyncClient = lib.Client(transport=made)
             self.client: Any = MeetBot(
                 fake.api_key, base_url=fake.base_url, http_client=self._http, **client_kwargs
             )
         else:
             self.loop = asyncio.new_event_loop()
-            self._http = httpx.AsyncClient(transport=make_transport(fake, kind))
+            self._http = lib.AsyncClient(transport=made)
             self.client = AsyncMeetBot(
                 fake.api_key, base_url=fake.base_url, http_client=self._http, **client_kwargs
             )

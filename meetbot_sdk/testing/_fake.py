@@ -182,7 +182,8 @@ class FakeMeetBot(Scripting):
 
         Args:
             library: ``"httpx"`` or ``"httpx2"``: the library whose ``MockTransport`` it is.
-                By default the SDK's own default (httpx2 when installed, else httpx). Either
+                By default the library a client chooses (``MEETBOT_HTTP_LIBRARY``, else
+                httpx; never what else is installed). Either
                 way it answers each request with the responses and exceptions of the
                 request's library.
 
@@ -201,7 +202,7 @@ class FakeMeetBot(Scripting):
 
         Args:
             library: ``"httpx"`` or ``"httpx2"``: the HTTP library of the client's pool
-                (default: the SDK's default), as for :meth:`transport`.
+                (default: ``MEETBOT_HTTP_LIBRARY``, else httpx), as for :meth:`transport`.
             **options: Any other option of the client: ``timeout``, ``max_retries``,
                 ``max_retry_wait``, ``throttle``.
 

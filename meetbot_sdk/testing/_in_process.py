@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from meetbot_sdk._http import Backend, backend_for, default_backend
+from meetbot_sdk._http import Backend, backend_for, chosen_backend
 from meetbot_sdk.testing._exchange import RequestParts
 
 if TYPE_CHECKING:
@@ -79,15 +79,16 @@ def _transport_class(backend: Backend) -> type[httpx.MockTransport]:
 
 
 def in_process_transport(dispatch: Dispatch, backend: Backend | None = None) -> httpx.MockTransport:
-    """A transport of ``backend``'s library (default: the SDK's default) for ``dispatch``."""
-    transport_class: Any = _transport_class(backend or default_backend())
+    """A transport of ``backend``'s library (default: the library a client would choose:
+    ``MEETBOT_HTTP_LIBRARY``, else httpx) for ``dispatch``."""
+    transport_class: Any = _transport_class(backend or chosen_backend())
     transport: httpx.MockTransport = transport_class(dispatch)
     return transport
 
 
 def _library(request: httpx.Request) -> Backend:
     """The backend of ``request``'s library: the one to answer it with."""
-    return backend_for(request) or default_backend()
+    return backend_for(request) or chosen_backend()
 
 
 def _begin(dispatch: Dispatch, request: httpx.Request) -> _Pending:

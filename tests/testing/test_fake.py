@@ -73,7 +73,7 @@ def test_requests_without_the_api_key_are_401(
     fake: FakeMeetBot, authorization: str | None, path: str
 ) -> None:
     headers = {} if authorization is None else {"Authorization": authorization}
-    with httpx.Client(base_url=fake.base_url, transport=fake.transport()) as client:
+    with httpx.Client(base_url=fake.base_url, transport=fake.transport("httpx")) as client:
         response = client.get(path, headers=headers)
 
     assert response.status_code == 401
@@ -83,7 +83,7 @@ def test_requests_without_the_api_key_are_401(
 
 
 def test_the_bearer_scheme_is_case_insensitive(fake: FakeMeetBot) -> None:
-    with httpx.Client(base_url=fake.base_url, transport=fake.transport()) as client:
+    with httpx.Client(base_url=fake.base_url, transport=fake.transport("httpx")) as client:
         response = client.get(
             "/users/me/analytics", headers={"Authorization": f"bearer {fake.api_key}"}
         )
@@ -97,7 +97,7 @@ def test_a_custom_api_key_and_clock_are_honoured() -> None:
     )
     with raw_client(fake) as client:
         daily = client.get("/users/me/analytics", params={"period": "7d"}).json()
-    with httpx.Client(base_url=fake.base_url, transport=fake.transport()) as client:
+    with httpx.Client(base_url=fake.base_url, transport=fake.transport("httpx")) as client:
         refused = client.get(
             "/users/me/analytics", headers={"Authorization": f"Bearer {TEST_API_KEY}"}
         )
@@ -111,7 +111,7 @@ def test_a_custom_api_key_and_clock_are_honoured() -> None:
     ["/nowhere", "/users/me/analytics/", "/users/me", "/api-keys/1", "/api-keys/1/usage/x"],
 )
 def test_unknown_paths_are_404_before_authentication(fake: FakeMeetBot, path: str) -> None:
-    with httpx.Client(base_url=fake.base_url, transport=fake.transport()) as client:
+    with httpx.Client(base_url=fake.base_url, transport=fake.transport("httpx")) as client:
         response = client.get(path)
 
     assert response.status_code == 404
@@ -210,7 +210,9 @@ def test_requests_are_recorded_in_order(fake: FakeMeetBot, client: httpx.Client)
 def test_a_fake_told_not_to_record_requests_keeps_none_and_still_numbers_them() -> None:
     fake = FakeMeetBot(log_count=10, record_requests=False)
     auth = {"Authorization": f"Bearer {fake.api_key}"}
-    with httpx.Client(transport=fake.transport(), base_url=fake.base_url, headers=auth) as http:
+    with httpx.Client(
+        transport=fake.transport("httpx"), base_url=fake.base_url, headers=auth
+    ) as http:
         ids = [http.get("/users/me/api-logs").headers["x-request-id"] for _ in range(2)]
 
     assert fake.requests == []

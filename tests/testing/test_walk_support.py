@@ -70,7 +70,7 @@ def test_the_sdk_client_sees_arrivals_between_pages(fake: FakeMeetBot) -> None:
     before = list(fake.logs)
     fake.add_logs_after_each_page(5)
 
-    with httpx.Client(transport=fake.transport()) as http:
+    with httpx.Client(transport=fake.transport("httpx")) as http:
         client = MeetBot(api_key=fake.api_key, http_client=http)
         first = client.api_logs.get_page(page_size=20)
         second = client.api_logs.get_page(page=2, page_size=20)
@@ -112,7 +112,9 @@ def test_only_pages_answered_normally_bring_arrivals(
 
 def test_a_page_refused_with_a_wrong_key_brings_no_arrivals(fake: FakeMeetBot) -> None:
     fake.add_logs_after_each_page(3)
-    with httpx.Client(transport=fake.transport(), headers={"Authorization": "Bearer no"}) as c:
+    with httpx.Client(
+        transport=fake.transport("httpx"), headers={"Authorization": "Bearer no"}
+    ) as c:
         refused = c.get(f"{fake.base_url}{LOGS}")
 
     assert refused.status_code == 401

@@ -209,3 +209,8 @@ def either_http_library() -> None:
     FakeMeetBot().transport("httpx2")
     FakeMeetBot().client(library="httpx")
     FakeMeetBot().transport("requests")  # type: ignore[arg-type]
+    assert_type(MeetBot(http_library="httpx2"), MeetBot)
+    assert_type(
+        AsyncMeetBot(http_library="httpx").with_options(http_library="httpx2"), AsyncMeetBot
+    )
+    MeetBot(http_library="requests")  # type: ignore[arg-type]
