@@ -57,7 +57,8 @@ def run(mode: str, library: str = "httpx") -> None:
         for name in SPEEDUPS:
             sys.modules[name] = None  # type: ignore[assignment]  # import fails: not installed
     from benchmarks._server import server_process
-    from meetbot_sdk import _converter, _http
+    from meetbot_sdk._decoding import _converter
+    from meetbot_sdk._transport import _http
 
     # The library the SDK's clients use, asked for as a user would.
     os.environ[_http.HTTP_LIBRARY_ENV] = library

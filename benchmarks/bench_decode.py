@@ -44,7 +44,7 @@ def run(mode: str) -> None:
     from benchmarks._msgspec_models import page_decoder
     from benchmarks._pydantic_models import PPage
     from meetbot_sdk import ApiLogPage, APIResponseValidationError, _endpoints
-    from meetbot_sdk._response import decode
+    from meetbot_sdk._decoding._response import decode
 
     body = page_body()
     raw = json.dumps(body).encode()

@@ -47,19 +47,19 @@ napoleon_numpy_docstring = False
 
 # --- the defaults and limits the pages quote, read from the code --------------------------------
 def _substitutions() -> str:
-    from meetbot_sdk import _config
+    from meetbot_sdk import _constants
 
-    timeout = _config.DEFAULT_TIMEOUT
+    timeout = _constants.DEFAULT_TIMEOUT
     values = {
-        "DEFAULT_BASE_URL": f"``{_config.DEFAULT_BASE_URL}``",
+        "DEFAULT_BASE_URL": f"``{_constants.DEFAULT_BASE_URL}``",
         "DEFAULT_TIMEOUT": f"{timeout.connect:g} s to connect, {timeout.read:g} s for the rest",
-        "DEFAULT_MAX_RETRIES": f"{_config.DEFAULT_MAX_RETRIES}",
-        "DEFAULT_MAX_RETRY_WAIT": f"{_config.DEFAULT_MAX_RETRY_WAIT:g}",
-        "MAX_PAGE_SIZE": f"{_config.MAX_PAGE_SIZE}",
-        "MAX_CONCURRENCY": f"{_config.MAX_CONCURRENCY}",
-        "PERIODS": ", ".join(f"``{period!r}``" for period in _config.PERIODS),
-        "INITIAL_BACKOFF": f"{_config.INITIAL_BACKOFF:g}",
-        "MAX_BACKOFF": f"{_config.MAX_BACKOFF:g}",
+        "DEFAULT_MAX_RETRIES": f"{_constants.DEFAULT_MAX_RETRIES}",
+        "DEFAULT_MAX_RETRY_WAIT": f"{_constants.DEFAULT_MAX_RETRY_WAIT:g}",
+        "MAX_PAGE_SIZE": f"{_constants.MAX_PAGE_SIZE}",
+        "MAX_CONCURRENCY": f"{_constants.MAX_CONCURRENCY}",
+        "PERIODS": ", ".join(f"``{period!r}``" for period in _constants.PERIODS),
+        "INITIAL_BACKOFF": f"{_constants.INITIAL_BACKOFF:g}",
+        "MAX_BACKOFF": f"{_constants.MAX_BACKOFF:g}",
     }
     return "\n".join(f".. |{name}| replace:: {value}" for name, value in values.items())
 

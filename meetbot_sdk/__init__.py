@@ -10,16 +10,17 @@ types), :mod:`meetbot_sdk.resources` (the resource classes) and :mod:`meetbot_sd
 so reprs and tracebacks read ``meetbot_sdk.NotFoundError``.
 """
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from meetbot_sdk._budgets import FileBudget
 from meetbot_sdk._client import AsyncMeetBot, MeetBot
-from meetbot_sdk._config import (
+from meetbot_sdk._constants import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_WAIT,
     DEFAULT_TIMEOUT,
 )
+from meetbot_sdk._decoding._response import RawResponse
 from meetbot_sdk._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
@@ -48,22 +49,22 @@ from meetbot_sdk._models import (
     TranscriptionStats,
     WebhookStats,
 )
-from meetbot_sdk._response import RawResponse
-from meetbot_sdk._throttle import RateLimit
+from meetbot_sdk._ratelimit._budgets import FileBudget
+from meetbot_sdk._ratelimit._throttle import RateLimit
 from meetbot_sdk._version import __version__
 
 if TYPE_CHECKING:
-    from meetbot_sdk._checkpoint import WalkCheckpoint
-    from meetbot_sdk._pagers import ApiLogPager, AsyncApiLogPager
-    from meetbot_sdk._redis_budget import RedisBudget
+    from meetbot_sdk._ratelimit._redis_budget import RedisBudget
+    from meetbot_sdk._walk._checkpoint import WalkCheckpoint
+    from meetbot_sdk._walk._pagers import ApiLogPager, AsyncApiLogPager
 
 # Loaded on first use (PEP 562), which keeps `import meetbot_sdk` light: the walk's modules
 # come with the first `list()`, the Redis budget with its first mention.
 _LAZY = {
-    "ApiLogPager": "meetbot_sdk._pagers",
-    "AsyncApiLogPager": "meetbot_sdk._pagers",
-    "RedisBudget": "meetbot_sdk._redis_budget",
-    "WalkCheckpoint": "meetbot_sdk._checkpoint",
+    "ApiLogPager": "meetbot_sdk._walk._pagers",
+    "AsyncApiLogPager": "meetbot_sdk._walk._pagers",
+    "RedisBudget": "meetbot_sdk._ratelimit._redis_budget",
+    "WalkCheckpoint": "meetbot_sdk._walk._checkpoint",
 }
 
 __all__ = [
@@ -111,8 +112,6 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(_LAZY[name]), name)
     globals()[name] = value
     return value

@@ -16,16 +16,15 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
 import attrs
 
 from meetbot_sdk import _endpoints
-from meetbot_sdk._budgets import SharedBudget, budget_key
-from meetbot_sdk._clock import CLOCK
 from meetbot_sdk._config import (
-    DEFAULT_BASE_URL,
     Config,
     make_config,
     resolve_max_retry_wait,
     resolve_throttle,
     resolve_timeout,
 )
+from meetbot_sdk._constants import DEFAULT_BASE_URL
+from meetbot_sdk._decoding._response import RawResponse, decode
 from meetbot_sdk._exceptions import (
     APIStatusError,
     MeetBotError,
@@ -34,7 +33,15 @@ from meetbot_sdk._exceptions import (
     status_error,
     status_reason,
 )
-from meetbot_sdk._http import (
+from meetbot_sdk._ratelimit._budgets import SharedBudget, budget_key
+from meetbot_sdk._ratelimit._throttle import Admit, RateLimit, Refuse, Throttle, Wait, lease_seconds
+from meetbot_sdk._retry import (
+    RETRYABLE_STATUSES,
+    RetryableError,
+    rate_headers,
+    server_wait,
+)
+from meetbot_sdk._transport._http import (
     Backend,
     backend_for,
     check_library,
@@ -42,16 +49,11 @@ from meetbot_sdk._http import (
     refuse_mixed_client,
     why_chosen,
 )
-from meetbot_sdk._http import logger as http_logger
-from meetbot_sdk._logs import logger, setup_from_env
-from meetbot_sdk._response import RawResponse, decode
-from meetbot_sdk._retry import (
-    RETRYABLE_STATUSES,
-    RetryableError,
-    rate_headers,
-    server_wait,
-)
-from meetbot_sdk._throttle import Admit, RateLimit, Refuse, Throttle, Wait, lease_seconds
+from meetbot_sdk._transport._http import logger as http_logger
+from meetbot_sdk._transport._pools import pool_classes
+from meetbot_sdk._utils._checks import check_int
+from meetbot_sdk._utils._clock import CLOCK
+from meetbot_sdk._utils._logs import logger, setup_from_env
 
 if TYPE_CHECKING:
     import httpx
@@ -117,7 +119,7 @@ class BaseClient(Generic[_HttpT]):
         )
         if http_client is not None:
             _refuse_proxy_in_clear(http_client, config.base_url, backend)
-            # Typed as httpx's: the libraries are the same API (see meetbot_sdk._http).
+            # Typed as httpx's: the libraries are the same API (see meetbot_sdk._transport._http).
             http, owns_http = cast("_HttpT", http_client), False
         else:
             http, owns_http = self._new_pool(config, backend), True
@@ -150,7 +152,7 @@ class BaseClient(Generic[_HttpT]):
         loopback, and the token goes nowhere else.
         """
         plain = config.base_url.startswith("http://")
-        pool_class = backend.pool_class(asynchronous=cls._asynchronous)
+        pool_class = pool_classes(backend)[cls._asynchronous]
         return cast(
             "_HttpT",
             pool_class(timeout=config.timeout, follow_redirects=False, trust_env=not plain),
@@ -313,7 +315,7 @@ class BaseClient(Generic[_HttpT]):
         elif backend is not self._backend:
             changes["timeout"] = resolve_timeout(self._config.timeout, backend)
         if max_retries is not None:
-            changes["max_retries"] = _endpoints.check_int("max_retries", max_retries, minimum=0)
+            changes["max_retries"] = check_int("max_retries", max_retries, minimum=0)
         if max_retry_wait is not None:
             changes["max_retry_wait"] = resolve_max_retry_wait(max_retry_wait)
         shared_throttle = self._throttle

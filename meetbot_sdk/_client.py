@@ -10,10 +10,13 @@ from typing import TYPE_CHECKING, ClassVar, Literal, overload
 
 from meetbot_sdk import _endpoints
 from meetbot_sdk._base_client import BaseClient, T
-from meetbot_sdk._budgets import SharedBudget
-from meetbot_sdk._clock import CLOCK
-from meetbot_sdk._config import DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT, DEFAULT_TIMEOUT
-from meetbot_sdk._resources import (
+from meetbot_sdk._constants import DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT, DEFAULT_TIMEOUT
+from meetbot_sdk._decoding._response import RawResponse
+from meetbot_sdk._ratelimit._budgets import SharedBudget
+from meetbot_sdk._ratelimit._throttle import Abandoned, Admit
+from meetbot_sdk._retry import RetryableError, async_retrying, retrying
+from meetbot_sdk._utils._clock import CLOCK
+from meetbot_sdk.resources._resources import (
     AnalyticsResource,
     ApiKeysResource,
     ApiLogsResource,
@@ -21,9 +24,6 @@ from meetbot_sdk._resources import (
     AsyncApiKeysResource,
     AsyncApiLogsResource,
 )
-from meetbot_sdk._response import RawResponse
-from meetbot_sdk._retry import RetryableError, async_retrying, retrying
-from meetbot_sdk._throttle import Abandoned, Admit
 
 if TYPE_CHECKING:
     import httpx
@@ -291,7 +291,7 @@ class AsyncMeetBot(BaseClient["httpx.AsyncClient"]):
             if self._in_flight:
                 # Read-ahead of a walk left but not yet closed (asyncio closes an abandoned
                 # async generator a moment later): stop it before the pool goes.
-                import asyncio
+                import asyncio  # import time: needed only while read-ahead is in flight
 
                 fetches = list(self._in_flight)
                 for fetch in fetches:

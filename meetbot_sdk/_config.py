@@ -1,10 +1,6 @@
-"""What a client is configured with: the defaults, and the checks that turn arguments and
-environment variables into an immutable :class:`Config` (or a clear error, before anything
-is sent).
-
-Every default and limit of the SDK is stated here, once, and imported from here by the
-modules that use it (and by the docs, which quote them). This module imports no other
-module of the package at import time, so any of them can import it.
+"""What a client is configured with: the checks that turn arguments and environment
+variables into an immutable :class:`Config` (or a clear error, before anything is sent).
+The defaults and limits are in :mod:`meetbot_sdk._constants`.
 """
 
 from __future__ import annotations
@@ -18,76 +14,22 @@ from typing import TYPE_CHECKING
 import attrs
 import httpx
 
-from meetbot_sdk._http import Backend, backend_for
+from meetbot_sdk._constants import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
+from meetbot_sdk._exceptions import MeetBotError
+from meetbot_sdk._ratelimit._budgets import SharedBudget
+from meetbot_sdk._transport._http import Backend, backend_for
+from meetbot_sdk._utils._checks import check_int
 
 if TYPE_CHECKING:
     import httpx2
 
-if TYPE_CHECKING:
-    from meetbot_sdk._budgets import SharedBudget
-
 __all__ = [
-    "API_KEY_ENV",
-    "BASE_URL_ENV",
-    "DEFAULT_BASE_URL",
-    "DEFAULT_LIST_PAGE_SIZE",
-    "DEFAULT_MAX_RETRIES",
-    "DEFAULT_MAX_RETRY_WAIT",
-    "DEFAULT_PAGE_SIZE",
-    "DEFAULT_TIMEOUT",
-    "INITIAL_BACKOFF",
-    "MAX_BACKOFF",
-    "MAX_CONCURRENCY",
-    "MAX_JSON_DEPTH",
-    "MAX_PAGE_SIZE",
-    "PERIODS",
     "Config",
     "make_config",
     "resolve_max_retry_wait",
     "resolve_throttle",
     "resolve_timeout",
 ]
-
-DEFAULT_BASE_URL = "https://api.meetbot.dev/v1"
-"""Where the API lives unless ``base_url`` or ``MEETBOT_BASE_URL`` says otherwise."""
-
-DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
-"""5 s to connect, 30 s for each read, write and wait for a pooled connection (an
-``httpx.Timeout``; a client on httpx2 converts it)."""
-
-DEFAULT_MAX_RETRIES = 2
-"""How many times a client retries a failed request (connection errors, timeouts, 408, 409,
-429, 500, 502, 503, 504), so a call makes at most three attempts."""
-
-DEFAULT_MAX_RETRY_WAIT = 60.0
-"""The longest server-given wait a client sleeps for; a longer one raises at once."""
-
-INITIAL_BACKOFF = 0.5
-"""Seconds before the first retry when the server names no wait; doubled for each retry."""
-
-MAX_BACKOFF = 8.0
-"""The longest backoff between two attempts."""
-
-PERIODS: tuple[str, ...] = ("7d", "30d", "90d")
-"""The periods ``client.analytics.get()`` accepts."""
-
-DEFAULT_PAGE_SIZE = 20
-"""Logs per page of ``client.api_logs.get_page()`` (the API's own default)."""
-
-DEFAULT_LIST_PAGE_SIZE = 100
-"""Logs per page request of ``client.api_logs.list()``: the fewest requests for a walk."""
-
-MAX_PAGE_SIZE = 100
-"""The largest ``page_size`` the API serves."""
-
-MAX_CONCURRENCY = 16
-"""The most page requests ``list(concurrency=...)`` keeps in flight."""
-
-MAX_JSON_DEPTH = 64
-"""Nesting deeper than this (the API's payloads nest 4 levels) is not a payload of the API."""
-
-API_KEY_ENV = "MEETBOT_API_KEY"
-BASE_URL_ENV = "MEETBOT_BASE_URL"
 
 
 @attrs.frozen
@@ -111,8 +53,6 @@ def _resolve_api_key(api_key: str | None) -> str:
         api_key = os.environ.get(API_KEY_ENV) or None
         name = f"{API_KEY_ENV} (from the environment)"
     if api_key is None:
-        from meetbot_sdk._exceptions import MeetBotError
-
         raise MeetBotError(
             f"No API key: pass api_key=... to the client or set the {API_KEY_ENV} "
             "environment variable."
@@ -197,8 +137,6 @@ def resolve_max_retry_wait(seconds: float) -> float:
 
 def resolve_throttle(throttle: bool | SharedBudget) -> bool:
     """Whether requests wait for the budget (a shared budget means yes)."""
-    from meetbot_sdk._budgets import SharedBudget
-
     if isinstance(throttle, SharedBudget):
         return True
     if not isinstance(throttle, bool):
@@ -219,8 +157,6 @@ def make_config(
     throttle: bool | SharedBudget,
     backend: Backend,
 ) -> Config:
-    from meetbot_sdk._endpoints import check_int
-
     return Config(
         api_key=_resolve_api_key(api_key),
         base_url=_resolve_base_url(base_url, backend),

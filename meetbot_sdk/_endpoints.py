@@ -12,9 +12,10 @@ from typing import Generic, Literal, TypedDict, TypeVar
 
 import attrs
 
-from meetbot_sdk._config import MAX_PAGE_SIZE, PERIODS
-from meetbot_sdk._converter import as_utc, format_timestamp, parse_timestamp
+from meetbot_sdk._constants import MAX_PAGE_SIZE, PERIODS
+from meetbot_sdk._decoding._converter import as_utc, format_timestamp, parse_timestamp
 from meetbot_sdk._models import Analytics, ApiKeyUsage, ApiLogPage
+from meetbot_sdk._utils._checks import check_int
 
 __all__ = [
     "MAX_PAGE_SIZE",
@@ -64,17 +65,6 @@ class APICall(Generic[T]):
 
 
 # --- argument checks ------------------------------------------------------------------------
-
-
-def check_int(name: str, value: object, *, minimum: int, maximum: int | None = None) -> int:
-    """Return ``value`` if it is an ``int`` (not a ``bool``) within the bounds, else raise."""
-    if value.__class__ is not int:
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    number: int = value
-    if number < minimum or (maximum is not None and number > maximum):
-        allowed = f">= {minimum}" if maximum is None else f"between {minimum} and {maximum}"
-        raise ValueError(f"{name} must be {allowed}, got {number}")
-    return number
 
 
 def _check_str(name: str, value: object) -> str:

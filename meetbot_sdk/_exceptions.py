@@ -26,9 +26,10 @@ import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, quote_plus
 
-from meetbot_sdk._converter import MAX_JSON_DEPTH, exceeds_depth
-from meetbot_sdk._http import is_timeout_error
+from meetbot_sdk._constants import MAX_JSON_DEPTH
+from meetbot_sdk._decoding._converter import exceeds_depth
 from meetbot_sdk._retry import rate_headers, server_wait
+from meetbot_sdk._transport._http import is_timeout_error
 
 if TYPE_CHECKING:
     import httpx

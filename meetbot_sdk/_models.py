@@ -3,8 +3,8 @@
 Annotations are real objects, not strings (no ``from __future__ import annotations``), so
 ``typing.get_type_hints`` works on the models although they report the public module
 ``meetbot_sdk``. The classes know nothing about JSON: wire names, timestamp formats and
-tolerance of unknown fields live in :mod:`meetbot_sdk._converter`. ``to_dict``/``from_dict``
-merely delegate there.
+tolerance of unknown fields live in :mod:`meetbot_sdk._decoding._converter`.
+``to_dict``/``from_dict`` merely delegate there.
 """
 
 import datetime
@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from meetbot_sdk import _repr
+from meetbot_sdk._decoding._converter import structure, unstructure
+from meetbot_sdk._notebook import _repr
 
 if TYPE_CHECKING:
     import matplotlib.axes
@@ -45,7 +46,7 @@ class _Model:
     """Adds the JSON-ready round trip and the compact ``repr`` shared by every payload class.
 
     The ``repr`` summarises lists longer than a handful of items (see
-    :mod:`meetbot_sdk._repr`); equality, hashing and :meth:`to_dict` see every value.
+    :mod:`meetbot_sdk._notebook._repr`); equality, hashing and :meth:`to_dict` see every value.
     """
 
     # The weak-reference slot lives here, not in each model (attrs adds none when a base has
@@ -60,8 +61,6 @@ class _Model:
 
         ``type(m).from_dict(m.to_dict()) == m`` holds for every model.
         """
-        from meetbot_sdk._converter import unstructure
-
         return unstructure(self)
 
     @classmethod
@@ -73,8 +72,6 @@ class _Model:
         Raises:
             ValueError: ``data`` does not fit the model; the message names the field path.
         """
-        from meetbot_sdk._converter import structure
-
         return structure(data, cls)
 
 
@@ -153,13 +150,13 @@ class Analytics(_Model):
         Every day from the first to the last of either daily series has a row; a day
         missing from a series counts 0. Needs the ``pandas`` extra.
         """
-        from meetbot_sdk import _frames  # with the first frame or chart
+        from meetbot_sdk._notebook import _frames  # with the first frame or chart
 
         return _frames.analytics_to_pandas(self)
 
     def to_polars(self) -> "polars.DataFrame":
         """As :meth:`to_pandas`, with ``date`` as the first column. Needs the ``polars`` extra."""
-        from meetbot_sdk import _frames  # with the first frame or chart
+        from meetbot_sdk._notebook import _frames  # with the first frame or chart
 
         return _frames.analytics_to_polars(self)
 
@@ -172,12 +169,12 @@ class Analytics(_Model):
         Returns:
             The Axes drawn on (the bars are on a twin Axes sharing its x axis).
         """
-        from meetbot_sdk import _frames  # with the first frame or chart
+        from meetbot_sdk._notebook import _frames  # with the first frame or chart
 
         return _frames.plot_analytics(self, ax)
 
     def _repr_html_(self) -> str:
-        from meetbot_sdk import _html  # with its html import, on the first notebook cell
+        from meetbot_sdk._notebook import _html  # with its html import, on the first notebook cell
 
         return _html.analytics_html(self)
 
@@ -202,7 +199,7 @@ class ApiLog(_Model):
     created_at: datetime.datetime
 
     def _repr_html_(self) -> str:
-        from meetbot_sdk import _html  # with its html import, on the first notebook cell
+        from meetbot_sdk._notebook import _html  # with its html import, on the first notebook cell
 
         return _html.log_html(self)
 
@@ -222,18 +219,18 @@ class ApiLogPage(_Model):
         ``created_at`` is timezone-aware UTC, ``api_key_id`` a nullable ``Int64``, text
         columns the ``string`` dtype. Needs the ``pandas`` extra.
         """
-        from meetbot_sdk import _frames  # with the first frame or chart
+        from meetbot_sdk._notebook import _frames  # with the first frame or chart
 
         return _frames.records_to_pandas(self.logs, ApiLog, "ApiLogPage.to_pandas()")
 
     def to_polars(self) -> "polars.DataFrame":
         """As :meth:`to_pandas`, as a polars frame. Needs the ``polars`` extra."""
-        from meetbot_sdk import _frames  # with the first frame or chart
+        from meetbot_sdk._notebook import _frames  # with the first frame or chart
 
         return _frames.records_to_polars(self.logs, ApiLog, "ApiLogPage.to_polars()")
 
     def _repr_html_(self) -> str:
-        from meetbot_sdk import _html  # with its html import, on the first notebook cell
+        from meetbot_sdk._notebook import _html  # with its html import, on the first notebook cell
 
         return _html.page_html(self)
 
@@ -260,18 +257,18 @@ class ApiKeyUsage(_Model):
     def to_pandas(self) -> "pandas.DataFrame":
         """The recent requests, one row each; columns are the :class:`RecentRequest`
         attributes. Needs the ``pandas`` extra."""
-        from meetbot_sdk import _frames  # with the first frame or chart
+        from meetbot_sdk._notebook import _frames  # with the first frame or chart
 
         return _frames.records_to_pandas(self.recent_requests, RecentRequest, _USAGE_PANDAS)
 
     def to_polars(self) -> "polars.DataFrame":
         """As :meth:`to_pandas`, as a polars frame. Needs the ``polars`` extra."""
-        from meetbot_sdk import _frames  # with the first frame or chart
+        from meetbot_sdk._notebook import _frames  # with the first frame or chart
 
         return _frames.records_to_polars(self.recent_requests, RecentRequest, _USAGE_POLARS)
 
     def _repr_html_(self) -> str:
-        from meetbot_sdk import _html  # with its html import, on the first notebook cell
+        from meetbot_sdk._notebook import _html  # with its html import, on the first notebook cell
 
         return _html.usage_html(self)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from meetbot_sdk import _http
+from meetbot_sdk._transport import _http
 from meetbot_sdk.testing import FakeMeetBot
 from tests.support import Twin
 from tests.walking import Walker

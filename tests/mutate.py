@@ -44,6 +44,13 @@ PACKAGE = ROOT / "meetbot_sdk"
 EQUIVALENTS = Path(__file__).with_name("mutation_equivalents.md")
 TIMEOUT = 60  # seconds per mutant (4x the slowest module's tests): a hang counts as killed
 
+
+def _source(module: str) -> Path:
+    """The path of core module ``module`` inside the package (it may sit in a subpackage)."""
+    (found,) = PACKAGE.rglob(f"{module}.py")
+    return found.relative_to(PACKAGE)
+
+
 # Each core module and the tests that exercise it.
 MODULES: dict[str, list[str]] = {  # fastest first: with -x a killed mutant stops early
     "_pagination": [
@@ -251,7 +258,7 @@ def mutants(module: str) -> Iterator[Mutant]:
 
 
 def _mutants(module: str) -> Iterator[Mutant]:
-    source = (PACKAGE / f"{module}.py").read_text()
+    source = (PACKAGE / _source(module)).read_text()
     raw = source.encode()
     tree = ast.parse(source)
     skip = _skipped(tree)
@@ -335,9 +342,9 @@ def _constant(node: ast.Constant, make: object) -> Iterator[Mutant]:
 
 
 def apply(mutant: Mutant, package_copy: Path) -> None:
-    raw = (PACKAGE / f"{mutant.module}.py").read_bytes()
+    raw = (PACKAGE / _source(mutant.module)).read_bytes()
     changed = raw[: mutant.start] + mutant.replacement.encode() + raw[mutant.end :]
-    (package_copy / f"{mutant.module}.py").write_bytes(changed)
+    (package_copy / _source(mutant.module)).write_bytes(changed)
 
 
 def run_tests(module: str, copy_root: Path) -> bool:
@@ -399,7 +406,7 @@ def score(module: str, chosen: list[Mutant], found: int, copy_root: Path) -> Sco
     if not run_tests(module, copy_root):
         return None
     # A canary: a module that cannot be imported must fail its tests, or mutants go unseen.
-    (package_copy / f"{module}.py").write_text("raise ImportError('mutation canary')\n")
+    (package_copy / _source(module)).write_text("raise ImportError('mutation canary')\n")
     if run_tests(module, copy_root):
         raise SystemExit(f"{module}: the tests do not import the mutated copy; nothing measured")
     listed = equivalents()
@@ -414,7 +421,7 @@ def score(module: str, chosen: list[Mutant], found: int, copy_root: Path) -> Sco
             equivalent += 1
         else:
             survivors.append(mutant)
-    shutil.copy2(PACKAGE / f"{module}.py", package_copy / f"{module}.py")
+    shutil.copy2(PACKAGE / _source(module), package_copy / _source(module))
     return Score(module, found, len(chosen), killed, equivalent, survivors)
 
 

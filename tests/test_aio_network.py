@@ -1,4 +1,4 @@
-"""The async pool's network backend on asyncio transports (``meetbot_sdk._aio_network``).
+"""The async pool's network backend on asyncio transports (``meetbot_sdk._transport._aio_network``).
 
 Each test runs real httpcore (or httpcore2) over loopback sockets against a small asyncio
 server in the same loop, and checks what anyio's backend would do: the same answers, the
@@ -21,7 +21,8 @@ from typing import Any
 
 import pytest
 
-from meetbot_sdk import AsyncMeetBot, _aio_network, _http
+from meetbot_sdk import AsyncMeetBot
+from meetbot_sdk._transport import _aio_network, _http
 from meetbot_sdk.testing import FakeMeetBot
 from tests.support import API_KEY, needs_extra
 

@@ -9,9 +9,9 @@ import logging
 import httpx
 import pytest
 
-from meetbot_sdk import _throttle
-from meetbot_sdk._budget_record import MAX_LEASE_SECONDS, dump, load
-from meetbot_sdk._throttle import Admit, Refuse, Wait, Window
+from meetbot_sdk._ratelimit import _throttle
+from meetbot_sdk._ratelimit._budget_record import MAX_LEASE_SECONDS, dump, load
+from meetbot_sdk._ratelimit._throttle import Admit, Refuse, Wait, Window
 
 CAP = 60.0
 

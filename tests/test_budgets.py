@@ -16,9 +16,10 @@ from typing import TypeVar
 import httpx
 import pytest
 
-from meetbot_sdk import FileBudget, MeetBot, _budgets, _throttle
-from meetbot_sdk._budget_record import load
-from meetbot_sdk._throttle import Admit, StoreUnavailable, Throttle, Wait, Window
+from meetbot_sdk import FileBudget, MeetBot
+from meetbot_sdk._ratelimit import _budgets, _throttle
+from meetbot_sdk._ratelimit._budget_record import load
+from meetbot_sdk._ratelimit._throttle import Admit, StoreUnavailable, Throttle, Wait, Window
 from meetbot_sdk.testing import FakeMeetBot, Fault
 from tests.fleet import killed_in_flight, run_fleet
 from tests.test_file_budget import LockClock

@@ -13,10 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
-from meetbot_sdk import AsyncMeetBot, MeetBot, RedisBudget, _throttle
-from meetbot_sdk._budget_record import load
-from meetbot_sdk._budgets import budget_key
-from meetbot_sdk._throttle import Admit, Throttle, Wait, Window
+from meetbot_sdk import AsyncMeetBot, MeetBot, RedisBudget
+from meetbot_sdk._ratelimit import _throttle
+from meetbot_sdk._ratelimit._budget_record import load
+from meetbot_sdk._ratelimit._budgets import budget_key
+from meetbot_sdk._ratelimit._throttle import Admit, Throttle, Wait, Window
 from meetbot_sdk.testing import FakeMeetBot
 from tests.fleet import RedisServer, redis_server, run_fleet
 from tests.support import BARE_RUN, needs_extra
@@ -202,7 +203,7 @@ def test_a_fleet_of_processes_sharing_redis_stays_within_the_budget(
 def test_a_process_killed_in_flight_frees_the_redis_budget_after_its_lease(
     redis: RedisServer,
 ) -> None:
-    from meetbot_sdk._throttle import lease_seconds
+    from meetbot_sdk._ratelimit._throttle import lease_seconds
     from tests.fleet import killed_in_flight
 
     fake = FakeMeetBot(log_count=10)
@@ -223,8 +224,8 @@ def test_a_client_that_decodes_responses_works_and_contention_has_a_bound(
 ) -> None:
     import redis as redis_py
 
-    from meetbot_sdk import _redis_budget
-    from meetbot_sdk._throttle import StoreUnavailable
+    from meetbot_sdk._ratelimit import _redis_budget
+    from meetbot_sdk._ratelimit._throttle import StoreUnavailable
 
     with redis_py.Redis.from_url(redis.url, decode_responses=True) as client:
         budget = RedisBudget(client)

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from meetbot_sdk import ApiLogPage, MeetBot, WalkCheckpoint
-from meetbot_sdk._checkpoint import resumed_walk
-from meetbot_sdk._pagination import log_key
+from meetbot_sdk._walk._checkpoint import resumed_walk
+from meetbot_sdk._walk._pagination import log_key
 from meetbot_sdk.testing import FakeMeetBot
 from tests.test_pagination import drain, log
 from tests.walking import Walker, ids, page_requests

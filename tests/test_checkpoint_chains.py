@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from meetbot_sdk import ApiLog, ApiLogPage, WalkCheckpoint
-from meetbot_sdk._checkpoint import checkpoint_of, resumed_walk
+from meetbot_sdk._walk._checkpoint import checkpoint_of, resumed_walk
 from meetbot_sdk.testing import FakeMeetBot
 from tests.walking import Walker, ids
 

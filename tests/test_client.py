@@ -13,7 +13,8 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 import meetbot_sdk as mb
-from meetbot_sdk import AsyncMeetBot, MeetBot, _http
+from meetbot_sdk import AsyncMeetBot, MeetBot
+from meetbot_sdk._transport import _http
 from tests.support import API_KEY, BARE_RUN, BASE, USAGE, Twin
 
 LOG = {

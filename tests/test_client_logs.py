@@ -15,7 +15,7 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 import meetbot_sdk as mb
-from meetbot_sdk._clock import CLOCK
+from meetbot_sdk._utils._clock import CLOCK
 from tests.support import API_KEY, USAGE, Twin
 
 TARGET = "GET /v1/api-keys/1/usage"

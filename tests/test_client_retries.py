@@ -15,7 +15,7 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 import meetbot_sdk as mb
-from meetbot_sdk import _logs
+from meetbot_sdk._utils import _logs
 from tests.support import API_KEY, USAGE, Twin
 
 USAGE_URL = "https://api.meetbot.dev/v1/api-keys/1/usage"

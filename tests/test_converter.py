@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meetbot_sdk import ApiLog
-from meetbot_sdk._converter import DecodeError, _detailed, _fast, structure
+from meetbot_sdk._decoding._converter import DecodeError, _detailed, _fast, structure
 from tests.test_models import MODELS, strategy
 
 JSON_VALUES = st.recursive(

@@ -14,8 +14,8 @@ from tests.support import BARE_RUN
 DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
 # A private module path, dotted as in signatures and text (viewcode's source pages, under
 # _modules/, are the code itself and are left out).
-_PRIVATE_PATH = re.compile(r"meetbot_sdk(?:\.testing)?\._[a-z][a-z_]*")
-_LINK = re.compile(r'href="([a-z_]+)\.html[#"]')
+_PRIVATE_PATH = re.compile(r"meetbot_sdk(?:\.[a-z]+)*\._[a-z][a-z_]*")
+_LINK = re.compile(r'href="([a-z_-]+)\.html[#"]')
 
 pytestmark = pytest.mark.skipif(BARE_RUN, reason="bare run: Sphinx is a dev tool, not installed")
 

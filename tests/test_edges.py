@@ -14,10 +14,10 @@ import pytest
 
 import meetbot_sdk as mb
 from meetbot_sdk import ApiLog, ApiLogPage, TranscriptionStats, WebhookStats
-from meetbot_sdk._converter import DecodeError, structure
+from meetbot_sdk._decoding._converter import DecodeError, structure
 from meetbot_sdk._exceptions import connection_error, status_error
-from meetbot_sdk._pagination import Walk, log_key
 from meetbot_sdk._retry import server_wait
+from meetbot_sdk._walk._pagination import Walk, log_key
 from tests.test_models import LOG
 from tests.test_pagination import Server, drain, log
 

@@ -11,9 +11,9 @@ import time
 import httpx
 import pytest
 
+from meetbot_sdk._ratelimit._throttle import Admit, Refuse, Throttle, Wait, Window
+from meetbot_sdk._ratelimit._window import lease_seconds
 from meetbot_sdk._retry import Budget, parse_budget, retry_after_seconds
-from meetbot_sdk._throttle import Admit, Refuse, Throttle, Wait, Window
-from meetbot_sdk._window import lease_seconds
 from tests.test_edges import CAP, UTC
 
 # --- throttle edges ------------------------------------------------------------------------------

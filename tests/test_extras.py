@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from meetbot_sdk._extras import install_line, require
+from meetbot_sdk._utils._extras import install_line, require
 
 
 def test_a_present_module_is_returned() -> None:

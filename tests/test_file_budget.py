@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from meetbot_sdk import FileBudget, _budgets
-from meetbot_sdk._budget_record import MAX_RECORD_BYTES, dump
-from meetbot_sdk._budgets import budget_key
-from meetbot_sdk._throttle import StoreUnavailable, Throttle, Wait, Window
+from meetbot_sdk import FileBudget
+from meetbot_sdk._ratelimit import _budgets
+from meetbot_sdk._ratelimit._budget_record import MAX_RECORD_BYTES, dump
+from meetbot_sdk._ratelimit._budgets import budget_key
+from meetbot_sdk._ratelimit._throttle import StoreUnavailable, Throttle, Wait, Window
 from meetbot_sdk.testing import FakeMeetBot
 
 CAP = 60.0
@@ -31,8 +32,8 @@ def no_waits(wait: Wait) -> None:
 
 
 class LockClock:
-    """``time`` for :mod:`meetbot_sdk._budgets`: its sleeps pass at once, on this clock, and
-    ``release`` (if set) runs once the clock reaches it (the other process lets go)."""
+    """``time`` for :mod:`meetbot_sdk._ratelimit._budgets`: its sleeps pass at once, on this
+    clock, and ``release`` (if set) runs once the clock reaches it (the other process lets go)."""
 
     def __init__(self, release: tuple[float, Callable[[], None]] | None = None) -> None:
         self.now = 1000.0

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from meetbot_sdk import Analytics, ApiKeyUsage, ApiLog, RecentRequest
-from meetbot_sdk import _frames as frames_module
+from meetbot_sdk._notebook import _frames as frames_module
 from meetbot_sdk.testing import FakeMeetBot
 from tests.frames_support import LOG_COLUMNS, call, expected_rows, parse_time, rows_of
 from tests.support import needs_extra

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from meetbot_sdk import InternalServerError
-from meetbot_sdk import _frames as frames_module
+from meetbot_sdk._notebook import _frames as frames_module
 from meetbot_sdk.testing import FakeMeetBot, Fault
 from tests.frames_support import expected_rows, rows_of
 from tests.support import needs_extra

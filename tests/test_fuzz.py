@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import meetbot_sdk as mb
 from meetbot_sdk import _models
-from meetbot_sdk._converter import DecodeError, structure
+from meetbot_sdk._decoding._converter import DecodeError, structure
 
 KEY = "mb_live_FuzzKey_0123456789abcdefXYZ"
 # Generous: a loaded 2-core machine must never make this flaky; a hang still fails it.

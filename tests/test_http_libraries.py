@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 import meetbot_sdk as mb
-from meetbot_sdk import AsyncMeetBot, MeetBot, _http, _pools
+from meetbot_sdk import AsyncMeetBot, MeetBot
+from meetbot_sdk._transport import _http, _pools
 from meetbot_sdk.testing import FakeMeetBot, Fault
 from tests.support import API_KEY, BARE_RUN, needs_extra
 
@@ -404,11 +405,10 @@ def test_the_lean_pool_of_either_library_leaves_what_its_send_leaves(
 def test_the_sdks_own_pool_is_the_lean_one_of_its_library(lib: ModuleType) -> None:
     backend = _http.load(lib.__name__)
     for client_class, asynchronous in ((MeetBot, False), (AsyncMeetBot, True)):
-        backend_pool = backend.pool_class(asynchronous=asynchronous)
+        backend_pool = _pools.pool_classes(backend)[asynchronous]
         assert issubclass(backend_pool, backend.client_class(asynchronous=asynchronous))
-        assert backend_pool is _pools.pool_classes(backend)[asynchronous]
-        if backend is _http.chosen_backend():
-            assert type(client_class(API_KEY)._http) is backend_pool
-    pool = backend.pool_class(asynchronous=False)()
+        client = client_class(API_KEY, http_library=lib.__name__)
+        assert type(client._http) is backend_pool
+    pool = _pools.pool_classes(backend)[False]()
     pool.cookies = {"a": "1"}
     assert not pool.cookies

@@ -87,7 +87,8 @@ def test_frozen_and_round_trip_through_json(cls: type, data: st.DataObject) -> N
 
 def assert_like_constructed(decoded: Any, constructed: Any) -> None:
     """A decoded model is in every way the instance its class would construct: the decoders
-    fill instances without ``__init__`` (meetbot_sdk._fast_structure), which must not show."""
+    fill instances without ``__init__`` (meetbot_sdk._decoding._fast_structure), which must
+    not show."""
     cls = type(constructed)
     assert type(decoded) is cls
     assert decoded == constructed

@@ -7,7 +7,7 @@ import datetime
 import pytest
 
 from meetbot_sdk import ApiLog, ApiLogPage
-from meetbot_sdk._pagination import MAX_CONCURRENCY, Walk, check_walk_arguments
+from meetbot_sdk._walk._pagination import MAX_CONCURRENCY, Walk, check_walk_arguments
 
 T0 = datetime.datetime(2026, 1, 15, 12, 0, tzinfo=datetime.timezone.utc)
 

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from meetbot_sdk._pools import AsyncPool, SyncPool
+from meetbot_sdk._transport._pools import AsyncPool, SyncPool
 
 URL = "http://127.0.0.1:9/v1/users/me/api-logs?page=1"
 TIMEOUT = {"timeout": httpx.Timeout(5.0).as_dict()}

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from meetbot_sdk import _progress
+from meetbot_sdk._notebook import _progress
 from meetbot_sdk.testing import FakeMeetBot
 from tests.frames_support import call
 from tests.support import needs_extra

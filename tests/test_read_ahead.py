@@ -16,8 +16,8 @@ import pytest
 
 import meetbot_sdk as mb
 from meetbot_sdk import _endpoints
-from meetbot_sdk._read_ahead import ThreadReadAhead
-from meetbot_sdk._throttle import Abandoned
+from meetbot_sdk._ratelimit._throttle import Abandoned
+from meetbot_sdk._walk._read_ahead import ThreadReadAhead
 from meetbot_sdk.testing import FakeMeetBot, Fault, instant_waits
 from tests.walking import LOGS, HoldPage, Walker, Watching, ids, page_requests
 

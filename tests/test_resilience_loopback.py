@@ -20,7 +20,8 @@ import pytest
 import tenacity
 
 import meetbot_sdk as mb
-from meetbot_sdk import AsyncMeetBot, MeetBot, _http
+from meetbot_sdk import AsyncMeetBot, MeetBot
+from meetbot_sdk._transport import _http
 from meetbot_sdk.testing import FakeMeetBot, Fault, instant_waits
 from tests.support import API_KEY, Twin
 

@@ -22,12 +22,12 @@ from meetbot_sdk import (
     MeetBot,
     RecentRequest,
     TranscriptionStats,
-    _converter,
     _endpoints,
-    _http,
     _models,
 )
-from meetbot_sdk._response import decode
+from meetbot_sdk._decoding import _converter
+from meetbot_sdk._decoding._response import decode
+from meetbot_sdk._transport import _http
 from meetbot_sdk.testing import FakeMeetBot
 from tests.support import API_KEY, BARE_RUN, BASE, needs_extra
 from tests.test_models import assert_like_constructed
@@ -328,7 +328,12 @@ def test_any_path_filter_is_sent_as_build_request_sends_it(path: str) -> None:
     client = MeetBot(API_KEY, base_url="http://127.0.0.1:9/v1")
     call = _endpoints.api_logs_get_page(1, 20, {"path": path})
     theirs = client._http.build_request("GET", client.base_url + call.path, params=call.params)
-    assert client._build_request(call).url == theirs.url
+    ours = client._build_request(call).url
+    # The server reads the same values. (httpx 0.27 leaves a lone "%" unescaped where the
+    # SDK sends "%25", so the raw query strings may differ while the values do not.)
+    assert ours.path == theirs.url.path
+    assert list(ours.params.multi_items()) == list(theirs.url.params.multi_items())
+    assert ours.params["path"] == path
 
 
 def test_an_injected_client_keeps_its_headers_and_cookies() -> None:

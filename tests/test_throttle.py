@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
+from meetbot_sdk._ratelimit._throttle import Abandoned, Admit, Refuse, Throttle, Wait, Window
 from meetbot_sdk._retry import Budget
-from meetbot_sdk._throttle import Abandoned, Admit, Refuse, Throttle, Wait, Window
 
 CAP = 60.0
 

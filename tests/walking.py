@@ -11,7 +11,8 @@ from typing import Any
 
 import httpx
 
-from meetbot_sdk import ApiLog, AsyncMeetBot, MeetBot, _http
+from meetbot_sdk import ApiLog, AsyncMeetBot, MeetBot
+from meetbot_sdk._transport import _http
 from meetbot_sdk.testing import FakeMeetBot, instant_waits
 
 LOGS = "/users/me/api-logs"

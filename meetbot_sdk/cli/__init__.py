@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from meetbot_sdk._extras import require
+from meetbot_sdk._utils._extras import require
 
 __all__ = ["main"]
 
@@ -25,6 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImportError as missing:
         print(f"meetbot: {missing}", file=sys.stderr)
         return USAGE_ERROR
+    # import time: `meetbot --help` loads the commands it shows
     from meetbot_sdk.cli._app import run
 
     return run(list(sys.argv[1:] if argv is None else argv))

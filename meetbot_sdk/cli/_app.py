@@ -17,7 +17,7 @@ from meetbot_sdk import (
     PermissionDeniedError,
     __version__,
 )
-from meetbot_sdk._config import API_KEY_ENV
+from meetbot_sdk._constants import API_KEY_ENV
 from meetbot_sdk.cli._interrupts import Interrupts
 from meetbot_sdk.cli._options import global_options, stop_verbose_logging
 from meetbot_sdk.cli._output import PipeClosedError
@@ -51,7 +51,12 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from meetbot_sdk.cli import _analytics, _fake_server, _key_usage, _logs
+    from meetbot_sdk.cli import (  # import time: the commands load when the app is built
+        _analytics,
+        _fake_server,
+        _key_usage,
+        _logs,
+    )
 
     for module in (_analytics, _key_usage, _logs, _fake_server):
         cli.add_command(module.command)

@@ -39,6 +39,7 @@ Ctrl-C stops it."""
 )
 def command(*, port: int, log_count: int, seed: int) -> None:
     """Serve a seeded fake MeetBot account on 127.0.0.1 until stopped."""
+    # import time: the testing kit only for this command
     from meetbot_sdk.testing._serve import serve_fake
 
     click.echo("meetbot: serving a fake MeetBot account on 127.0.0.1; Ctrl-C stops it", err=True)

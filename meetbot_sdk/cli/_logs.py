@@ -14,7 +14,7 @@ import click
 
 from meetbot_sdk import ApiLog, ApiLogPager, MeetBot
 from meetbot_sdk._endpoints import MAX_PAGE_SIZE
-from meetbot_sdk._pagination import MAX_CONCURRENCY
+from meetbot_sdk._walk._pagination import MAX_CONCURRENCY
 from meetbot_sdk.cli._export import FileFormat, OnPage, export_to_file
 from meetbot_sdk.cli._options import Settings, format_option, pass_settings, resolve_format
 from meetbot_sdk.cli._output import Stdout, columns_of, encode_rows, plain
@@ -131,7 +131,7 @@ def _to_stdout(
     walk_options: dict[str, Any],
     on_page: OnPage,
 ) -> None:
-    from meetbot_sdk.cli._tables import LogTable
+    from meetbot_sdk.cli._tables import LogTable  # import time: tables only for --format table
 
     out = Stdout()
     pager = client.api_logs.list(**walk_options, **filters)
@@ -172,8 +172,14 @@ def _progress(show: bool) -> Iterator[OnPage]:
     if not (show and sys.stderr.isatty()):
         yield lambda pager, written: None
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.console import Console  # extra: cli (rich), loaded for the progress line
+    from rich.progress import (  # extra: cli (rich)
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     progress = Progress(
         TextColumn("exporting logs"),

@@ -13,8 +13,8 @@ import attrs
 import click
 
 from meetbot_sdk import MeetBot, MeetBotError
-from meetbot_sdk._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
-from meetbot_sdk._logs import logger
+from meetbot_sdk._constants import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
+from meetbot_sdk._utils._logs import logger
 from meetbot_sdk.cli._output import FORMATS, Format, Stdout
 
 __all__ = [

@@ -20,7 +20,7 @@ from typing import Any, BinaryIO, Literal
 
 import attrs
 
-from meetbot_sdk._converter import as_utc, format_timestamp
+from meetbot_sdk._decoding._converter import as_utc, format_timestamp
 from meetbot_sdk.cli._interrupts import shielded
 
 __all__ = [

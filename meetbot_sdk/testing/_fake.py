@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from meetbot_sdk import _http
+from meetbot_sdk._client import AsyncMeetBot, MeetBot
+from meetbot_sdk._transport import _http
 from meetbot_sdk.testing._account import generate_account
 from meetbot_sdk.testing._conditions import check_count
 from meetbot_sdk.testing._exchange import parse_request
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from meetbot_sdk import AsyncMeetBot, MeetBot
     from meetbot_sdk.testing._exchange import FakeResponse, RecordedRequest, RequestParts
 
 TEST_API_KEY = "mb_test_0000000000000000000000000000"
@@ -211,8 +211,6 @@ class FakeMeetBot(Scripting):
             ...     client.api_logs.get_page(page_size=10).total
             120
         """
-        from meetbot_sdk import MeetBot
-
         transport = self.transport(library)
         return MeetBot._over_transport(transport, api_key=self.api_key, **options)
 
@@ -222,8 +220,6 @@ class FakeMeetBot(Scripting):
         The async twin of :meth:`client`; close it with ``async with`` or ``await
         client.close()``.
         """
-        from meetbot_sdk import AsyncMeetBot
-
         transport = self.transport(library)
         return AsyncMeetBot._over_transport(transport, api_key=self.api_key, **options)
 

@@ -18,7 +18,7 @@ from typing import Literal, cast, get_args
 
 import attrs
 
-from meetbot_sdk._clock import CLOCK
+from meetbot_sdk._utils._clock import CLOCK
 from meetbot_sdk.testing._exchange import FakeResponse
 from meetbot_sdk.testing._routes import json_response
 
@@ -292,7 +292,7 @@ class RateLimitWindow:
     per: float
     reset_format: ResetFormat
     header_style: HeaderStyle
-    clock: Callable[[], float] | None  # None: the SDK's clock (see meetbot_sdk._clock)
+    clock: Callable[[], float] | None  # None: the SDK's clock (see meetbot_sdk._utils._clock)
     _opened_at: float | None = attrs.field(default=None, init=False)
     _count: int = attrs.field(default=0, init=False)
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from meetbot_sdk._http import Backend, backend_for, chosen_backend
+from meetbot_sdk._transport._http import Backend, backend_for, chosen_backend
 from meetbot_sdk.testing._exchange import RequestParts
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from meetbot_sdk._clock import CLOCK
+from meetbot_sdk._utils._clock import CLOCK
 
 __all__ = ["instant_waits"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from meetbot_sdk._config import API_KEY_ENV, BASE_URL_ENV
+from meetbot_sdk._constants import API_KEY_ENV, BASE_URL_ENV
 from meetbot_sdk.testing._fake import DEFAULT_LOG_COUNT, DEFAULT_SEED, FakeMeetBot
 from meetbot_sdk.testing._loopback import serve_loopback
 

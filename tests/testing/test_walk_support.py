@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from meetbot_sdk import MeetBot
+from meetbot_sdk._ratelimit._throttle import Admit, Throttle, Wait
 from meetbot_sdk._retry import rate_headers, server_wait
-from meetbot_sdk._throttle import Admit, Throttle, Wait
 from meetbot_sdk.testing import FakeMeetBot, Fault
 from meetbot_sdk.testing._conditions import DEFAULT_RANDOM_FAULTS
 from tests.testing.conftest import Rendezvous, SleepGate

@@ -10,7 +10,7 @@ code that takes one:
 ...     return api_keys.get_usage(key_id).requests_today
 """
 
-from meetbot_sdk._resources import (
+from meetbot_sdk.resources._resources import (
     AnalyticsResource,
     AnalyticsResourceWithRawResponse,
     ApiKeysResource,

@@ -1,7 +1,7 @@
 """DataFrames and charts: ``to_pandas()``, ``to_polars()`` and ``Analytics.plot()``.
 
 Each imports its extra (``pandas``, ``polars``, ``plot``) when called, through
-:func:`meetbot_sdk._extras.require`, so ``import meetbot_sdk`` needs none of them.
+:func:`meetbot_sdk._utils._extras.require`, so ``import meetbot_sdk`` needs none of them.
 
 Columns are the model's attribute names in order, typed from its annotations: ``int`` ->
 64-bit integers, ``int | None`` -> nullable integers (pandas ``Int64``; polars integers are
@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from meetbot_sdk._extras import require
-from meetbot_sdk._progress import Progress, start_progress
+from meetbot_sdk._notebook._progress import Progress, start_progress
+from meetbot_sdk._utils._extras import require
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     import polars
 
     from meetbot_sdk._models import Analytics, ApiLogPage
-    from meetbot_sdk._pagination import Walk
+    from meetbot_sdk._walk._pagination import Walk
 
     FrameBuilding = AbstractContextManager["LogFrameBuilder"]
 

@@ -1,4 +1,4 @@
-"""The pagers ``client.api_logs.list()`` returns: a :class:`~meetbot_sdk._pagination.Walk`
+"""The pagers ``client.api_logs.list()`` returns: a :class:`~meetbot_sdk._walk._pagination.Walk`
 driven by page fetches, one at a time or with read-ahead.
 
 Every page is fetched through the client's ``_request``, so it is retried, throttled and
@@ -17,19 +17,20 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
-from meetbot_sdk import _endpoints, _html
-from meetbot_sdk._checkpoint import (
+from meetbot_sdk import _endpoints
+from meetbot_sdk._models import ApiLog, ApiLogPage
+from meetbot_sdk._notebook import _html
+from meetbot_sdk._notebook._frames import FrameSlot, Library
+from meetbot_sdk._utils._logs import logger
+from meetbot_sdk._walk._checkpoint import (
     WalkCheckpoint,
     check_resume,
     checkpoint_of,
     resumed_walk,
     walk_query,
 )
-from meetbot_sdk._frames import FrameSlot, Library
-from meetbot_sdk._logs import logger
-from meetbot_sdk._models import ApiLog, ApiLogPage
-from meetbot_sdk._pagination import LogKey, Walk, check_walk_arguments
-from meetbot_sdk._read_ahead import TaskReadAhead, ThreadReadAhead
+from meetbot_sdk._walk._pagination import LogKey, Walk, check_walk_arguments
+from meetbot_sdk._walk._read_ahead import TaskReadAhead, ThreadReadAhead
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -37,12 +38,12 @@ if TYPE_CHECKING:
     import pandas
     import polars
 
-    from meetbot_sdk._client import AsyncMeetBot, MeetBot
-    from meetbot_sdk._frames import FrameBuilding
+    from meetbot_sdk._notebook._frames import FrameBuilding
+    from meetbot_sdk._sender import AsyncSender, Sender
 
 __all__ = ["ApiLogPager", "AsyncApiLogPager"]
 
-_ClientT = TypeVar("_ClientT", "MeetBot", "AsyncMeetBot")
+_ClientT = TypeVar("_ClientT", "Sender", "AsyncSender")
 
 
 class _PagerBase(Generic[_ClientT]):
@@ -162,7 +163,7 @@ class _PagerBase(Generic[_ClientT]):
             f" items_yielded={self.items_yielded}, total={self.total}, done={self.done})"
         )
 
-    # --- DataFrames and notebooks (meetbot_sdk._frames, meetbot_sdk._html) ---
+    # --- DataFrames and notebooks (meetbot_sdk._notebook._frames, meetbot_sdk._notebook._html) ---
 
     def _repr_html_(self) -> str:
         return _html.pager_html(self)
@@ -178,7 +179,7 @@ class _PagerBase(Generic[_ClientT]):
         )
 
 
-class ApiLogPager(_PagerBase["MeetBot"]):
+class ApiLogPager(_PagerBase["Sender"]):
     """Every request log matching the filters, newest first, fetched page by page.
 
     Returned by :meth:`ApiLogsResource.list`; iterate it for :class:`ApiLog` items or call
@@ -269,7 +270,7 @@ class ApiLogPager(_PagerBase["MeetBot"]):
             self._take(page, fetched_ahead=False)
         self._read_ahead.schedule(walk)
 
-    # --- DataFrames (meetbot_sdk._frames) ---
+    # --- DataFrames (meetbot_sdk._notebook._frames) ---
 
     def to_pandas(self, *, progress: bool = False) -> pandas.DataFrame:
         """Walk on to the end (or ``max_items``) and return the logs as a pandas frame.
@@ -307,7 +308,7 @@ class ApiLogPager(_PagerBase["MeetBot"]):
         return frame
 
 
-class AsyncApiLogPager(_PagerBase["AsyncMeetBot"]):
+class AsyncApiLogPager(_PagerBase["AsyncSender"]):
     """Every request log matching the filters, newest first, fetched page by page.
 
     Returned by :meth:`AsyncApiLogsResource.list`; iterate it with ``async for`` (no
@@ -406,7 +407,7 @@ class AsyncApiLogPager(_PagerBase["AsyncMeetBot"]):
             self._take(page, fetched_ahead=False)
         self._read_ahead.schedule(walk)
 
-    # --- DataFrames (meetbot_sdk._frames) ---
+    # --- DataFrames (meetbot_sdk._notebook._frames) ---
 
     async def to_pandas(self, *, progress: bool = False) -> pandas.DataFrame:
         """As :meth:`ApiLogPager.to_pandas`, awaited: ``frame = await pager.to_pandas()``."""

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from meetbot_sdk import _endpoints
 from meetbot_sdk._models import ApiLogPage
-from meetbot_sdk._pagination import Walk
-from meetbot_sdk._throttle import Abandoned
+from meetbot_sdk._ratelimit._throttle import Abandoned
+from meetbot_sdk._walk._pagination import Walk
 
 if TYPE_CHECKING:
     import asyncio
     from concurrent.futures import Future
 
-    from meetbot_sdk._client import AsyncMeetBot, MeetBot
+    from meetbot_sdk._sender import AsyncSender, Sender
 
 __all__ = ["PageCall", "TaskReadAhead", "ThreadReadAhead"]
 
@@ -64,7 +64,7 @@ class ThreadReadAhead(_ReadAhead["Future[ApiLogPage]"]):
     give up once the walk stops, so nothing new goes out after :meth:`close`.
     """
 
-    def __init__(self, client: MeetBot, page_call: PageCall, concurrency: int) -> None:
+    def __init__(self, client: Sender, page_call: PageCall, concurrency: int) -> None:
         from concurrent.futures import ThreadPoolExecutor  # only walks with read-ahead pay
 
         super().__init__(concurrency)
@@ -104,7 +104,7 @@ class TaskReadAhead(_ReadAhead["asyncio.Task[ApiLogPage]"]):
     socket behind.
     """
 
-    def __init__(self, client: AsyncMeetBot, page_call: PageCall, concurrency: int) -> None:
+    def __init__(self, client: AsyncSender, page_call: PageCall, concurrency: int) -> None:
         super().__init__(concurrency)
         self._client = client
         self._page_call = page_call
@@ -125,7 +125,7 @@ class TaskReadAhead(_ReadAhead["asyncio.Task[ApiLogPage]"]):
 
     async def close(self) -> None:
         """Cancel every fetch in flight and wait until they have ended."""
-        import asyncio
+        import asyncio  # import time: async walks only
 
         tasks = self._drop_all()
         for task in tasks:

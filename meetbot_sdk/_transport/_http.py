@@ -143,14 +143,6 @@ class Backend:
         """The library's ``Client`` or ``AsyncClient``."""
         return self.AsyncClient if asynchronous else self.Client
 
-    def pool_class(self, *, asynchronous: bool) -> type[httpx.Client | httpx.AsyncClient]:
-        """The class of the pool a client creates for itself: the library's lean pool of
-        :mod:`meetbot_sdk._pools`."""
-        from meetbot_sdk._pools import pool_classes
-
-        sync_pool, async_pool = pool_classes(self)
-        return async_pool if asynchronous else sync_pool
-
     def timeout(self, timeout: Any) -> httpx.Timeout:
         """``timeout`` (a ``Timeout`` of either library) as this library's ``Timeout``."""
         if isinstance(timeout, self.Timeout):

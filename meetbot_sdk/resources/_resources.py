@@ -16,20 +16,20 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from meetbot_sdk import _endpoints
-from meetbot_sdk._config import DEFAULT_LIST_PAGE_SIZE, DEFAULT_PAGE_SIZE
+from meetbot_sdk._constants import DEFAULT_LIST_PAGE_SIZE, DEFAULT_PAGE_SIZE
+from meetbot_sdk._decoding._response import RawResponse
 from meetbot_sdk._endpoints import ApiLogFilters, Period
 from meetbot_sdk._models import Analytics, ApiKeyUsage, ApiLogPage
-from meetbot_sdk._response import RawResponse
 
-if TYPE_CHECKING:  # the walk's modules load with the first list(): import meetbot_sdk is lighter
+if TYPE_CHECKING:
     if sys.version_info >= (3, 11):
         from typing import Unpack
     else:
         from typing_extensions import Unpack
 
-    from meetbot_sdk._checkpoint import WalkCheckpoint
-    from meetbot_sdk._client import AsyncMeetBot, MeetBot
-    from meetbot_sdk._pagers import ApiLogPager, AsyncApiLogPager
+    from meetbot_sdk._sender import AsyncSender, Sender
+    from meetbot_sdk._walk._checkpoint import WalkCheckpoint
+    from meetbot_sdk._walk._pagers import ApiLogPager, AsyncApiLogPager
 
 __all__ = [
     "AnalyticsResource",
@@ -72,7 +72,7 @@ def _raw_async(method: Callable[_P, Awaitable[_T]]) -> Callable[_P, Awaitable[Ra
 
 
 class _SyncResource:
-    def __init__(self, client: MeetBot, *, raw: bool = False) -> None:
+    def __init__(self, client: Sender, *, raw: bool = False) -> None:
         self._client = client
         self._raw_mode = raw
 
@@ -82,7 +82,7 @@ class _SyncResource:
 
 
 class _AsyncResource:
-    def __init__(self, client: AsyncMeetBot, *, raw: bool = False) -> None:
+    def __init__(self, client: AsyncSender, *, raw: bool = False) -> None:
         self._client = client
         self._raw_mode = raw
 
@@ -215,7 +215,8 @@ class ApiLogsResource(_SyncResource):
             >>> for log in client.api_logs.list(status_code=500, max_items=1000):  # doctest: +SKIP
             ...     print(log.created_at, log.method, log.path)
         """
-        from meetbot_sdk._pagers import ApiLogPager
+        # import time: the walk loads with the first list()
+        from meetbot_sdk._walk._pagers import ApiLogPager
 
         return ApiLogPager(
             self._client,
@@ -254,7 +255,8 @@ class AsyncApiLogsResource(_AsyncResource):
         resume_from: WalkCheckpoint | None = None,
         **filters: Unpack[ApiLogFilters],
     ) -> AsyncApiLogPager:
-        from meetbot_sdk._pagers import AsyncApiLogPager
+        # import time: the walk loads with the first list()
+        from meetbot_sdk._walk._pagers import AsyncApiLogPager
 
         return AsyncApiLogPager(
             self._client,
@@ -311,7 +313,7 @@ class AnalyticsResourceWithRawResponse:
     """``client.analytics.with_raw_response``: :meth:`AnalyticsResource.get` returning a
     :class:`~meetbot_sdk.RawResponse` instead of the model."""
 
-    def __init__(self, client: MeetBot) -> None:
+    def __init__(self, client: Sender) -> None:
         self.get = _raw(AnalyticsResource(client, raw=True).get)
 
 
@@ -319,7 +321,7 @@ class AsyncAnalyticsResourceWithRawResponse:
     """``client.analytics.with_raw_response``: :meth:`AsyncAnalyticsResource.get` returning a
     :class:`~meetbot_sdk.RawResponse` instead of the model."""
 
-    def __init__(self, client: AsyncMeetBot) -> None:
+    def __init__(self, client: AsyncSender) -> None:
         self.get = _raw_async(AsyncAnalyticsResource(client, raw=True).get)
 
 
@@ -327,7 +329,7 @@ class ApiLogsResourceWithRawResponse:
     """``client.api_logs.with_raw_response``: :meth:`ApiLogsResource.get_page` returning a
     :class:`~meetbot_sdk.RawResponse` instead of the model."""
 
-    def __init__(self, client: MeetBot) -> None:
+    def __init__(self, client: Sender) -> None:
         self.get_page = _raw(ApiLogsResource(client, raw=True).get_page)
 
 
@@ -335,7 +337,7 @@ class AsyncApiLogsResourceWithRawResponse:
     """``client.api_logs.with_raw_response``: :meth:`AsyncApiLogsResource.get_page` returning a
     :class:`~meetbot_sdk.RawResponse` instead of the model."""
 
-    def __init__(self, client: AsyncMeetBot) -> None:
+    def __init__(self, client: AsyncSender) -> None:
         self.get_page = _raw_async(AsyncApiLogsResource(client, raw=True).get_page)
 
 
@@ -343,7 +345,7 @@ class ApiKeysResourceWithRawResponse:
     """``client.api_keys.with_raw_response``: :meth:`ApiKeysResource.get_usage` returning a
     :class:`~meetbot_sdk.RawResponse` instead of the model."""
 
-    def __init__(self, client: MeetBot) -> None:
+    def __init__(self, client: Sender) -> None:
         self.get_usage = _raw(ApiKeysResource(client, raw=True).get_usage)
 
 
@@ -351,5 +353,5 @@ class AsyncApiKeysResourceWithRawResponse:
     """``client.api_keys.with_raw_response``: :meth:`AsyncApiKeysResource.get_usage` returning a
     :class:`~meetbot_sdk.RawResponse` instead of the model."""
 
-    def __init__(self, client: AsyncMeetBot) -> None:
+    def __init__(self, client: AsyncSender) -> None:
         self.get_usage = _raw_async(AsyncApiKeysResource(client, raw=True).get_usage)

@@ -43,8 +43,8 @@ from typing import Any
 
 import attrs
 
-from meetbot_sdk._converter import format_timestamp, parse_timestamp
-from meetbot_sdk._pagination import LogKey, Walk
+from meetbot_sdk._decoding._converter import format_timestamp, parse_timestamp
+from meetbot_sdk._walk._pagination import LogKey, Walk
 
 __all__ = ["WalkCheckpoint", "check_resume", "checkpoint_of", "resumed_walk", "walk_query"]
 

@@ -1,9 +1,10 @@
 """The proactive rate-limit throttle: wait for the budget rather than provoke a 429.
 
-:class:`Throttle` puts a :class:`~meetbot_sdk._window.Window` (the pure arithmetic) behind one
-lock and adds the two ways to wait: on a :class:`threading.Condition` for threads, on loop
-futures for asyncio tasks. One throttle is shared by a client and its ``with_options``
-copies. With a :class:`Store` (a shared budget), the window that counts is the fleet's.
+:class:`Throttle` puts a :class:`~meetbot_sdk._ratelimit._window.Window` (the pure
+arithmetic) behind one lock and adds the two ways to wait: on a
+:class:`threading.Condition` for threads, on loop futures for asyncio tasks. One throttle
+is shared by a client and its ``with_options`` copies. With a :class:`Store` (a shared
+budget), the window that counts is the fleet's.
 """
 
 from __future__ import annotations
@@ -18,10 +19,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import attrs
 
-from meetbot_sdk._clock import CLOCK
-from meetbot_sdk._logs import logger
-from meetbot_sdk._retry import Budget, parse_budget, rate_headers, server_wait
-from meetbot_sdk._window import (
+from meetbot_sdk._ratelimit._window import (
     BLOCKING_STATUSES,
     MAX_LEASE_SECONDS,
     Admit,
@@ -31,6 +29,9 @@ from meetbot_sdk._window import (
     Window,
     lease_seconds,
 )
+from meetbot_sdk._retry import Budget, parse_budget, rate_headers, server_wait
+from meetbot_sdk._utils._clock import CLOCK
+from meetbot_sdk._utils._logs import logger
 
 if TYPE_CHECKING:
     import asyncio

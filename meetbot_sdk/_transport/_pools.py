@@ -17,7 +17,7 @@ on a ``get_page(100)`` against a server in another process (see :doc:`performanc
   with hooks installed) goes through httpx's ``send`` unchanged.
 
 The async pool's direct transport also reads and writes through asyncio's own transports
-instead of anyio's streams (:mod:`meetbot_sdk._aio_network`): 13-20 % of an async call.
+instead of anyio's streams (:mod:`meetbot_sdk._transport._aio_network`): 13-20 % of an async call.
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from meetbot_sdk._transport._http import Backend, load
+
 if TYPE_CHECKING:
     import httpx
-
-    from meetbot_sdk._http import Backend
 
 __all__ = ["pool_classes"]  # and SyncPool, AsyncPool (httpx's, see __getattr__)
 
@@ -51,7 +51,7 @@ class _Lean:
 
     @property
     def cookies(self) -> httpx.Cookies:
-        """Always empty: see :mod:`meetbot_sdk._pools`."""
+        """Always empty: see :mod:`meetbot_sdk._transport._pools`."""
         return self._no_cookies
 
     @cookies.setter
@@ -133,7 +133,7 @@ class _SyncSend(_Lean):
 class _AsyncSend(_Lean):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        from meetbot_sdk._aio_network import install
+        from meetbot_sdk._transport._aio_network import install  # import time: async only
 
         install(self._transport)  # type: ignore[attr-defined]
 
@@ -210,8 +210,6 @@ def pool_classes(backend: Backend) -> tuple[type[httpx.Client], type[httpx.Async
 def __getattr__(name: str) -> Any:
     """``SyncPool`` and ``AsyncPool``: httpx's pair, made on first use."""
     if name in ("SyncPool", "AsyncPool"):
-        from meetbot_sdk._http import load
-
         sync_pool, async_pool = pool_classes(load("httpx"))
         return sync_pool if name == "SyncPool" else async_pool
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,10 +16,10 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from meetbot_sdk._budget_record import dump, load
-from meetbot_sdk._budgets import SharedBudget
-from meetbot_sdk._extras import require
-from meetbot_sdk._throttle import StoreUnavailable, Window
+from meetbot_sdk._ratelimit._budget_record import dump, load
+from meetbot_sdk._ratelimit._budgets import SharedBudget
+from meetbot_sdk._ratelimit._throttle import StoreUnavailable, Window
+from meetbot_sdk._utils._extras import require
 
 if TYPE_CHECKING:
     import asyncio
@@ -103,8 +103,8 @@ class RedisBudget(SharedBudget):
             self._url = url_or_client
             return
         require("redis", "redis", feature="RedisBudget")
-        import redis
-        import redis.asyncio
+        import redis  # extra: redis
+        import redis.asyncio  # extra: redis
 
         if isinstance(url_or_client, redis.asyncio.Redis):
             self._async = url_or_client
@@ -149,7 +149,7 @@ class RedisBudget(SharedBudget):
         return update.result  # type: ignore[no-any-return]
 
     async def transact_async(self, key: str, change: Callable[[Window, float], _T]) -> _T:
-        import asyncio
+        import asyncio  # import time: async only
 
         if self._url is None and self._async is None:  # a sync client of the user's
             return await asyncio.to_thread(self.transact, key, change)
@@ -173,9 +173,9 @@ class RedisBudget(SharedBudget):
     def _sync_script(self) -> Any:
         if self._sync_script_object is None:
             if self._sync is None:
-                import redis
-                from redis.backoff import NoBackoff
-                from redis.retry import Retry
+                import redis  # extra: redis
+                from redis.backoff import NoBackoff  # extra: redis
+                from redis.retry import Retry  # extra: redis
 
                 self._sync = redis.Redis.from_url(
                     str(self._url),
@@ -192,9 +192,9 @@ class RedisBudget(SharedBudget):
         if found is None:
             client = self._async
             if client is None:
-                import redis.asyncio
-                from redis.asyncio.retry import Retry
-                from redis.backoff import NoBackoff
+                import redis.asyncio  # extra: redis
+                from redis.asyncio.retry import Retry  # extra: redis
+                from redis.backoff import NoBackoff  # extra: redis
 
                 client = redis.asyncio.Redis.from_url(
                     str(self._url),
@@ -213,7 +213,7 @@ class RedisBudget(SharedBudget):
 
     async def aclose(self) -> None:
         """Close the connections made for the running event loop (not a client you gave)."""
-        import asyncio
+        import asyncio  # import time: async only
 
         found = self._per_loop.pop(asyncio.get_running_loop(), None)
         if found is not None and self._url is not None:
@@ -276,7 +276,7 @@ def _ttl_ms(window: Window, now: float) -> int:
 
 
 def _redis_error() -> type[Exception]:
-    from redis.exceptions import RedisError
+    from redis.exceptions import RedisError  # extra: redis
 
     return RedisError
 

@@ -7,7 +7,7 @@ import json
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from meetbot_sdk import _endpoints
-from meetbot_sdk._converter import (
+from meetbot_sdk._decoding._converter import (
     MAX_JSON_DEPTH,
     DecodeError,
     exceeds_depth,

@@ -9,10 +9,11 @@
   come out timezone-aware in UTC; naive ones are taken as UTC.
 
 Two converters are built by the same function: a fast one for the hot path (its model hooks
-compiled by :mod:`meetbot_sdk._fast_structure`), and one with cattrs' detailed validation that
-is only used, after a failure, to say which field was wrong. With the ``speedups`` extra,
-bodies are decoded by msgspec mirrors of the models (:mod:`meetbot_sdk._speedups`), built from
-the wire names and hooks given here; whatever they refuse goes the standard way.
+compiled by :mod:`meetbot_sdk._decoding._fast_structure`), and one with cattrs' detailed
+validation that is only used, after a failure, to say which field was wrong. With the
+``speedups`` extra, bodies are decoded by msgspec mirrors of the models
+(:mod:`meetbot_sdk._decoding._speedups`), built from the wire names and hooks given here;
+whatever they refuse goes the standard way.
 """
 
 from __future__ import annotations
@@ -33,9 +34,8 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from meetbot_sdk import _models
-from meetbot_sdk._config import MAX_JSON_DEPTH
-from meetbot_sdk._fast_structure import compile_structure
+from meetbot_sdk._constants import MAX_JSON_DEPTH
+from meetbot_sdk._decoding._fast_structure import compile_structure
 
 if TYPE_CHECKING:
     from cattrs.preconf.json import JsonConverter
@@ -58,9 +58,9 @@ T = TypeVar("T")
 
 _UTC = datetime.timezone.utc
 
-# Wire names that are not the camelCase of the attribute name: (class, attribute) -> wire name.
-_WIRE_NAME_EXCEPTIONS: dict[tuple[type, str], str] = {
-    (_models.ApiLogPage, "page_size"): "page_size",
+# Wire names that are not the camelCase of the attribute name: attribute -> wire name.
+_WIRE_NAME_EXCEPTIONS: dict[str, str] = {
+    "page_size": "page_size",  # ApiLogPage's, the only model with a field so named
 }
 
 
@@ -97,7 +97,7 @@ class DecodeError(ValueError):
 
 def wire_name(cls: type, attribute: str) -> str:
     """The key under which ``cls.attribute`` travels on the wire."""
-    special = _WIRE_NAME_EXCEPTIONS.get((cls, attribute))
+    special = _WIRE_NAME_EXCEPTIONS.get(attribute)
     if special is not None:
         return special
     head, *rest = attribute.split("_")
@@ -226,7 +226,7 @@ def _checked(hook: Callable[[Any, Any], T], expected: type, noun: str) -> Callab
 
 
 def _build(*, detailed: bool) -> JsonConverter:
-    from cattrs.preconf.json import make_converter
+    from cattrs.preconf.json import make_converter  # import time: built on the first decode
 
     converter = make_converter(detailed_validation=detailed)
     converter.register_structure_hook(int, _structure_int)
@@ -320,7 +320,10 @@ def _decoder(cls: type) -> Callable[[bytes], Any] | None:
     msgspec = _speedups_module()
     if msgspec is None:
         return _decoders.setdefault(cls, None)
-    from meetbot_sdk._speedups import NoMirrorError, compile_decoder
+    from meetbot_sdk._decoding._speedups import (  # extra: speedups (msgspec)
+        NoMirrorError,
+        compile_decoder,
+    )
 
     hook_for = _converter(detailed=False).get_structure_hook
     try:
@@ -338,7 +341,7 @@ def structure_json(content: bytes, cls: type[T]) -> T | None:
     ``None`` when msgspec is not installed, or refuses the body: then the caller parses with
     :func:`json.loads` and :func:`structure`, which have the final word and word the errors.
     So a body gives the same model or the same error with the extra as without it (see
-    :mod:`meetbot_sdk._speedups` for what msgspec refuses that the standard way may take).
+    :mod:`meetbot_sdk._decoding._speedups` for what msgspec refuses that the standard way may take).
     """
     try:
         decode = _decoders[cls]

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from meetbot_sdk._extras import require
+from meetbot_sdk._utils._extras import require
 
 __all__ = ["Progress", "in_notebook", "start_progress"]
 

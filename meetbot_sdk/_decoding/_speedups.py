@@ -4,7 +4,7 @@ For each model class the converter asks for, this module builds a *mirror*: a
 ``msgspec.Struct`` with the same fields under their wire names (given by the converter, which
 alone knows them), and a compiled function that turns a decoded mirror into the model.
 msgspec parses and type-checks the body in C, so what is left in Python is filling the model
-(see :func:`meetbot_sdk._fast_structure.filling`) and parsing timestamps, which the mirror
+(see :func:`meetbot_sdk._decoding._fast_structure.filling`) and parsing timestamps, which the mirror
 keeps as strings so that they go through the converter's own hooks.
 
 The mirror is never more lenient than the converter: msgspec refuses ``true`` and ``1.0``
@@ -26,7 +26,7 @@ from typing import Any
 
 import attrs
 
-from meetbot_sdk._fast_structure import define, filling
+from meetbot_sdk._decoding._fast_structure import define, filling
 
 __all__ = ["NoMirrorError", "compile_decoder"]
 

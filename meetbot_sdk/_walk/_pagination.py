@@ -1,6 +1,6 @@
 """The walk over request logs: which page to fetch next, which logs are new, when to stop.
 
-Pure and shared by both pagers (:mod:`meetbot_sdk._pagers`), which only fetch pages and hand
+Pure and shared by both pagers (:mod:`meetbot_sdk._walk._pagers`), which only fetch pages and hand
 them to a :class:`Walk`.
 
 How the walk yields every log exactly once although the API pages by offset: logs come
@@ -18,7 +18,7 @@ fetched again.
 
 A walk can also continue one saved in a :class:`~meetbot_sdk.WalkCheckpoint`: it then starts
 with a *ceiling* (accept only logs below it) and a *floor* (stop at the first log at or below
-it); :mod:`meetbot_sdk._checkpoint` explains the bookkeeping.
+it); :mod:`meetbot_sdk._walk._checkpoint` explains the bookkeeping.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ import math
 
 import attrs
 
-from meetbot_sdk._config import MAX_CONCURRENCY, MAX_PAGE_SIZE
-from meetbot_sdk._endpoints import check_int
+from meetbot_sdk._constants import MAX_CONCURRENCY, MAX_PAGE_SIZE
 from meetbot_sdk._models import ApiLog, ApiLogPage
+from meetbot_sdk._utils._checks import check_int
 
 __all__ = ["MAX_CONCURRENCY", "LogKey", "Walk", "check_walk_arguments", "log_key"]
 

@@ -1,6 +1,6 @@
 """The pure rate-limit arithmetic: :class:`Window` and its decisions. All times are passed in,
 by whatever clock the owner keeps: this process's monotonic clock for the local throttle, the
-store's clock for a shared budget (whose record is :mod:`meetbot_sdk._budget_record`).
+store's clock for a shared budget (whose record is :mod:`meetbot_sdk._ratelimit._budget_record`).
 
 The rules:
 
@@ -80,7 +80,7 @@ class Window:
 
     The same arithmetic serves one process (times from its monotonic clock) and a shared
     budget (times from the store's clock; the state travels as a record, see
-    :mod:`meetbot_sdk._budget_record`). Requests in flight are *leases* that end when the
+    :mod:`meetbot_sdk._ratelimit._budget_record`). Requests in flight are *leases* that end when the
     request is released or, should its process die first, at their deadline.
     """
 

@@ -1,4 +1,5 @@
-"""A :class:`~meetbot_sdk._throttle.Window` as the small record a shared budget stores, and back.
+"""A :class:`~meetbot_sdk._ratelimit._throttle.Window` as the small record a shared budget
+stores, and back.
 
 The record is compact JSON. Reading it trusts nothing: a record that is not one of ours, was
 written for another API key, is cut short, or holds a value out of its range (a negative
@@ -12,9 +13,9 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
-from meetbot_sdk._http import default_backend
-from meetbot_sdk._logs import logger
-from meetbot_sdk._window import BLOCKING_STATUSES, MAX_LEASE_SECONDS, Window
+from meetbot_sdk._ratelimit._window import BLOCKING_STATUSES, MAX_LEASE_SECONDS, Window
+from meetbot_sdk._transport._http import default_backend
+from meetbot_sdk._utils._logs import logger
 
 if TYPE_CHECKING:
     import httpx

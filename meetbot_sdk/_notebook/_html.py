@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
-from meetbot_sdk._repr import iso
+from meetbot_sdk._models import ApiLog
+from meetbot_sdk._notebook._repr import iso
 
 if TYPE_CHECKING:
-    from meetbot_sdk._models import Analytics, ApiKeyUsage, ApiLog, ApiLogPage, DailyCount
+    from meetbot_sdk._models import Analytics, ApiKeyUsage, ApiLogPage, DailyCount
 
 __all__ = ["analytics_html", "log_html", "page_html", "pager_html", "usage_html"]
 
@@ -111,8 +112,6 @@ def _series(name: str, days: Sequence[DailyCount]) -> tuple[object, ...]:
 
 
 def _log_fields() -> tuple[str, ...]:
-    from meetbot_sdk._models import ApiLog
-
     return tuple(field.name for field in attrs.fields(ApiLog))
 
 

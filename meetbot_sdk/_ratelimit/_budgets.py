@@ -1,9 +1,9 @@
 """Rate budgets shared by a fleet of processes: :class:`SharedBudget`, the base of the stores,
 and :class:`FileBudget`, every process on one machine naming the same file
-(:class:`~meetbot_sdk.RedisBudget` lives in :mod:`meetbot_sdk._redis_budget`).
+(:class:`~meetbot_sdk.RedisBudget` lives in :mod:`meetbot_sdk._ratelimit._redis_budget`).
 
-A store keeps one :class:`~meetbot_sdk._throttle.Window` as a small record
-(:mod:`meetbot_sdk._budget_record`) and applies each decision and each release to it
+A store keeps one :class:`~meetbot_sdk._ratelimit._throttle.Window` as a small record
+(:mod:`meetbot_sdk._ratelimit._budget_record`) and applies each decision and each release to it
 atomically; the arithmetic is the window's, the same as in a single process.
 """
 
@@ -17,8 +17,8 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from meetbot_sdk._budget_record import MAX_RECORD_BYTES, dump, load
-from meetbot_sdk._throttle import StoreUnavailable, Window
+from meetbot_sdk._ratelimit._budget_record import MAX_RECORD_BYTES, dump, load
+from meetbot_sdk._ratelimit._throttle import StoreUnavailable, Window
 
 __all__ = ["FileBudget", "SharedBudget", "budget_key"]
 
@@ -128,7 +128,7 @@ class FileBudget(SharedBudget):
             self._lock.release()
 
     async def transact_async(self, key: str, change: Callable[[Window, float], _T]) -> _T:
-        import asyncio
+        import asyncio  # import time: async clients only
 
         return await _retry_async(lambda: self._try_unlocked(key, change), asyncio.sleep)
 
@@ -142,7 +142,7 @@ class FileBudget(SharedBudget):
 
     def _try(self, key: str, change: Callable[[Window, float], _T]) -> tuple[bool, _T]:
         """One attempt under the file lock: ``(False, None)`` if another process holds it."""
-        import fcntl
+        import fcntl  # platform: POSIX only
 
         try:
             fd = self._descriptor()

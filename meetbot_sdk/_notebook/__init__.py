@@ -1,0 +1,1 @@
+"""What notebooks get: compact reprs, HTML tables, DataFrames, charts, progress bars."""

@@ -1,0 +1,1 @@
+"""Small leaves every capability may use: the clock, logging, optional extras."""

@@ -1,0 +1,1 @@
+"""How a walk over the request logs works: the pure walk, the pagers, read-ahead, checkpoints."""
