@@ -51,6 +51,7 @@ from meetbot_sdk._transport._http import (
 )
 from meetbot_sdk._transport._http import logger as http_logger
 from meetbot_sdk._transport._pools import pool_classes
+from meetbot_sdk._transport._proxy import refuse_proxy_in_clear
 from meetbot_sdk._utils._checks import check_int
 from meetbot_sdk._utils._clock import CLOCK
 from meetbot_sdk._utils._logs import logger, setup_from_env
@@ -118,7 +119,7 @@ class BaseClient(Generic[_HttpT]):
             backend=backend,
         )
         if http_client is not None:
-            _refuse_proxy_in_clear(http_client, config.base_url, backend)
+            refuse_proxy_in_clear(http_client, config.base_url, backend)
             # Typed as httpx's: the libraries are the same API (see meetbot_sdk._transport._http).
             http, owns_http = cast("_HttpT", http_client), False
         else:
@@ -535,26 +536,6 @@ class BaseClient(Generic[_HttpT]):
 
 
 _ACCOUNT_PATHS = "/users/me/"
-
-
-def _refuse_proxy_in_clear(http: object, base_url: str, backend: Backend) -> None:
-    """Refuse an ``http_client`` that would send a plain-http base URL through a proxy."""
-    url = backend.URL(base_url)
-    if url.scheme != "http":
-        return
-    # httpx routes a URL through a proxy by mounting a transport for it; the only way to ask
-    # which transport a URL gets is this (private, stable since httpx 0.18) method, which
-    # httpx2 keeps under the same name.
-    transport_for_url = getattr(http, "_transport_for_url", None)
-    if transport_for_url is None:  # pragma: no cover - a future httpx without it
-        return
-    if transport_for_url(url) is not getattr(http, "_transport", None):
-        raise ValueError(
-            f"refusing http_client for plain http:// base_url {base_url!r}: it would send the "
-            "requests, bearer token and all, through a proxy (from its proxy= or mounts= "
-            "arguments, or the HTTP_PROXY/ALL_PROXY environment variables) in clear text. "
-            "Create it with trust_env=False (or NO_PROXY=127.0.0.1,localhost), or use https://."
-        )
 
 
 def _target(request: httpx.Request) -> str:

@@ -49,8 +49,8 @@ class _Model:
     :mod:`meetbot_sdk._notebook._repr`); equality, hashing and :meth:`to_dict` see every value.
     """
 
-    # The weak-reference slot lives here, not in each model (attrs adds none when a base has
-    # it), so that a model and its filling twin have the same layout (see _fast_structure).
+    # The weak-reference slot lives here, once, rather than in each model (attrs adds none
+    # when a base has it).
     __slots__ = ("__weakref__",)
 
     def __repr__(self) -> str:

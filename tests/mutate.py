@@ -113,7 +113,6 @@ MODULES: dict[str, list[str]] = {  # fastest first: with -x a killed mutant stop
         "test_early_stops_loopback.py::test_https_keeps_honouring_environment_proxies_through_a_tunnel",
     ],
     "_checkpoint": ["test_checkpoint.py", "test_public_api.py", "test_checkpoint_chains.py"],
-    "_aio_network": ["test_aio_network.py"],
 }
 
 _COMPARE_SWAPS: dict[type[ast.cmpop], type[ast.cmpop]] = {

@@ -112,3 +112,104 @@ def test_an_import_inside_a_function_says_why() -> None:
 def test_the_constants_module_imports_nothing_of_the_package() -> None:
     imported = {t for _, targets, _ in _imports("meetbot_sdk._constants") for t in targets}
     assert not {t for t in imported if t.startswith("meetbot_sdk")}
+
+
+# --- other libraries through their public API only (STYLE rule 11) ---
+
+# A NamedTuple's public API has leading underscores.
+_PUBLIC_UNDERSCORED = {"_replace", "_asdict", "_fields", "_make", "_field_defaults"}
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__") and name not in _PUBLIC_UNDERSCORED
+
+
+def _own_names(trees: list[ast.Module]) -> set[str]:
+    """Every name the package itself gives: its functions, classes, parameters, assigned names
+    and attributes it sets on ``self``/``cls``, and the string keys of class namespaces."""
+    own: set[str] = set()
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                own.add(node.name)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                arguments = node.args
+                own.update(a.arg for a in arguments.posonlyargs + arguments.args)
+                own.update(a.arg for a in arguments.kwonlyargs)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                own.add(node.id)
+            elif (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.ctx, ast.Store)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in ("self", "cls")
+            ):
+                own.add(node.attr)
+            elif isinstance(node, ast.alias) and node.asname:
+                own.add(node.asname)
+            elif isinstance(node, ast.Dict):
+                own.update(k.value for k in node.keys if isinstance(k, ast.Constant) and k.value)
+    return {name for name in own if isinstance(name, str)}
+
+
+def _foreign_private_uses(trees: dict[str, ast.Module]) -> list[str]:
+    """Where the package reaches for a private name it does not give itself: another
+    library's (an attribute, a ``getattr`` string or an import of a private module)."""
+    own = _own_names(list(trees.values()))
+    found = []
+    for where, tree in trees.items():
+        for node in ast.walk(tree):
+            name = None
+            if isinstance(node, ast.Attribute):
+                name = node.attr
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("getattr", "setattr", "hasattr", "delattr")
+                and len(node.args) > 1
+                and isinstance(node.args[1], ast.Constant)
+                and isinstance(node.args[1].value, str)
+            ):
+                name = node.args[1].value
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    head, *rest = alias.name.split(".")
+                    if head != "meetbot_sdk" and any(_private(part) for part in rest):
+                        found.append(f"{where}:{node.lineno}: import {alias.name}")
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                head, *rest = node.module.split(".")
+                for alias in node.names:
+                    if head != "meetbot_sdk" and any(_private(p) for p in [*rest, alias.name]):
+                        found.append(f"{where}:{node.lineno}: import {node.module}.{alias.name}")
+            if name is not None and _private(name) and name not in own:
+                found.append(f"{where}:{node.lineno}: {name}")
+    return sorted(found)
+
+
+def test_the_package_uses_no_private_name_of_another_library() -> None:
+    trees = {
+        str(path.relative_to(PACKAGE.parent)): ast.parse(path.read_text(), str(path))
+        for path in MODULES.values()
+    }
+    assert _foreign_private_uses(trees) == []
+
+
+def test_the_private_name_check_finds_what_it_is_for() -> None:
+    source = """
+import httpx
+from httpx._utils import get_environment_proxies
+from httpcore import _backends
+def send(client, url, pool):
+    url._uri_reference = client._transport_for_url(url)
+    pool._network_backend = getattr(client, "_transport", None)
+    return url._replace(path="/"), client.send(url)
+"""
+    found = _foreign_private_uses({"x.py": ast.parse(source)})
+    assert sorted(found) == [
+        "x.py:3: import httpx._utils.get_environment_proxies",
+        "x.py:4: import httpcore._backends",
+        "x.py:6: _transport_for_url",
+        "x.py:6: _uri_reference",
+        "x.py:7: _network_backend",
+        "x.py:7: _transport",
+    ]

@@ -27,7 +27,6 @@ from meetbot_sdk import (
 )
 from meetbot_sdk._decoding import _converter
 from meetbot_sdk._decoding._response import decode
-from meetbot_sdk._transport import _http
 from meetbot_sdk.testing import FakeMeetBot
 from tests.support import API_KEY, BARE_RUN, BASE, needs_extra
 from tests.test_models import assert_like_constructed
@@ -299,27 +298,6 @@ def test_built_request_is_what_build_request_makes(
         )
         assert ours.extensions == theirs.extensions
         assert ours.content == theirs.content == b""
-
-
-@pytest.mark.parametrize(
-    ("path", "query"),
-    [("/users/me", "a=1&b=x+y"), ("/a b/ü", None), ("/x/../y", "q=1"), ("/p", "q=a b#c")],
-)
-def test_a_joined_url_is_the_url_the_library_parses(path: str, query: str | None) -> None:
-    backend = _http.chosen_backend()
-    base_url = "http://127.0.0.1:9/v1"
-    text = base_url + path + ("" if query is None else "?" + query)
-    assert backend.URL(backend.url_joiner(base_url)(path, query)) == backend.URL(text)
-
-
-def test_a_library_without_parsed_url_parts_parses_every_url(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(_http.chosen_backend(), "_parts_known", False)
-    client = MeetBot(API_KEY, base_url="http://127.0.0.1:9/v1")
-    call = CALLS[1]
-    theirs = client._http.build_request("GET", client.base_url + call.path, params=call.params)
-    assert client._build_request(call).url == theirs.url
 
 
 @settings(max_examples=100, deadline=None)

@@ -8,14 +8,10 @@ instance without ``__init__``. They only *detect* bad data: any exception they r
 the converter re-run the data through cattrs' detailed validation, which words the error. So
 every path must accept exactly the same data; the tests hold them to it.
 
-Filling an instance (:func:`filling`) is the one trick here. A frozen attrs class refuses
-attribute assignment, and writing a slot through its descriptor costs ~25 ns a field, a third
-of decoding. So each model gets a *filling twin*: a class with the same slots and the same
-base but no ``__setattr__``, whose slots are written at the interpreter's native speed
-(~1 ns). Once full, the instance's ``__class__`` is set to the model, which CPython allows
-between classes of identical layout. The twin never escapes: every caller gets the model.
-Where the switch is refused (a layout this module does not expect), the slot descriptors
-are used instead.
+Filling an instance (:func:`filling`): a frozen attrs class refuses attribute assignment, so
+each field is written through its slot's own descriptor (the ``__set__`` of the member
+descriptor ``__slots__`` creates, as the data model documents it), which skips the frozen
+``__init__``'s per-field ``object.__setattr__`` calls.
 """
 
 from __future__ import annotations
@@ -40,36 +36,11 @@ def _can_fill_slots(cls: type) -> bool:
     )
 
 
-def _filling_twin(cls: type) -> type | None:
-    """A class with ``cls``'s slots and plain attribute assignment, whose instances may be
-    turned into ``cls`` instances; ``None`` when CPython refuses that for ``cls``."""
-    base = cls.__base__
-    assignment: object = getattr(base, "__setattr__", None)
-    if base is None or assignment is not object.__setattr__:  # it would inherit a frozen one
-        return None
-    slots = tuple(a.name for a in attrs.fields(cls))
-    twin = type(f"{cls.__name__}Filling", (base,), {"__slots__": slots})
-    probe: Any = object.__new__(twin)
-    try:
-        probe.__class__ = cls
-    except TypeError:  # a layout that differs, e.g. its own __weakref__ slot
-        return None
-    return twin
-
-
 def filling(cls: type, values: Sequence[str], namespace: dict[str, Any]) -> list[str]:
     """Source lines that return a ``cls`` instance from ``values``: one expression per attrs
     field, in field order. Adds the names the lines use to ``namespace``."""
     fields = attrs.fields(cls)
     namespace.update(cls=cls, new=object.__new__)
-    twin = _filling_twin(cls) if _can_fill_slots(cls) else None
-    if twin is not None:
-        namespace["twin"] = twin
-        lines = ["    instance = new(twin)"]
-        lines += [
-            f"    instance.{f.name} = {value}" for f, value in zip(fields, values, strict=True)
-        ]
-        return [*lines, "    instance.__class__ = cls", "    return instance"]
     if _can_fill_slots(cls):
         lines = ["    instance = new(cls)"]
         for index, (field, value) in enumerate(zip(fields, values, strict=True)):

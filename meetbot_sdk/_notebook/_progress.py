@@ -37,9 +37,12 @@ class Progress:
         already: Logs counted before this bar (by an earlier, failed call it goes on with).
     """
 
-    def __init__(self, make_bar: Callable[..., Any], *, already: int = 0) -> None:
+    def __init__(
+        self, make_bar: Callable[..., Any], *, already: int = 0, widget: bool = False
+    ) -> None:
         self._make_bar = make_bar
         self._already = already
+        self._widget = widget
         self._bar: Any = None
 
     def advance(self, count: int, *, remaining: int) -> None:
@@ -52,24 +55,29 @@ class Progress:
             return
         total = bar.n + count + remaining
         if bar.total != total:
-            _set_total(bar, total)
+            self._set_total(total)
         bar.update(count)
 
     def finish(self) -> None:
         """The walk is over: the total is what was counted."""
         if self._bar is not None and self._bar.total != self._bar.n:
-            _set_total(self._bar, self._bar.n)
+            self._set_total(self._bar.n)
 
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
 
-
-def _set_total(bar: Any, total: int) -> None:
-    bar.total = total
-    widgets = getattr(bar, "container", None)  # tqdm.notebook's: (label, IntProgress, text)
-    if widgets is not None:
-        widgets.children[1].max = total
+    def _set_total(self, total: int) -> None:
+        bar = self._bar
+        if self._widget:
+            # tqdm.notebook's widget takes a new maximum only through reset(), which also
+            # sets the count back to 0: count again what was counted.
+            counted = bar.n
+            bar.reset(total=total)
+            bar.update(counted)
+        else:
+            bar.total = total
+            bar.refresh()
 
 
 def start_progress(
@@ -89,13 +97,14 @@ def start_progress(
     tqdm = require("tqdm", extra, feature=feature)
     options: dict[str, Any] = {"unit": " logs", "desc": "api logs"}
     make: Callable[..., Any]
+    widget = False
     if not in_notebook():
         # disable=None: tqdm draws only when stderr is a terminal.
         make = functools.partial(tqdm.std.tqdm, file=sys.stderr, disable=None, **options)
     elif importlib.util.find_spec("ipywidgets") is not None:
         notebook = require("tqdm.notebook", extra, feature=feature)
-        make = functools.partial(notebook.tqdm, **options)
+        make, widget = functools.partial(notebook.tqdm, **options), True
     else:
         # In a notebook without widgets: a text bar in the cell (stderr is no terminal there).
         make = functools.partial(tqdm.std.tqdm, file=sys.stderr, disable=False, **options)
-    return Progress(make, already=already)
+    return Progress(make, already=already, widget=widget)

@@ -25,7 +25,6 @@ import importlib
 import logging
 import os
 import platform
-import re
 import sys
 from collections.abc import Callable
 from types import ModuleType
@@ -47,6 +46,7 @@ __all__ = [
     "chosen_backend",
     "chosen_library",
     "default_backend",
+    "held_values",
     "is_timeout_error",
     "load",
     "refuse_mixed_client",
@@ -59,11 +59,6 @@ HTTP_LIBRARY_ENV = "MEETBOT_HTTP_LIBRARY"
 
 # A child of the SDK's logger: which library each client uses, at DEBUG.
 logger = logging.getLogger("meetbot_sdk.http")
-
-# A path or query made only of these is left as it is by the library's URL parsing (no
-# character to percent-encode, no dot segment to remove): see Backend.url_joiner.
-_PLAIN_PATH = re.compile(r"[A-Za-z0-9_~/-]*")
-_PLAIN_QUERY = re.compile(r"[A-Za-z0-9_.~%=&+-]*")
 
 
 class Backend:
@@ -103,39 +98,13 @@ class Backend:
             f"meetbot-sdk-python/{__version__} {self.name}/{self.version} "
             f"python/{platform.python_version()}"
         )
-        # Both libraries keep a URL's parsed parts in one NamedTuple, _uri_reference.
-        self._parts_known = hasattr(lib.URL("http://h/"), "_uri_reference")
 
-    def url_joiner(self, base_url: str) -> Callable[[str, str | None], httpx.URL | str]:
-        """A function of ``(path, query)`` giving ``base_url + path`` (and ``"?" + query``)
-        as the library would parse it.
+    def url_joiner(self, base_url: str) -> Callable[[str, str | None], str]:
+        """A function of ``(path, query)`` giving ``base_url + path`` (and ``"?" + query``),
+        for the library to parse when it builds the request."""
 
-        Parsing a URL costs the library about 16 µs (2 % of a call): it checks and
-        percent-encodes every character and removes dot segments. When ``path`` and ``query``
-        hold nothing it would change (the SDK's own paths, a query from :attr:`urlencode`),
-        the URL is made from the parsed parts of the base URL instead, in about 1.5 µs; else
-        the string is returned, for the library to parse. The base URL takes the shortcut
-        unless its own path has a dot segment or an escape, or it has a query or fragment.
-        ``test_built_request_is_what_build_request_makes`` and a hypothesis test hold the
-        two to the same URL.
-        """
-
-        def parsed_later(path: str, query: str | None) -> httpx.URL | str:
+        def joined(path: str, query: str | None) -> str:
             return base_url + path if query is None else f"{base_url}{path}?{query}"
-
-        if not self._parts_known:
-            return parsed_later
-        base = self.URL(base_url)._uri_reference
-        if not _PLAIN_PATH.fullmatch(base.path) or base.query or base.fragment:
-            return parsed_later
-        url_class = self.URL
-
-        def joined(path: str, query: str | None) -> httpx.URL | str:
-            if _PLAIN_PATH.fullmatch(path) and (query is None or _PLAIN_QUERY.fullmatch(query)):
-                url = url_class.__new__(url_class)
-                url._uri_reference = base._replace(path=base.path + path, query=query)
-                return url
-            return parsed_later(path, query)
 
         return joined
 
@@ -269,6 +238,33 @@ def backend_for(obj: object) -> Backend | None:
     return None
 
 
+def held_values(http_client: object) -> list[tuple[str, object]] | None:
+    """What a client holds, each value as ``("mount", value)`` when it sits in a mapping (as
+    mounted transports do) or ``("held", value)``; ``None`` when it cannot be looked into.
+
+    The libraries offer no public way to ask a client for its transports, so the values of
+    its attributes are read without naming any of them.
+    """
+    try:
+        attributes = vars(http_client)
+    except TypeError:  # a client without __dict__
+        return None
+    held: list[tuple[str, object]] = []
+    for value in attributes.values():
+        if isinstance(value, dict):
+            held.extend(("mount", each) for each in value.values() if _is_transport(each))
+        else:
+            held.append(("held", value))
+    return held
+
+
+def _is_transport(value: object) -> bool:
+    return any(
+        isinstance(value, (backend.BaseTransport, backend.AsyncBaseTransport))
+        for backend in _imported()
+    )
+
+
 def refuse_mixed_client(http_client: object, backend: Backend) -> None:
     """Refuse an ``http_client`` of ``backend``'s library that holds another library's
     transport, mount or timeout: such a client fails on every request (with a bare
@@ -282,21 +278,12 @@ def refuse_mixed_client(http_client: object, backend: Backend) -> None:
         ValueError: Naming which object is of which library.
     """
     kind = type(http_client).__name__
-    held: list[tuple[str, object]] = [("timeout", getattr(http_client, "timeout", None))]
-    try:
-        attributes = vars(http_client)
-    except TypeError:  # a client without __dict__: nothing more to look at
-        attributes = {}
-    for value in attributes.values():
-        if isinstance(value, dict):
-            held.extend(("one of its mounts", each) for each in value.values())
-        else:
-            held.append(("its transport", value))
+    held = [("timeout", getattr(http_client, "timeout", None)), *(held_values(http_client) or [])]
     for role, value in held:
         owner = backend_for(value)
         if owner is None or owner is backend:
             continue
-        what = "its timeout" if role == "timeout" else role
+        what = {"timeout": "its timeout", "mount": "one of its mounts"}.get(role, "its transport")
         raise ValueError(
             f"refusing http_client: it is an {backend.name}.{kind}, but {what} is an "
             f"{owner.name}.{type(value).__name__} (of {owner.name}); a client and its "
