@@ -6,10 +6,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint format typecheck unit docs test-bare bench mutate clean redis-server
 
+# Every extra users can install, and the development tools (the `dev` dependency group; pip
+# reads dependency groups from 25.1 on).
+EXTRAS := pandas,polars,plot,cli,speedups,redis,httpx2
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --upgrade 'pip>=25.1'
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]' --group dev
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -77,7 +80,7 @@ test-bare: $(BARE)/.installed
 # Stainless runtime (plain and with speedups), decoding, import time, event-loop blocking, then
 # the pagination and resilience figures. `python -m benchmarks targets` runs only the first four.
 bench: $(STAMP) redis-server
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]' --group dev --group bench
 	$(BIN)/python -m benchmarks
 
 # On demand, never in `make test`: mutation testing of the core modules (tests/mutate.py), each

@@ -167,3 +167,17 @@ def test_budgets_of_different_keys_in_one_file_are_not_shared(
     assert "written for another API key or base URL" in caplog.text
     assert budget_key(fake.base_url, fake.api_key) != budget_key(fake.base_url, "mb_other_key_0000")
     budget.close()
+
+
+def test_a_platform_without_file_locks_is_told_what_to_use_instead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Windows has no fcntl: the budget refuses to be made, before anything is sent.
+    monkeypatch.setattr(_budgets, "fcntl", None)
+    with pytest.raises(RuntimeError) as refused:
+        FileBudget(tmp_path / "budget")
+    assert str(refused.value) == (
+        "FileBudget needs POSIX file locks (the fcntl module), which this platform lacks: "
+        'share the budget through Redis instead (RedisBudget, pip install "meetbot-sdk[redis]"), '
+        "or keep it per process (throttle=True)"
+    )

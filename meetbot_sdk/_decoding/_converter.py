@@ -265,9 +265,9 @@ def _build(*, detailed: bool) -> JsonConverter:
     return converter
 
 
-# Built on first use, not by `import meetbot_sdk` (with cattrs' preconf module, 1.5 ms of the
-# 10 ms that import may add): the fast one by the first decode, the detailed one by the first
-# failure. `_converter._fast` and `_converter._detailed` still name them (module __getattr__).
+# Built on first use, not by `import meetbot_sdk` (cattrs' preconf module is a noticeable part
+# of the import): the fast one by the first decode, the detailed one by the first failure.
+# `_converter._fast` and `_converter._detailed` still name them (module __getattr__).
 _built: dict[bool, JsonConverter] = {}
 
 

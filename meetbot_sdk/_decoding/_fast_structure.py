@@ -1,12 +1,13 @@
 """Compiles the converter's hot paths: one straight-line function per model class.
 
 cattrs' generated functions call a hook per field and build instances through the frozen
-``__init__`` (one ``object.__setattr__`` per field); for a page of 100 logs that was about
-2.4x pydantic v2's ``model_validate``. The functions compiled here check primitive fields
-inline (``value.__class__ is int``), call the converter only for other types, and fill the
-instance without ``__init__``. They only *detect* bad data: any exception they raise makes
-the converter re-run the data through cattrs' detailed validation, which words the error. So
-every path must accept exactly the same data; the tests hold them to it.
+``__init__`` (one ``object.__setattr__`` per field), which made decoding a page several
+times as costly as pydantic v2's ``model_validate`` (figures on the Performance page). The
+functions compiled here check primitive fields inline (``value.__class__ is int``), call the
+converter only for other types, and fill the instance without ``__init__``. They only
+*detect* bad data: any exception they raise makes the converter re-run the data through
+cattrs' detailed validation, which words the error. So every path must accept exactly the
+same data; the tests hold them to it.
 
 Filling an instance (:func:`filling`): a frozen attrs class refuses attribute assignment, so
 each field is written through its slot's own descriptor (the ``__set__`` of the member

@@ -15,12 +15,19 @@ import threading
 import time
 import weakref
 from collections.abc import Awaitable, Callable
+from types import ModuleType
 from typing import TypeVar
 
 from meetbot_sdk._ratelimit._budget_record import MAX_RECORD_BYTES, dump, load
 from meetbot_sdk._ratelimit._throttle import StoreUnavailable, Window
 
 __all__ = ["FileBudget", "SharedBudget", "budget_key"]
+
+fcntl: ModuleType | None
+try:
+    import fcntl
+except ImportError:  # Windows: no POSIX file locks, so FileBudget refuses to be made
+    fcntl = None
 
 _T = TypeVar("_T")
 
@@ -79,6 +86,8 @@ class FileBudget(SharedBudget):
     Raises:
         TypeError: ``path`` is not a string or path.
         ValueError: ``path`` is empty, or its directory does not exist.
+        RuntimeError: The platform has no POSIX file locks (Windows); the message names
+            :class:`RedisBudget` instead.
 
     Example:
         >>> from meetbot_sdk import FileBudget, MeetBot
@@ -86,6 +95,12 @@ class FileBudget(SharedBudget):
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
+        if fcntl is None:
+            raise RuntimeError(
+                "FileBudget needs POSIX file locks (the fcntl module), which this platform "
+                "lacks: share the budget through Redis instead (RedisBudget, "
+                'pip install "meetbot-sdk[redis]"), or keep it per process (throttle=True)'
+            )
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
         text = os.fspath(path)
@@ -142,8 +157,8 @@ class FileBudget(SharedBudget):
 
     def _try(self, key: str, change: Callable[[Window, float], _T]) -> tuple[bool, _T]:
         """One attempt under the file lock: ``(False, None)`` if another process holds it."""
-        import fcntl  # platform: POSIX only
-
+        if fcntl is None:  # pragma: no cover - __init__ refuses a budget without file locks
+            raise StoreUnavailable("this platform has no POSIX file locks")
         try:
             fd = self._descriptor()
             try:
