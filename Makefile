@@ -20,7 +20,11 @@ demo: $(STAMP)
 	@echo
 	$(BIN)/python examples/cli_demo.py
 
-test: lint typecheck redis-server unit docs test-bare
+# The docs are built (with -W) once, by tests/test_docs_build.py in `unit`; `make docs` builds
+# them on their own into docs/_build/html. The two suite runs are independent, so they run side
+# by side on two cores, each one's output printed whole when it ends.
+test: lint typecheck redis-server
+	$(MAKE) --no-print-directory -j2 --output-sync=target unit test-bare
 
 lint: $(STAMP)
 	$(BIN)/ruff check meetbot_sdk tests examples benchmarks docs/conf.py
