@@ -18,8 +18,8 @@ from meetbot_sdk._decoding._converter import DecodeError, structure
 from meetbot_sdk._exceptions import connection_error, status_error
 from meetbot_sdk._retry import server_wait
 from meetbot_sdk._walk._pagination import Walk, log_key
-from tests.test_models import LOG
-from tests.test_pagination import Server, drain, log
+from tests.support.models import LOG
+from tests.support.walking import Server, drain, log
 
 SECRET = "mb_live_supersecret"
 UTC = datetime.timezone.utc
