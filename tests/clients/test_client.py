@@ -16,6 +16,7 @@ import meetbot_sdk as mb
 from meetbot_sdk import AsyncMeetBot, MeetBot
 from meetbot_sdk._transport import _http
 from tests.support import API_KEY, BARE_RUN, BASE, USAGE, Twin
+from tests.support.handlers import KEY, answer, failure, get_analytics, serve
 
 LOG = {
     "id": 100,
@@ -439,3 +440,89 @@ def test_a_pytest_httpx_mock_keeps_intercepting_with_httpx2_installed(
     assert isinstance(refused.value.__cause__, httpx.ConnectError)
     assert isinstance(refused.value.request, httpx.Request)
     assert " httpx/" in httpx_mock.get_requests()[0].headers["User-Agent"]
+
+
+# --- the key is checked at construction ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "key", ["mb_live_clé-0123", "mb_live_\u00a0x", "mb\x7f", "mb\u200bx", " mb", "mb\n"]
+)
+def test_a_key_that_is_not_visible_ascii_is_refused_without_echoing_it(
+    twin: Twin, key: str
+) -> None:
+    with pytest.raises(ValueError, match="visible ASCII") as caught:
+        twin.client_class(key)
+    assert key.strip() not in str(caught.value)
+    assert key not in repr(caught.value)
+
+
+def test_a_bad_key_in_the_environment_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MEETBOT_API_KEY", "mb_live_clé")
+    with pytest.raises(ValueError, match=r"^MEETBOT_API_KEY \(from the environment\) must") as e:
+        mb.MeetBot()
+    assert "clé" not in str(e.value)
+
+
+# --- clear errors for misuse ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_call_on_a_closed_client_raises_an_sdk_error(kind: str) -> None:
+    import asyncio
+
+    handler = answer(200, json.dumps(USAGE).encode())
+    if kind == "sync":
+        client = mb.MeetBot(KEY, http_client=httpx.Client(transport=httpx.MockTransport(handler)))
+        client._http.close()
+        with pytest.raises(mb.MeetBotError, match="this MeetBot is closed"):
+            client.api_keys.get_usage(1)
+        with mb.MeetBot(KEY) as own:
+            pass
+        with pytest.raises(mb.MeetBotError, match=r"close\(\) was called"):
+            own.with_options(timeout=3).analytics.get()
+        return
+
+    async def main() -> None:
+        async with mb.AsyncMeetBot(KEY) as client:
+            pass
+        with pytest.raises(mb.MeetBotError, match="this AsyncMeetBot is closed"):
+            await client.api_keys.get_usage(1)
+
+    asyncio.run(main())
+
+
+def test_a_404_on_the_account_endpoints_hints_at_the_base_url(twin: Twin) -> None:
+    kwargs = serve(answer(404, b'{"detail": "Not Found"}'), twin)
+    kwargs["base_url"] = "https://api.meetbot.dev"
+    error = failure(twin, get_analytics, **kwargs)
+    assert isinstance(error, mb.NotFoundError)
+    assert str(error) == (
+        "404 Not Found: Not Found (check base_url='https://api.meetbot.dev': it must end in "
+        "the API's version prefix, as in 'https://api.meetbot.dev/v1')"
+    )
+    # A 404 for a key id is an answer, not a misconfiguration: no hint.
+    usage = failure(twin, lambda c: c.api_keys.get_usage(99), **kwargs)
+    assert str(usage) == "404 Not Found: Not Found"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("ftp://x/v1", r"^MEETBOT_BASE_URL \(from the environment\) must be an absolute"),
+        ("http://api.example/v1", r"^refusing plain http:// MEETBOT_BASE_URL \(from the env"),
+        ("https://h/v1?x=1", r"^MEETBOT_BASE_URL \(from the environment\) must not have"),
+    ],
+)
+def test_a_bad_base_url_in_the_environment_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, value: str, message: str
+) -> None:
+    monkeypatch.setenv("MEETBOT_BASE_URL", value)
+    with pytest.raises(ValueError, match=message):
+        mb.MeetBot(KEY)
+    with pytest.raises(ValueError, match="base_url") as caught:
+        mb.MeetBot(KEY, base_url=value)
+    assert "MEETBOT_BASE_URL" not in str(caught.value)
+    assert "base_url" in str(caught.value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import email.utils
+import json
 import logging
 import re
 import time
@@ -17,6 +18,7 @@ from pytest_httpx import HTTPXMock
 import meetbot_sdk as mb
 from meetbot_sdk._utils import _logs
 from tests.support import API_KEY, USAGE, Twin
+from tests.support.handlers import answer, serve
 
 USAGE_URL = "https://api.meetbot.dev/v1/api-keys/1/usage"
 
@@ -487,3 +489,14 @@ def test_meetbot_log_unset_does_nothing(
     handlers = list(sdk_logger.handlers)
     _logs.setup_from_env()
     assert sdk_logger.handlers == handlers
+
+
+# --- a 503 whose body nests too deep -------------------------------------------------------------
+
+
+def test_deeply_nested_503_is_retried(twin: Twin) -> None:
+    answers = iter([answer(503, b'{"a":' * 100_000), answer(200, json.dumps(USAGE).encode())])
+    kwargs = serve(lambda request: next(answers)(request), twin)  # noqa: PLW0108
+    kwargs["max_retries"] = 1
+    usage = twin.run(lambda c: c.api_keys.get_usage(1), sleeps=[], **kwargs)
+    assert usage.requests_total == USAGE["requestsTotal"]

@@ -11,10 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from meetbot_sdk import ApiLog
+import meetbot_sdk as mb
+from meetbot_sdk import ApiLog, TranscriptionStats, WebhookStats
 from meetbot_sdk._decoding._converter import DecodeError, _detailed, _fast, structure
-from tests.support.models import MODELS, strategy
+from tests.support import strategies
+from tests.support.models import LOG, MODELS, strategy
 
+UTC = datetime.timezone.utc
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
     lambda children: (
@@ -155,3 +158,155 @@ def test_a_class_the_fast_fill_does_not_fit_still_decodes(
     first = next(iter(data))
     with pytest.raises(DecodeError, match=f"{first}: expected an integer"):
         structure({**data, first: "1"}, cls)
+
+
+# --- strictness and messages: numbers, shapes, depth, lengths, timestamps ------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"), [("1.5", "'1.5'"), (True, "True"), (None, "None"), ([], "a list")]
+)
+def test_float_fields_refuse_strings_booleans_and_null(value: object, shown: str) -> None:
+    with pytest.raises(ValueError, match=r"^totalMinutes: expected a number, got ") as info:
+        TranscriptionStats.from_dict({"total": 1, "totalMinutes": value})
+    assert str(info.value) == f"totalMinutes: expected a number, got {shown}"
+
+
+def test_float_fields_take_integers_as_floats() -> None:
+    stats = WebhookStats.from_dict(
+        {"totalDeliveries": 3, "successRate": 1, "avgResponseTimeMs": 12.5}
+    )
+    assert stats.success_rate == 1.0
+    assert type(stats.success_rate) is float
+
+
+def test_one_more_problem_is_singular() -> None:
+    with pytest.raises(DecodeError) as info:
+        ApiLog.from_dict({**LOG, "id": "x", "method": 1})
+    assert str(info.value) == "id: expected an integer, got 'x' (and 1 more problem)"
+
+
+@pytest.mark.parametrize(
+    ("cls", "data", "message"),
+    [
+        (ApiLog, {**LOG, "id": {"n": 1}}, "id: expected an integer, got an object"),
+        (ApiLog, {**LOG, "id": [1]}, "id: expected an integer, got a list"),
+        (
+            mb.DailyCount,
+            {"date": list("2024-01-15"), "count": 1},  # ten items, not ten characters
+            "date: expected a date as YYYY-MM-DD, got a list",
+        ),
+        (
+            mb.BotStats,
+            {
+                "created": 1,
+                "active": 0,
+                "platformBreakdown": [],
+                "statusBreakdown": {},
+                "dailyCreated": [],
+            },
+            "platformBreakdown: expected an object, got a list",
+        ),
+    ],
+)
+def test_a_value_of_the_wrong_shape_is_named_by_its_shape(
+    cls: Any, data: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(DecodeError) as info:
+        cls.from_dict(data)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("lists", "message"),
+    [
+        (62, "statusBreakdown['x']: expected an integer, got a list"),  # 64 levels in all
+        (63, "nested deeper than 64 levels"),  # 65: refused as a whole, unread
+    ],
+)
+def test_data_nested_past_64_levels_is_refused_as_a_whole(lists: int, message: str) -> None:
+    value: Any = 1
+    for _ in range(lists):
+        value = [value]
+    data = {"created": 1, "active": 0, "platformBreakdown": {}, "dailyCreated": []}
+    with pytest.raises(DecodeError) as info:
+        mb.BotStats.from_dict({**data, "statusBreakdown": {"x": value}})
+    assert str(info.value) == message
+
+
+@attrs.frozen
+class _Shouted:  # a user's own attrs classes, with a converter and validators
+    word: str = attrs.field(converter=str.upper)
+
+
+@attrs.frozen
+class _Checked:
+    count: int = attrs.field(validator=attrs.validators.gt(0))
+    label: Any = attrs.field(default="", validator=attrs.validators.instance_of(str))
+
+
+def test_a_users_attrs_class_decodes_through_its_converters_and_validators() -> None:
+    assert structure({"word": "hi"}, _Shouted).word == "HI"
+    assert structure({"count": 2, "label": "a"}, _Checked) == _Checked(2, "a")
+    with pytest.raises(DecodeError) as info:
+        structure({"count": 0, "label": "a"}, _Checked)
+    assert str(info.value) == "invalid value (ValueError: 'count' must be > 0: 0)"
+    with pytest.raises(DecodeError) as info:
+        structure({"count": 1, "label": 5}, _Checked)
+    # attrs' own words follow (they vary with its version)
+    assert str(info.value).startswith(
+        """invalid value (TypeError: ("'label' must be <class 'str'>"""
+    )
+
+
+def test_a_single_problem_adds_no_count() -> None:
+    with pytest.raises(DecodeError) as info:
+        ApiLog.from_dict({**LOG, "method": 1})
+    assert str(info.value) == "method: expected a string, got 1"
+
+
+@pytest.mark.parametrize(
+    ("length", "shown"),
+    [(38, "'" + "a" * 38 + "'"), (39, "'" + "a" * 36 + "...")],
+)
+def test_offending_values_are_shown_up_to_40_characters(length: int, shown: str) -> None:
+    # repr adds two quotes: 38 letters show whole (40 characters), 39 are cut to 37 + "...".
+    with pytest.raises(DecodeError) as info:
+        ApiLog.from_dict({**LOG, "id": "a" * length})
+    assert str(info.value) == f"id: expected an integer, got {shown}"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024-01-15T10:30:00z", datetime.datetime(2024, 1, 15, 10, 30, tzinfo=UTC)),
+        ("2024-01-15T10:30:00.5z", datetime.datetime(2024, 1, 15, 10, 30, 0, 500000, UTC)),
+        ("2024-01-15", datetime.datetime(2024, 1, 15, tzinfo=UTC)),
+        ("2024-01-15Z", datetime.datetime(2024, 1, 15, tzinfo=UTC)),
+    ],
+)
+def test_lowercase_z_and_date_only_timestamps_are_read(
+    text: str, expected: datetime.datetime
+) -> None:
+    log = ApiLog.from_dict({**LOG, "createdAt": text})
+    assert log.created_at == expected
+    assert log.created_at.tzinfo is UTC
+
+
+@pytest.mark.parametrize("text", ["2024-01-1", "2024-13-01T00:00:00Z", "2024-01-15T25:00Z"])
+def test_timestamps_that_are_no_instant_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="createdAt: expected an ISO 8601 timestamp"):
+        ApiLog.from_dict({**LOG, "createdAt": text})
+
+
+# --- any JSON: a model or a DecodeError ----------------------------------------------------------
+
+
+@strategies.SETTINGS
+@given(data=strategies.json_values | strategies.fitting, model=st.sampled_from(strategies.MODELS))
+def test_any_json_structures_or_raises_decode_error(data: Any, model: type) -> None:
+    try:
+        result: object = structure(data, model)
+    except DecodeError as error:
+        result = error
+    assert isinstance(result, (model, DecodeError))

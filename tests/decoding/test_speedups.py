@@ -331,7 +331,7 @@ def test_an_injected_client_keeps_its_headers_and_cookies() -> None:
     assert seen[0].headers["cookie"] == "c=1"
 
 
-@pytest.mark.httpx_backend  # it patches httpx.HTTPTransport; httpx2: test_http_libraries.py
+@pytest.mark.httpx_backend  # patches httpx.HTTPTransport; httpx2: transport/test_http_libraries.py
 def test_the_sdks_own_pool_keeps_no_cookies(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[httpx.Request] = []
 

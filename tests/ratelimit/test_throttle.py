@@ -332,3 +332,71 @@ def test_outside_instant_waits_a_task_waiting_for_the_reset_goes_on_a_release() 
         assert await asyncio.wait_for(task, 5) == Admit()
 
     asyncio.run(main())
+
+
+# --- the window at its bounds: the reset, the cap, 5xx, async waits ------------------------------
+
+
+def test_a_budget_without_reset_then_one_with_it_waits_for_that_reset() -> None:
+    window = Window()
+    probe = window.decide(0.0, CAP)
+    assert isinstance(probe, Admit)
+    window.release(probe)
+    window.observe(0.0, httpx.Response(200), Budget(limit=2, remaining=1, reset_after=None), None)
+    sent = window.decide(0.0, CAP)
+    assert isinstance(sent, Admit)
+    window.release(sent)
+    window.observe(1.0, httpx.Response(200), Budget(limit=2, remaining=0, reset_after=5.0), None)
+    held = window.decide(1.0, CAP)
+    assert isinstance(held, Wait)
+    assert held.seconds == pytest.approx(5.0)
+    assert isinstance(window.decide(6.0, CAP), Admit)  # the reset came: full again
+
+
+def test_a_retry_after_of_exactly_the_cap_is_waited_not_refused() -> None:
+    window = Window()
+    probe = window.decide(0.0, CAP)
+    assert isinstance(probe, Admit)
+    window.release(probe)
+    window.observe(0.0, httpx.Response(429), None, CAP)
+    held = window.decide(0.0, CAP)
+    assert isinstance(held, Wait)
+    assert held.seconds == CAP
+    assert isinstance(window.decide(0.0, CAP - 0.001), Refuse)
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_5xx_without_rate_headers_tells_no_limit(status: int) -> None:
+    window = Window()
+    probe = window.decide(0.0, CAP)
+    assert isinstance(probe, Admit)
+    window.release(probe)
+    window.observe(0.0, httpx.Response(status), None, None)
+    assert not window.known
+    again = window.decide(0.0, CAP)
+    assert isinstance(again, Admit)
+    assert again.probe  # still asking what the budget is
+
+
+def test_the_async_path_reports_its_waits() -> None:
+    async def main() -> list[Wait]:
+        throttle = Throttle()
+        probe = await throttle.acquire_async(CAP, on_wait=lambda wait: None)
+        assert isinstance(probe, Admit)
+        waits: list[Wait] = []
+        told = asyncio.Event()
+
+        def on_wait(wait: Wait) -> None:
+            waits.append(wait)
+            told.set()
+
+        held = asyncio.create_task(throttle.acquire_async(CAP, on_wait))
+        await told.wait()
+        throttle.release(probe, httpx.Response(200))
+        assert await held == Admit()
+        return waits
+
+    waits = asyncio.run(main())
+    assert len(waits) == 1
+    assert math.isinf(waits[0].seconds)
+    assert "first response" in waits[0].reason

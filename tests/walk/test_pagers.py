@@ -8,11 +8,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import meetbot_sdk as mb
 from meetbot_sdk.testing import FakeMeetBot, Fault
-from tests.support import API_KEY
+from tests.support import API_KEY, strategies
 from tests.support.walking import ids, page_requests
 
 # --- the walk -------------------------------------------------------------------------------
@@ -314,3 +317,32 @@ def test_the_pager_repr_shows_the_position_and_no_credential(walker: Any) -> Non
     name = "AsyncApiLogPager" if w.kind == "async" else "ApiLogPager"
     assert repr(pager) == f"{name}(next_page=2, items_yielded=120, total=250, done=False)"
     assert API_KEY not in repr(pager)
+
+
+# --- any sequence of pages: the logs or a documented error ---------------------------------------
+
+
+@strategies.SETTINGS
+@given(script=strategies.answers, concurrency=st.sampled_from([1, 3]), page_size=st.integers(1, 4))
+def test_any_sequence_of_pages_walks_or_raises_a_documented_error(
+    script: list[tuple[int, bytes]], concurrency: int, page_size: int
+) -> None:
+    sent: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(1)
+        if len(sent) > 40:  # a server whose total never ends: the test stops it, typed
+            return httpx.Response(503, text="enough")
+        status, body = script[min(len(sent), len(script)) - 1]
+        return httpx.Response(status, content=body)
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    with mb.MeetBot(strategies.KEY, http_client=http, max_retries=0) as client:
+        pager = client.api_logs.list(page_size=page_size, concurrency=concurrency)
+        try:
+            logs = list(pager)
+        except mb.MeetBotError as error:
+            for text in strategies.texts_shown(error):
+                assert strategies.KEY not in text
+        else:
+            assert all(isinstance(log, mb.ApiLog) for log in logs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from meetbot_sdk import ApiLogPage
-from meetbot_sdk._walk._pagination import MAX_CONCURRENCY, Walk, check_walk_arguments
+from meetbot_sdk._walk._pagination import MAX_CONCURRENCY, Walk, check_walk_arguments, log_key
 from tests.support.walking import Server, drain, log
 
 
@@ -259,3 +259,115 @@ def test_bad_arguments_name_what_is_wrong(
     }
     with pytest.raises(error, match=message):
         check_walk_arguments(**(arguments | kwargs))
+
+
+# --- a server's odd page_size, max_items and floors ----------------------------------------------
+
+
+def test_a_page_size_of_zero_from_the_server_is_ignored() -> None:
+    server = Server(25)
+    walk = Walk(10, 1, None)
+    ids: list[int] = []
+    while not walk.finished:
+        page = server.page(walk.fetch_page, 10)
+        walk.take(
+            ApiLogPage(logs=page.logs, total=page.total, page=page.page, page_size=0),
+            fetched_ahead=False,
+        )
+        assert walk.page_size == 10
+        ids += drain(walk)
+    assert ids == list(range(25, 0, -1))
+
+
+def test_read_ahead_follows_a_server_paging_by_fewer_logs() -> None:
+    server = Server(120)
+    walk = Walk(100, 1, None)
+    walk.take(server.page(1, 50), fetched_ahead=False)
+    assert walk.page_size == 50
+    assert list(walk.pages_to_request(4)) == [2, 3]
+
+
+def test_a_server_paging_by_one_log_is_followed() -> None:
+    server = Server(3)
+    walk = Walk(10, 1, None)
+    ids: list[int] = []
+    while not walk.finished:
+        walk.take(server.page(walk.fetch_page, 1), fetched_ahead=False)
+        ids += drain(walk)
+    assert ids == [3, 2, 1]
+
+
+def test_max_items_ending_with_a_page_leaves_nothing_of_it_behind() -> None:
+    walk = Walk(10, 1, 10)
+    walk.take(Server(30).page(1, 10), fetched_ahead=False)
+    assert walk.finished
+    assert not walk.exhausted  # there are more logs, max_items stopped the walk
+    assert drain(walk) == list(range(30, 20, -1))
+    assert walk.next_page == 2  # nothing of page 1 left to take again
+
+
+@pytest.mark.parametrize(("max_items", "exhausted"), [(None, True), (5, True), (3, False)])
+def test_the_walk_is_exhausted_only_if_no_log_was_left_behind(
+    max_items: int | None, exhausted: bool
+) -> None:
+    walk = Walk(10, 1, max_items)
+    walk.take(Server(5).page(1, 10), fetched_ahead=False)  # the last page
+    assert walk.finished
+    assert walk.exhausted is exhausted
+
+
+def test_a_page_fetched_ahead_with_an_unchanged_total_is_taken() -> None:
+    server = Server(30)
+    walk = Walk(10, 1, None)
+    assert walk.take(server.page(1, 10), fetched_ahead=False)
+    drain(walk)
+    assert walk.take(server.page(2, 10), fetched_ahead=True)
+    assert drain(walk) == list(range(20, 10, -1))
+
+
+def test_done_only_once_the_last_page_is_handed_out() -> None:
+    server = Server(20)
+    walk = Walk(10, 1, None)
+    assert not walk.done
+    walk.take(server.page(1, 10), fetched_ahead=False)
+    drain(walk)
+    assert not walk.done  # page 2 is still to come
+    walk.take(server.page(2, 10), fetched_ahead=False)
+    assert not walk.done  # its logs are still buffered
+    drain(walk)
+    assert walk.done
+
+
+def test_the_oldest_log_handed_out_is_tracked_across_pages() -> None:
+    server = Server(30)
+    walk = Walk(10, 1, None)
+    assert walk.oldest_handed_out is None
+    page = server.page(1, 10)
+    walk.take(page, fetched_ahead=False)
+    assert walk.oldest_handed_out is None  # taken, not handed out yet
+    walk.pop()
+    walk.pop()
+    assert walk.oldest_handed_out == log_key(page.logs[1])
+    drain(walk)
+    walk.take(server.page(2, 10), fetched_ahead=False)
+    assert walk.oldest_handed_out == log_key(page.logs[-1])
+    assert walk.top == log_key(page.logs[0])  # the newest, from the first page
+
+
+@pytest.mark.parametrize(
+    ("floor", "expected", "pages"),
+    [(11, list(range(30, 11, -1)), 2), (15, list(range(30, 15, -1)), 2), (30, [], 1)],
+    ids=["last-of-a-page", "inside-a-page", "the-newest"],
+)
+def test_a_walk_stops_above_its_floor(floor: int, expected: list[int], pages: int) -> None:
+    server = Server(30)
+    walk = Walk(10, 1, None, floor=log_key(log(floor)))
+    ids: list[int] = []
+    fetched = 0
+    while not walk.finished:
+        walk.take(server.page(walk.fetch_page, 10), fetched_ahead=False)
+        fetched += 1
+        ids += drain(walk)
+    assert ids == expected
+    assert fetched == pages
+    assert walk.exhausted
