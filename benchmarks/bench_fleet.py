@@ -13,7 +13,7 @@ import httpx
 
 from meetbot_sdk import FileBudget, MeetBot, RedisBudget
 from meetbot_sdk.testing import FakeMeetBot
-from tests.fleet import RedisServer, run_fleet
+from tests.support.fleet import RedisServer, run_fleet
 
 RATE = 10  # requests per second
 THREADS = 4

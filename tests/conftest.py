@@ -11,7 +11,7 @@ import pytest
 from meetbot_sdk._transport import _http
 from meetbot_sdk.testing import FakeMeetBot
 from tests.support import Twin
-from tests.walking import Walker
+from tests.support.walking import Walker
 
 
 @pytest.fixture(params=["sync", "async"])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
+import time
 from typing import Any
 
 import httpx
@@ -22,6 +24,7 @@ from meetbot_sdk._retry import (
     server_wait,
 )
 
+UTC = datetime.timezone.utc
 NOW = 1_445_412_470.0  # 2015-10-21T07:27:50Z
 
 
@@ -234,3 +237,44 @@ def test_rate_headers_picks_the_names_the_policy_reads_in_one_pass() -> None:
         "ratelimit-reset": "9",
     }
     assert rate_headers(httpx.Headers({"Content-Type": "text/html"})) == {}
+
+
+# --- rate headers at their bounds ----------------------------------------------------------------
+
+
+def test_an_http_date_without_zone_is_gmt_in_any_local_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        now = datetime.datetime(2015, 10, 21, 7, 27, 50, tzinfo=UTC).timestamp()
+        for date in ("Wed, 21 Oct 2015 07:28:00 -0000", "Wed, 21 Oct 2015 07:28:00 GMT"):
+            assert retry_after_seconds({"retry-after": date}, now=now) == 10.0
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+@pytest.mark.parametrize(
+    ("reset", "expected"),
+    [("1000000000", 5.0), ("999999999", 999_999_999.0)],
+    ids=["epoch", "seconds"],
+)
+def test_an_x_ratelimit_reset_from_2001_on_is_an_epoch(reset: str, expected: float) -> None:
+    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": reset}
+    budget = parse_budget(headers, now=1_000_000_000 - 5)
+    assert budget is not None
+    assert budget.reset_after == expected
+
+
+def test_an_ietf_ratelimit_reset_is_always_seconds_from_now() -> None:
+    headers = {"ratelimit-remaining": "0", "ratelimit-reset": "1700000000"}
+    budget = parse_budget(headers, now=1_700_000_000 - 5)
+    assert budget is not None
+    assert budget.reset_after == 1_700_000_000.0
+
+
+def test_ietf_parameters_after_a_semicolon_are_ignored() -> None:
+    headers = {"ratelimit-limit": "100;w=60", "ratelimit-remaining": "7;w=60"}
+    assert parse_budget(headers) == Budget(limit=100, remaining=7, reset_after=None)

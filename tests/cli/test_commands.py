@@ -13,8 +13,8 @@ import pytest
 
 from meetbot_sdk import MeetBot
 from tests.cli.support import SECRET, Account, ids_of_jsonl, wire_ids
-from tests.frames_support import LOG_COLUMNS
 from tests.support import BARE_RUN
+from tests.support.frames import LOG_COLUMNS
 
 pytestmark = pytest.mark.loopback
 

@@ -1,0 +1,61 @@
+"""The rendered documentation: built once per run, read as a user reads it."""
+
+from __future__ import annotations
+
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.support import BARE_RUN
+
+DOCS = pathlib.Path(__file__).resolve().parents[2] / "docs"
+# A private module path, dotted as in signatures and text (viewcode's source pages, under
+# _modules/, are the code itself and are left out).
+_PRIVATE_PATH = re.compile(r"meetbot_sdk(?:\.[a-z]+)*\._[a-z][a-z_]*")
+_LINK = re.compile(r'href="([a-z_-]+)\.html[#"]')
+
+pytestmark = pytest.mark.skipif(BARE_RUN, reason="bare run: Sphinx is a dev tool, not installed")
+
+
+@pytest.fixture(scope="module")
+def html(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
+    out = tmp_path_factory.mktemp("html")
+    subprocess.run(  # noqa: S603 (this interpreter, a fixed command)
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", DOCS, out],
+        check=True,
+        capture_output=True,
+    )
+    return out
+
+
+def _pages(html: pathlib.Path) -> dict[str, str]:
+    return {
+        page.stem: page.read_text(encoding="utf-8")
+        for page in html.glob("*.html")
+        if page.stem not in ("genindex", "search", "py-modindex")
+    }
+
+
+def test_no_rendered_page_names_a_private_module(html: pathlib.Path) -> None:
+    pages = {
+        str(page.relative_to(html)): page.read_text(encoding="utf-8")
+        for page in html.rglob("*.html")
+    }
+    pages = {name: text for name, text in pages.items() if not name.startswith("_modules")}
+    assert "api.html" in pages
+    found = {name: sorted(set(_PRIVATE_PATH.findall(text))) for name, text in pages.items()}
+    assert {name: paths for name, paths in found.items() if paths} == {}
+
+
+def test_every_page_is_reachable_from_the_index(html: pathlib.Path) -> None:
+    pages = _pages(html)
+    seen, todo = {"index"}, ["index"]
+    while todo:
+        for target in _LINK.findall(pages[todo.pop()]):
+            if target in pages and target not in seen:
+                seen.add(target)
+                todo.append(target)
+    assert seen == set(pages)

@@ -1,0 +1,158 @@
+"""FileBudget's own contract: the 1 s lock wait (on a fake clock), its file's mode, size
+bound and descriptor, the fork hook, one budget per API key, and its warnings' wording."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import gc
+import logging
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from meetbot_sdk import FileBudget
+from meetbot_sdk._ratelimit import _budgets
+from meetbot_sdk._ratelimit._budget_record import MAX_RECORD_BYTES, dump
+from meetbot_sdk._ratelimit._budgets import budget_key
+from meetbot_sdk._ratelimit._throttle import StoreUnavailable, Throttle, Wait, Window
+from meetbot_sdk.testing import FakeMeetBot
+from tests.support.budgets import LockClock
+
+CAP = 60.0
+
+
+def no_waits(wait: Wait) -> None:
+    raise AssertionError(f"unexpected wait: {wait}")
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+def test_a_process_waits_up_to_one_second_for_the_file_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flavour: str
+) -> None:
+    # docs/fleets.rst: "a process waits at most 1 s for the file lock"
+    path = tmp_path / "budget"
+    budget = FileBudget(path)
+    holder = os.open(path, os.O_RDWR | os.O_CREAT)  # another open file: another lock owner
+    fcntl.flock(holder, fcntl.LOCK_EX)
+
+    def transact(clock: LockClock) -> object:
+        monkeypatch.setattr(_budgets, "time", clock)
+        if flavour == "sync":
+            return budget.transact("k", lambda window, now: "done")
+        attempt = lambda: budget._try_unlocked("k", lambda window, now: "done")  # noqa: E731
+        return asyncio.run(_budgets._retry_async(attempt, clock.async_sleep))
+
+    try:
+        given_up = LockClock()
+        with pytest.raises(StoreUnavailable) as caught:
+            transact(given_up)
+        assert str(caught.value) == "stayed locked by another process for 1 s"
+        assert 1.0 <= given_up.now - 1000.0 < 1.01
+        # let go within the second: the process takes the lock then
+        released = LockClock(release=(1000.9, lambda: fcntl.flock(holder, fcntl.LOCK_UN)))
+        assert transact(released) == "done"
+        assert 1000.9 <= released.now < 1000.91
+    finally:
+        os.close(holder)
+        budget.close()
+
+
+def test_a_file_budget_names_its_file_in_the_warning_it_causes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    directory = tmp_path / "gone"
+    directory.mkdir()
+    budget = FileBudget(directory / "budget")
+    directory.rmdir()
+    throttle = Throttle(store=budget, key="k")
+    with caplog.at_level(logging.WARNING, "meetbot_sdk"):
+        throttle.acquire(CAP, no_waits, lease_seconds=30)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"The shared rate budget file {str(directory / 'budget')!r} is unavailable (No such file "
+        "or directory); this process keeps its own count until it is back"
+    ]
+
+
+def test_a_forked_child_opens_the_file_afresh_by_itself(tmp_path: Path) -> None:
+    # A fresh interpreter (single-threaded, so fork is safe): the at-fork hook is installed
+    # by importing the SDK, with nothing for the user to call.
+    script = f"""
+import os
+from meetbot_sdk import FileBudget
+budget = FileBudget({str(tmp_path / "budget")!r})
+budget.transact("k", lambda window, now: None)
+assert budget._fd is not None
+pid = os.fork()
+if pid == 0:
+    os._exit(0 if budget._fd is None else 1)
+_, status = os.waitpid(pid, 0)
+raise SystemExit(os.waitstatus_to_exitcode(status))
+"""
+    run = subprocess.run([sys.executable, "-c", script], check=False)  # noqa: S603 (our own)
+    assert run.returncode == 0
+
+
+def test_the_budget_file_is_private_and_closed_with_its_budget(tmp_path: Path) -> None:
+    path = tmp_path / "budget"
+    budget = FileBudget(path)
+    budget.transact("k", lambda window, now: None)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # the budget is nobody else's business
+    fd = budget._fd
+    assert fd is not None
+    del budget
+    gc.collect()
+    with pytest.raises(OSError, match="Bad file descriptor"):
+        os.fstat(fd)  # no descriptor leaks with a budget that is dropped
+
+
+def test_a_record_of_the_largest_size_is_read_from_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "budget"
+    known = Window()
+    known.known = True
+    record = (dump(known, "k")).encode()
+    path.write_bytes(b" " * (MAX_RECORD_BYTES - len(record)) + record)  # 64 KiB exactly
+    assert FileBudget(path).transact("k", lambda window, now: window.known) is True
+
+
+def test_this_process_holding_the_budget_too_long_is_a_store_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_budgets, "LOCK_TIMEOUT_SECONDS", 0.01)
+    budget = FileBudget(tmp_path / "budget")
+    with budget._lock:  # a thread of this process is stuck in an update
+        with pytest.raises(StoreUnavailable, match=r"^busy in this process$"):
+            budget.transact("k", lambda window, now: None)
+
+
+def test_budgets_of_different_keys_in_one_file_are_not_shared(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    budget = FileBudget(tmp_path / "budget")
+    fake = FakeMeetBot(log_count=1)
+    with fake.client(throttle=budget) as one:
+        one.api_logs.get_page(page_size=1)
+    other = FakeMeetBot(log_count=1, api_key="mb_other_key_0000")
+    with caplog.at_level(logging.WARNING, "meetbot_sdk"), other.client(throttle=budget) as two:
+        two.api_logs.get_page(page_size=1)
+    assert "written for another API key or base URL" in caplog.text
+    assert budget_key(fake.base_url, fake.api_key) != budget_key(fake.base_url, "mb_other_key_0000")
+    budget.close()
+
+
+def test_a_platform_without_file_locks_is_told_what_to_use_instead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Windows has no fcntl: the budget refuses to be made, before anything is sent.
+    monkeypatch.setattr(_budgets, "fcntl", None)
+    with pytest.raises(RuntimeError) as refused:
+        FileBudget(tmp_path / "budget")
+    assert str(refused.value) == (
+        "FileBudget needs POSIX file locks (the fcntl module), which this platform lacks: "
+        'share the budget through Redis instead (RedisBudget, pip install "meetbot-sdk[redis]"), '
+        "or keep it per process (throttle=True)"
+    )

@@ -1,0 +1,118 @@
+"""The rate-limit window at its bounds: a later reset, a 5xx's retry wait, a spent budget at the
+cap, a new window of unknown size, the reasons a request waits, places given back, leases."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from meetbot_sdk._ratelimit._throttle import Admit, Throttle, Wait, Window
+from meetbot_sdk._ratelimit._window import lease_seconds
+from meetbot_sdk._retry import Budget
+
+CAP = 60.0
+
+
+def _known(window: Window, now: float, budget: Budget, status: int = 200) -> None:
+    """Send one request at ``now`` and let its answer state ``budget``."""
+    sent = window.decide(now, CAP)
+    assert isinstance(sent, Admit), sent
+    window.release(sent)
+    window.observe(now, httpx.Response(status), budget, None)
+
+
+def test_a_reset_a_second_later_is_a_new_window() -> None:
+    window = Window()
+    _known(window, 0.0, Budget(limit=5, remaining=1, reset_after=10.0))
+    # A later answer: fewer left would always be believed; more left only for a later window.
+    window.observe(0.0, httpx.Response(200), Budget(limit=5, remaining=4, reset_after=10.4), None)
+    assert window.remaining == 1  # within half a second: the same window, answered late
+    window.observe(0.0, httpx.Response(200), Budget(limit=5, remaining=4, reset_after=11.0), None)
+    assert window.remaining == 4
+    assert window.reset_at == 11.0
+
+
+def test_a_504_with_retry_after_holds_back_only_its_own_retry() -> None:
+    window = Window()
+    _known(window, 0.0, Budget(limit=5, remaining=4, reset_after=10.0))
+    window.observe(0.0, httpx.Response(504), None, 30.0)
+    assert isinstance(window.decide(0.0, CAP), Admit)
+    window.observe(0.0, httpx.Response(503), None, 30.0)
+    held = window.decide(0.0, CAP)
+    assert isinstance(held, Wait)
+    assert held.seconds == 30.0
+
+
+def test_a_spent_budget_resetting_exactly_at_the_cap_is_waited_for() -> None:
+    window = Window()
+    _known(window, 0.0, Budget(limit=5, remaining=0, reset_after=CAP))
+    held = window.decide(0.0, CAP)
+    assert isinstance(held, Wait)
+    assert held.seconds == CAP
+    assert held.reason == "rate-limit budget spent (limit 5); waiting for the reset"
+    beyond = window.decide(0.0, CAP - 1)
+    assert isinstance(beyond, Admit)
+    assert beyond.probe
+
+
+def test_a_new_window_of_unknown_size_is_probed_while_old_requests_are_out() -> None:
+    window = Window()
+    _known(window, 0.0, Budget(limit=None, remaining=3, reset_after=1.0))
+    old = window.decide(0.5, CAP)
+    assert isinstance(old, Admit)
+    probe = window.decide(1.0, CAP)  # the reset passed: how big is the new window?
+    assert isinstance(probe, Admit)
+    assert probe.probe
+    window.release(old)  # the old request failed: nothing learnt, the probe is still out
+    held = window.decide(1.0, CAP)
+    assert isinstance(held, Wait)
+    assert held.reason == "waiting for the first response to tell the rate-limit budget"
+
+
+def test_the_reasons_a_request_waits_are_worded() -> None:
+    window = Window()
+    window.decide(0.0, CAP)
+    cold = window.decide(0.0, CAP)
+    assert isinstance(cold, Wait)
+    assert cold.reason == "waiting for the first response to tell the rate-limit budget"
+
+    window = Window()
+    _known(window, 0.0, Budget(limit=None, remaining=0, reset_after=100.0))
+    window.decide(0.0, CAP)  # the probe that asks about the far reset, still out at the reset
+    fresh = window.decide(101.0, CAP)
+    assert isinstance(fresh, Wait)
+    assert fresh.reason == "waiting for the first response of the new window"
+
+    window = Window()
+    _known(window, 0.0, Budget(limit=2, remaining=1, reset_after=None))
+    window.decide(0.0, CAP)
+    spent = window.decide(0.0, CAP)
+    assert isinstance(spent, Wait)
+    assert spent.reason == "rate-limit budget spent; waiting for a response to tell the reset"
+
+    window = Window()
+    _known(window, 0.0, Budget(limit=2, remaining=1, reset_after=600.0))
+    window.decide(0.0, CAP)
+    window.decide(0.0, CAP)  # the probe that asks the server about the far reset
+    asking = window.decide(0.0, CAP)
+    assert isinstance(asking, Wait)
+    assert asking.reason == "rate-limit budget spent; a probe asks the server"
+
+
+def test_released_requests_give_their_place_back() -> None:
+    def never(wait: Wait) -> None:
+        raise AssertionError(f"held: {wait.reason}")
+
+    throttle = Throttle()
+    headers = {"X-RateLimit-Limit": "1", "X-RateLimit-Remaining": "1"}
+    for _ in range(3):  # one place, used one request after the other
+        admit = throttle.acquire(CAP, never)
+        assert isinstance(admit, Admit)
+        throttle.release(admit, httpx.Response(200, headers=headers))
+
+
+@pytest.mark.parametrize(("read", "expected"), [(5.0, 11.0), (None, 36.0), (7200.0, 3600.0)])
+def test_a_lost_request_counts_against_a_shared_budget_for_at_most_an_hour(
+    read: float | None, expected: float
+) -> None:
+    assert lease_seconds(httpx.Timeout(5.0, read=read)) == expected
