@@ -23,11 +23,15 @@ from meetbot_sdk._ratelimit._throttle import StoreUnavailable, Window
 
 __all__ = ["FileBudget", "SharedBudget", "budget_key"]
 
-fcntl: ModuleType | None
-try:
-    import fcntl
-except ImportError:  # Windows: no POSIX file locks, so FileBudget refuses to be made
-    fcntl = None
+
+def _file_locks() -> ModuleType | None:
+    """The ``fcntl`` module where the platform has one (not on Windows)."""
+    try:
+        import fcntl  # platform: POSIX only; import time: loaded by the first FileBudget
+    except ImportError:
+        return None
+    return fcntl
+
 
 _T = TypeVar("_T")
 
@@ -95,7 +99,7 @@ class FileBudget(SharedBudget):
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        if fcntl is None:
+        if _file_locks() is None:
             raise RuntimeError(
                 "FileBudget needs POSIX file locks (the fcntl module), which this platform "
                 "lacks: share the budget through Redis instead (RedisBudget, "
@@ -157,6 +161,7 @@ class FileBudget(SharedBudget):
 
     def _try(self, key: str, change: Callable[[Window, float], _T]) -> tuple[bool, _T]:
         """One attempt under the file lock: ``(False, None)`` if another process holds it."""
+        fcntl = _file_locks()
         if fcntl is None:  # pragma: no cover - __init__ refuses a budget without file locks
             raise StoreUnavailable("this platform has no POSIX file locks")
         try:

@@ -148,7 +148,7 @@ def test_a_platform_without_file_locks_is_told_what_to_use_instead(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Windows has no fcntl: the budget refuses to be made, before anything is sent.
-    monkeypatch.setattr(_budgets, "fcntl", None)
+    monkeypatch.setattr(_budgets, "_file_locks", lambda: None)
     with pytest.raises(RuntimeError) as refused:
         FileBudget(tmp_path / "budget")
     assert str(refused.value) == (
