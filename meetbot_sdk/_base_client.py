@@ -324,25 +324,7 @@ class BaseClient(Generic[_HttpT]):
             changes["throttle"] = resolve_throttle(throttle)
             if isinstance(throttle, SharedBudget):
                 shared_throttle = self._new_throttle(throttle, self._config)
-        if backend is not self._backend:
-            return self._copy_on(backend, changes, throttle=shared_throttle)
-        return self._copy(changes, throttle=shared_throttle, stop=self._stop)
-
-    def _copy_on(self, backend: Backend, changes: Mapping[str, Any], *, throttle: Throttle) -> Self:
-        """A copy on another library: its own new pool, the same credential and budget."""
-        config = attrs.evolve(self._config, **changes)
-        clone = type(self).__new__(type(self))
-        clone._setup(
-            config,
-            self._new_pool(config, backend),
-            backend,
-            owns_http=True,
-            throttle=throttle,
-            in_flight=set(),
-            stop=self._stop,
-        )
-        clone._pool_headers = clone._headers_of_pool()
-        return clone
+        return self._copy(changes, throttle=shared_throttle, stop=self._stop, backend=backend)
 
     def _copy(
         self,
@@ -350,24 +332,29 @@ class BaseClient(Generic[_HttpT]):
         *,
         throttle: Throttle | None = None,
         stop: threading.Event | None = None,
+        backend: Backend | None = None,
     ) -> Self:
         """The one way to make a copy: the same pool, credential and walks in flight.
 
         ``changes`` are new config values; ``throttle`` defaults to this client's; a copy
         with a ``stop`` event gives up its retry sleeps and rate-limit waits once it is set
-        (a pager's read-ahead makes one so; :meth:`with_options` passes its own on).
+        (a pager's read-ahead makes one so; :meth:`with_options` passes its own on). A copy
+        on another ``backend`` (library) cannot share the pool: it makes and owns its own.
         """
+        config = attrs.evolve(self._config, **(changes or {}))
         clone = type(self).__new__(type(self))
+        shared = backend is None or backend is self._backend
+        library = self._backend if backend is None else backend
         clone._setup(
-            attrs.evolve(self._config, **(changes or {})),
-            self._http,
-            self._backend,
-            owns_http=False,
+            config,
+            self._http if shared else self._new_pool(config, library),
+            library,
+            owns_http=not shared,
             throttle=self._throttle if throttle is None else throttle,
-            in_flight=self._in_flight,
+            in_flight=self._in_flight if shared else set(),
             stop=stop,
         )
-        clone._pool_headers = self._pool_headers
+        clone._pool_headers = self._pool_headers if shared else clone._headers_of_pool()
         return clone
 
     def _build_request(self, call: _endpoints.APICall[Any]) -> httpx.Request:

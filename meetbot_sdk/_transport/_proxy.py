@@ -29,9 +29,10 @@ def refuse_proxy_in_clear(http: object, base_url: str, backend: Backend) -> None
     if url.scheme != "http":
         return
     trust_env = bool(getattr(http, "trust_env", True))
-    exempt = trust_env and _no_proxy_names(url.host, urllib.request.getproxies())
+    proxies = urllib.request.getproxies() if trust_env else {}
+    exempt = _no_proxy_names(url.host, proxies)
     mounted = _holds_mounts(http)
-    from_env = trust_env and _env_proxy_for_http(urllib.request.getproxies())
+    from_env = _env_proxy_for_http(proxies)
     if (mounted or from_env) and not exempt:
         raise ValueError(
             f"refusing http_client for plain http:// base_url {base_url!r}: it could send the "
