@@ -421,7 +421,9 @@ class BaseClient(Generic[_HttpT]):
         self, exc: httpx.RequestError, request: httpx.Request, started: float, attempt: int
     ) -> RetryableError:
         """A failed send becomes the user's error, always worth a retry."""
-        error = connection_error(exc, request=request, secret=self._config.api_key)
+        error = connection_error(
+            exc, request=request, secret=self._config.api_key, attempts=attempt
+        )
         reason = type(exc).__name__
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(

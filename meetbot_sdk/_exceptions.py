@@ -1,7 +1,7 @@
 """The exceptions the SDK raises. Every failure of a call is one of these::
 
     MeetBotError
-    ├── APIConnectionError          the request did not get a response; .request
+    ├── APIConnectionError          the request did not get a response; .request .cause
     │   └── APITimeoutError
     ├── APIResponseValidationError  a 2xx body that is not JSON or does not fit the model
     └── APIStatusError              a non-2xx response; .status_code .response .body .message
@@ -17,6 +17,11 @@
 
 Invalid arguments are not API errors: they raise :class:`ValueError` or :class:`TypeError`
 before any request is sent.
+
+A connection error is raised ``from None``: its message says what failed, where and after how
+many attempts, and the traceback stops at the SDK's own frames instead of running through the
+HTTP library's. The library's exception, with its own traceback and chain, stays reachable as
+:attr:`APIConnectionError.cause`.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from urllib.parse import quote, quote_plus
 from meetbot_sdk._constants import MAX_JSON_DEPTH
 from meetbot_sdk._decoding._converter import exceeds_depth
 from meetbot_sdk._retry import rate_headers, server_wait
-from meetbot_sdk._transport._http import is_timeout_error
+from meetbot_sdk._transport._http import is_connect_error, is_timeout_error
 
 if TYPE_CHECKING:
     import httpx
@@ -58,20 +63,40 @@ class MeetBotError(Exception):
 class APIConnectionError(MeetBotError):
     """The request got no response: the connection failed, dropped or timed out.
 
+    ``str(exc)`` names the host, the port and the attempts made, e.g. ``Connection error:
+    could not connect to 127.0.0.1:9 after 3 attempts ([Errno 111] Connection refused)``.
+
     Attributes:
         request: The request that failed (its repr shows no credential).
+        cause: The HTTP library's exception behind the last attempt (``httpx.ConnectError``,
+            ``httpx.ReadTimeout``, ...), or ``None`` for an error built by hand. It is not
+            chained as ``__cause__``, so that a traceback shows the SDK's call and not the
+            library's internals; ``traceback.print_exception(exc.cause)`` shows those.
     """
 
-    def __init__(self, message: str = "Connection error.", *, request: httpx.Request) -> None:
+    def __init__(
+        self,
+        message: str = "Connection error.",
+        *,
+        request: httpx.Request,
+        cause: BaseException | None = None,
+    ) -> None:
         super().__init__(message)
         self.request = request
+        self.cause = cause
 
 
 class APITimeoutError(APIConnectionError):
     """The request timed out (connecting, writing, reading or waiting for the pool)."""
 
-    def __init__(self, message: str = "Request timed out.", *, request: httpx.Request) -> None:
-        super().__init__(message, request=request)
+    def __init__(
+        self,
+        message: str = "Request timed out.",
+        *,
+        request: httpx.Request,
+        cause: BaseException | None = None,
+    ) -> None:
+        super().__init__(message, request=request, cause=cause)
 
 
 class APIResponseValidationError(MeetBotError):
@@ -276,23 +301,47 @@ def validation_error(
 
 
 def connection_error(
-    exc: httpx.RequestError, *, request: httpx.Request, secret: str
+    exc: httpx.RequestError, *, request: httpx.Request, secret: str, attempts: int = 1
 ) -> APIConnectionError:
-    """The SDK's error for a failed send; httpx's wording, redacted (in the chained
-    ``__cause__`` too, which a traceback prints)."""
+    """The SDK's error for a failed send: where it went, after how many attempts, and the
+    library's wording, redacted (in the library's exception, kept as ``cause``, too).
+
+    Args:
+        exc: The HTTP library's exception.
+        request: The request that failed.
+        secret: The credential, redacted from everything the exception shows.
+        attempts: How many attempts the call made, this one included.
+    """
+    where = _host_and_port(request)
+    tries = f"{attempts} attempt" + ("" if attempts == 1 else "s")
     error: APIConnectionError
     if is_timeout_error(exc):
-        error = APITimeoutError(f"Request timed out ({type(exc).__name__})", request=request)
-    else:
-        detail = str(exc)
-        shown = redact(detail, secret)
-        if shown != detail:
-            exc.args = tuple(redact(a, secret) if isinstance(a, str) else a for a in exc.args)
-        error = APIConnectionError(
-            f"Connection error: {shown or type(exc).__name__}", request=request
+        error = APITimeoutError(
+            f"Request timed out: no response from {where} after {tries} ({type(exc).__name__})",
+            request=request,
+            cause=exc,
         )
-    error.__cause__ = exc
-    return error
+        return error
+    detail = str(exc)
+    shown = redact(detail, secret)
+    if shown != detail:
+        exc.args = tuple(redact(a, secret) if isinstance(a, str) else a for a in exc.args)
+    if is_connect_error(exc):
+        what = f"could not connect to {where}"
+    else:
+        what = f"the connection to {where} failed"
+    message = f"Connection error: {what} after {tries} ({shown or type(exc).__name__})"
+    return APIConnectionError(redact(message, secret), request=request, cause=exc)
+
+
+def _host_and_port(request: httpx.Request) -> str:
+    """``api.meetbot.dev:443``, ``127.0.0.1:9``, ``[::1]:8080``: where the request went."""
+    url = request.url
+    host = url.host
+    if ":" in host:
+        host = f"[{host}]"
+    port = url.port or {"https": 443, "http": 80}.get(url.scheme)
+    return host if port is None else f"{host}:{port}"
 
 
 def status_reason(response: httpx.Response, secret: str) -> str:

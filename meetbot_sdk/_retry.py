@@ -190,9 +190,13 @@ def _wait(state: tenacity.RetryCallState) -> float:
 
 
 def _give_up(state: tenacity.RetryCallState) -> Any:
-    """tenacity's ``retry_error_callback``: raise what the last attempt failed with."""
+    """tenacity's ``retry_error_callback``: raise what the last attempt failed with.
+
+    ``from None``: the user's traceback ends at this call, not in the retry machinery's
+    chain (a connection error keeps the library's exception as its ``cause``).
+    """
     signal = _signal(state)
-    raise signal.error from signal.error.__cause__
+    raise signal.error from None
 
 
 def _signal(state: tenacity.RetryCallState) -> RetryableError:

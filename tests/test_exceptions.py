@@ -134,22 +134,41 @@ def test_redirects_are_reported_not_followed() -> None:
 # --- connection errors say what happened ---------------------------------------------------------
 
 
-def test_connection_errors_word_what_failed() -> None:
+def test_connection_errors_name_the_host_the_port_and_the_attempts() -> None:
     refused = connection_error(
-        httpx.ConnectError("[Errno 111] refused"), request=REQUEST, secret=""
+        httpx.ConnectError("[Errno 111] refused"), request=REQUEST, secret="", attempts=3
     )
-    assert str(refused) == "Connection error: [Errno 111] refused"
+    assert str(refused) == (
+        "Connection error: could not connect to api.meetbot.dev:443 after 3 attempts "
+        "([Errno 111] refused)"
+    )
     silent = connection_error(httpx.RemoteProtocolError(""), request=REQUEST, secret="")
-    assert str(silent) == "Connection error: RemoteProtocolError"
+    assert str(silent) == (
+        "Connection error: the connection to api.meetbot.dev:443 failed after 1 attempt "
+        "(RemoteProtocolError)"
+    )
     timeout = connection_error(httpx.ReadTimeout("timed out"), request=REQUEST, secret="")
     assert type(timeout) is mb.APITimeoutError
-    assert str(timeout) == "Request timed out (ReadTimeout)"
+    assert str(timeout) == (
+        "Request timed out: no response from api.meetbot.dev:443 after 1 attempt (ReadTimeout)"
+    )
     assert timeout.request is REQUEST
+    ipv6 = httpx.Request("GET", "http://[::1]:8080/v1/users/me/analytics")
+    local = connection_error(httpx.ConnectError("refused"), request=ipv6, secret="", attempts=2)
+    assert "could not connect to [::1]:8080 after 2 attempts" in str(local)
+
+
+def test_the_library_error_is_kept_as_cause_not_chained() -> None:
+    exc = httpx.ConnectError("refused")
+    error = connection_error(exc, request=REQUEST, secret="")
+    assert error.cause is exc
+    assert error.__cause__ is None
 
 
 def test_connection_errors_built_by_hand_have_a_message() -> None:
     assert str(mb.APIConnectionError(request=REQUEST)) == "Connection error."
     assert str(mb.APITimeoutError(request=REQUEST)) == "Request timed out."
+    assert mb.APIConnectionError(request=REQUEST).cause is None
 
 
 # --- error bodies of any shape -------------------------------------------------------------------
@@ -402,8 +421,8 @@ def test_a_connection_error_wording_the_key_is_redacted(twin: Twin) -> None:
 
     error = failure(twin, get_analytics, **serve(handler, twin))
     assert isinstance(error, mb.APIConnectionError)
-    assert str(error) == "Connection error: peer said [redacted]"
-    assert str(error.__cause__) == "peer said [redacted]"  # a traceback prints it too
+    assert str(error).endswith(" (peer said [redacted])")
+    assert str(error.cause) == "peer said [redacted]"  # printing it shows no key either
 
 
 # --- any response: a model or a documented error, never the key ----------------------------------

@@ -83,6 +83,7 @@ class Backend:
         self.BaseTransport: type[httpx.BaseTransport] = lib.BaseTransport
         self.AsyncBaseTransport: type[httpx.AsyncBaseTransport] = lib.AsyncBaseTransport
         self.RequestError: type[httpx.RequestError] = lib.RequestError
+        self.ConnectError: type[httpx.ConnectError] = lib.ConnectError
         self.TimeoutException: type[httpx.TimeoutException] = lib.TimeoutException
         self.InvalidURL: type[httpx.InvalidURL] = lib.InvalidURL
         self.ReadTimeout: type[httpx.ReadTimeout] = lib.ReadTimeout
@@ -295,3 +296,8 @@ def refuse_mixed_client(http_client: object, backend: Backend) -> None:
 def is_timeout_error(exc: BaseException) -> bool:
     """Whether ``exc`` is a ``TimeoutException`` of either library."""
     return any(isinstance(exc, backend.TimeoutException) for backend in _imported())
+
+
+def is_connect_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is a ``ConnectError`` of either library (no connection was made)."""
+    return any(isinstance(exc, backend.ConnectError) for backend in _imported())

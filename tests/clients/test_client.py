@@ -316,7 +316,8 @@ def test_transport_failures_become_connection_errors(
         twin.run(lambda c: c.analytics.get(), max_retries=0)
     assert type(info.value) is expected
     assert info.value.request.url.path == "/v1/users/me/analytics"
-    assert info.value.__cause__ is exc
+    assert info.value.cause is exc
+    assert info.value.__cause__ is None  # kept out of the traceback
     assert API_KEY not in str(info.value)
     assert API_KEY not in repr(info.value.request)
 
@@ -437,7 +438,7 @@ def test_a_pytest_httpx_mock_keeps_intercepting_with_httpx2_installed(
             client.analytics.get()
     assert isinstance(missing.value.response, httpx.Response)
     assert isinstance(missing.value.response.request, httpx.Request)
-    assert isinstance(refused.value.__cause__, httpx.ConnectError)
+    assert isinstance(refused.value.cause, httpx.ConnectError)
     assert isinstance(refused.value.request, httpx.Request)
     assert " httpx/" in httpx_mock.get_requests()[0].headers["User-Agent"]
 

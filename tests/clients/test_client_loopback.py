@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import threading
+import traceback
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -13,6 +14,7 @@ import pytest
 
 import meetbot_sdk as mb
 from meetbot_sdk import AsyncMeetBot, MeetBot
+from meetbot_sdk._transport import _http
 from meetbot_sdk.testing import FakeMeetBot
 from tests.support import API_KEY, Twin
 
@@ -87,6 +89,28 @@ def test_nothing_listening_is_a_connection_error(twin: Twin) -> None:
         pass  # the port is closed again once the server has stopped
     with pytest.raises(mb.APIConnectionError):
         twin.run(lambda c: c.analytics.get(), base_url=url, timeout=2.0, sleeps=[])
+
+
+def test_a_wrong_base_url_says_where_and_how_often_in_a_short_traceback(twin: Twin) -> None:
+    with FakeMeetBot(log_count=0).serve() as url:
+        pass  # the port is closed again once the server has stopped
+    port = httpx.URL(url).port
+    with pytest.raises(mb.APIConnectionError) as info:
+        twin.run(lambda c: c.analytics.get(), base_url=url, sleeps=[], max_retries=2)
+    assert str(info.value).startswith(
+        f"Connection error: could not connect to 127.0.0.1:{port} after 3 attempts ("
+    )
+    # The traceback shows the SDK's call only (a sync call's was 78 lines, through httpcore
+    # and httpx, now 23); the library's exception stays at hand as .cause.
+    shown = "".join(traceback.format_exception(info.value))
+    assert "httpcore" not in shown
+    assert "The above exception" not in shown
+    assert "During handling" not in shown
+    sdk_frames = [
+        f for f in traceback.extract_tb(info.value.__traceback__) if "meetbot_sdk" in f.filename
+    ]
+    assert len(sdk_frames) <= 6
+    assert isinstance(info.value.cause, _http.chosen_backend().ConnectError)
 
 
 def test_one_sync_client_is_safe_to_share_between_threads(base_url: str) -> None:

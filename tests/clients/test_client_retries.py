@@ -99,7 +99,7 @@ def test_a_timeout_raises_api_timeout_error_once_retries_are_spent(
     with pytest.raises(mb.APITimeoutError) as info:
         twin.run(get_usage, sleeps=[], max_retries=1)
     assert len(httpx_mock.get_requests()) == 2
-    assert isinstance(info.value.__cause__, httpx.ReadTimeout)
+    assert isinstance(info.value.cause, httpx.ReadTimeout)
 
 
 def test_max_retries_on_the_client_and_per_copy(twin: Twin, httpx_mock: HTTPXMock) -> None:

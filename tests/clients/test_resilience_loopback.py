@@ -102,7 +102,7 @@ def test_a_dropped_connection_raises_a_connection_error_once_retries_are_spent(
     with pytest.raises(mb.APIConnectionError) as info:
         twin.run(get_usage, base_url=base_url, sleeps=[], max_retries=1)
     # the default library's own error: no http_client, so the client runs on the default
-    assert isinstance(info.value.__cause__, _http.chosen_backend().RemoteProtocolError)
+    assert isinstance(info.value.cause, _http.chosen_backend().RemoteProtocolError)
 
 
 def test_a_timeout_raises_api_timeout_error_once_retries_are_spent(

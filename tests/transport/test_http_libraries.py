@@ -265,7 +265,7 @@ def test_a_timeout_of_the_library_is_the_sdks_timeout_error(lib: ModuleType) -> 
     client = MeetBot(fake.api_key, http_client=http, timeout=0.01, max_retries=0)
     with pytest.raises(mb.APITimeoutError) as info:
         client.analytics.get()
-    assert type(info.value.__cause__) is lib.ReadTimeout
+    assert type(info.value.cause) is lib.ReadTimeout
     assert type(info.value.request) is lib.Request
 
 
