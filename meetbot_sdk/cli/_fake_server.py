@@ -16,10 +16,12 @@ Examples:
   meetbot fake-server --port 8080 --log-count 50000 --seed 7
 
 \b
-It prints the two lines that point a client at it, e.g. in another shell:
+It prints the two lines that point a client at it; paste them into another
+shell (PowerShell and cmd: the lines it prints on stderr), then run e.g.:
   export MEETBOT_BASE_URL=http://127.0.0.1:8080/v1
   export MEETBOT_API_KEY=mb_test_0000000000000000000000000000
   meetbot analytics
+The fake's clock follows real time: its logs cover the 90 days up to now.
 Ctrl-C stops it."""
 
 
@@ -43,4 +45,4 @@ def command(*, port: int, log_count: int, seed: int) -> None:
     from meetbot_sdk.testing._serve import serve_fake
 
     click.echo("meetbot: serving a fake MeetBot account on 127.0.0.1; Ctrl-C stops it", err=True)
-    serve_fake(sys.stdout, port=port, log_count=log_count, seed=seed)
+    serve_fake(sys.stdout, port=port, log_count=log_count, seed=seed, notes=sys.stderr)

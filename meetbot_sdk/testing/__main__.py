@@ -1,8 +1,9 @@
 """``python -m meetbot_sdk.testing [--port N]``: serve the fake MeetBot on 127.0.0.1.
 
-It prints ``MEETBOT_BASE_URL=...`` and ``MEETBOT_API_KEY=...`` on stdout, the environment
-that points the SDK's clients, the examples, ``curl`` or any other client at it, and serves
-until Ctrl-C. Needs no extra: the ``meetbot fake-server`` command (``cli`` extra) does the same.
+It prints ``export MEETBOT_BASE_URL=...`` and ``export MEETBOT_API_KEY=...`` on stdout, the
+environment that points the SDK's clients, ``curl`` or any other client at it (the same for
+PowerShell and cmd on stderr), and serves until Ctrl-C. Needs no extra: the
+``meetbot fake-server`` command (``cli`` extra) does the same.
 """
 
 from __future__ import annotations
@@ -20,12 +21,15 @@ __all__ = ["main"]
 _EPILOG = """\
 example:
   $ python -m meetbot_sdk.testing --port 8080
-  MEETBOT_BASE_URL=http://127.0.0.1:8080/v1
-  MEETBOT_API_KEY=mb_test_0000000000000000000000000000
+  export MEETBOT_BASE_URL=http://127.0.0.1:8080/v1
+  export MEETBOT_API_KEY=mb_test_0000000000000000000000000000
 
-  then, in another shell, with those two variables exported:
-  $ python examples/demo.py --real
+  then paste those two lines into another shell (PowerShell and cmd: the lines
+  printed on stderr) and run any client there:
+  $ python -c "import meetbot_sdk; print(meetbot_sdk.MeetBot().analytics.get())"
   $ curl -H "Authorization: Bearer $MEETBOT_API_KEY" "$MEETBOT_BASE_URL/users/me/analytics"
+
+The fake's clock follows real time: its logs cover the 90 days up to now.
 """
 
 
@@ -33,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m meetbot_sdk.testing",
         description="Serve a seeded fake MeetBot account on 127.0.0.1 until Ctrl-C, and print\n"
-        "the MEETBOT_BASE_URL and MEETBOT_API_KEY lines that point a client at it.",
+        "the export lines (MEETBOT_BASE_URL, MEETBOT_API_KEY) that point a client at it.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -55,7 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--log-count must be >= 0, got {args.log_count}")
     print("serving a fake MeetBot account on 127.0.0.1; Ctrl-C stops it", file=sys.stderr)
     try:
-        serve_fake(sys.stdout, port=args.port, log_count=args.log_count, seed=args.seed)
+        serve_fake(
+            sys.stdout, port=args.port, log_count=args.log_count, seed=args.seed, notes=sys.stderr
+        )
     except KeyboardInterrupt:
         return 0
     except OSError as exc:

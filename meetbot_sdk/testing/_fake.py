@@ -26,7 +26,7 @@ from meetbot_sdk.testing._scripting import Scripting
 from meetbot_sdk.testing._timestamps import to_micros
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from contextlib import AbstractContextManager
 
     import httpx
@@ -39,14 +39,27 @@ TEST_API_KEY = "mb_test_0000000000000000000000000000"
 BASE_URL = "https://api.meetbot.dev/v1"
 DEFAULT_SEED = 0
 DEFAULT_LOG_COUNT = 2_000
-DEFAULT_NOW = datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc)
+
+
+def _wall_clock_micros() -> int:
+    return to_micros(datetime.now(timezone.utc))
+
+
+def _fixed_clock(micros: int) -> Callable[[], int]:
+    def clock() -> int:
+        return micros
+
+    return clock
 
 
 class FakeMeetBot(Scripting):
     """A fake of the MeetBot Usage & Analytics API, serving one seeded account.
 
     The account has four API keys, about 150 bots and ``log_count`` request logs spread
-    over the 90 UTC days ending at ``now``. The same arguments always give the same account.
+    over the 90 UTC days ending at ``now``. By default the fake's clock follows real time,
+    so "the last 7 days" (``date.today() - timedelta(days=7)``) finds logs; pass a fixed
+    ``now`` for tests whose figures must not change from one day to the next. The same
+    arguments, ``now`` included, always give the same account.
     Requests authenticate with ``Authorization: Bearer <api_key>``. To test how code copes
     with failures, script them with :meth:`inject`, draw them at random with
     :meth:`fail_randomly` and enforce a rate limit with :meth:`set_rate_limit`;
@@ -56,8 +69,11 @@ class FakeMeetBot(Scripting):
     Args:
         seed: Seeds everything the account holds.
         log_count: How many request logs the account starts with.
-        now: The fake's current time, an aware datetime; analytics count "today" and "this
-            month" from it. Defaults to 2026-01-15T12:00:00Z, so results are reproducible.
+        now: Fixes the fake's clock at this aware datetime: the logs end there, and analytics
+            count "today", "this month" and the period from it. By default the clock is the
+            real time (the logs end when the fake is made, and "today" moves on with the
+            date), so that queries for recent days find logs; give ``now`` for reproducible
+            figures, e.g. ``FakeMeetBot(now=datetime(2026, 1, 15, 12, tzinfo=timezone.utc))``.
         api_key: The only bearer token the fake accepts.
         record_requests: Keep every request in :attr:`requests`. Pass ``False`` for long
             walks and benchmarks, whose memory would otherwise grow by about 2 KiB per
@@ -97,8 +113,9 @@ class FakeMeetBot(Scripting):
         if not api_key:
             msg = "api_key must not be empty"
             raise ValueError(msg)
-        self._now = DEFAULT_NOW if now is None else now.astimezone(timezone.utc)
-        now_micros = to_micros(self._now)
+        self._fixed_now = None if now is None else now.astimezone(timezone.utc)
+        clock = _wall_clock_micros if now is None else _fixed_clock(to_micros(now))
+        now_micros = clock()
         rng = random.Random(seed)  # noqa: S311 (made-up data, not secrets)
         account = generate_account(rng, now_micros)
         self._log_factory = LogFactory(rng, account)
@@ -106,9 +123,7 @@ class FakeMeetBot(Scripting):
         self._logs.extend(
             *self._log_factory.draw_history(log_count, account.window_start_micros, now_micros)
         )
-        self._state = RouteState(
-            account=account, logs=self._logs, now_micros=now_micros, api_key=api_key
-        )
+        self._state = RouteState(account=account, logs=self._logs, clock=clock, api_key=api_key)
         super().__init__()
         self._requests: list[RecordedRequest] = []
         self._record_requests = record_requests
@@ -123,8 +138,11 @@ class FakeMeetBot(Scripting):
 
     @property
     def now(self) -> datetime:
-        """The fake's current time, in UTC. It does not advance."""
-        return self._now
+        """The fake's current time, in UTC: the ``now`` it was given, which does not advance,
+        or else the real time."""
+        if self._fixed_now is not None:
+            return self._fixed_now
+        return datetime.now(timezone.utc)
 
     @property
     def base_url(self) -> str:
@@ -157,7 +175,7 @@ class FakeMeetBot(Scripting):
         They take the head of the newest-first order with ids above every existing id,
         one second apart after the newest log (after :attr:`now` when there is none).
         This shifts the offsets of every page, as logs arriving during a page walk do.
-        The fake's :attr:`now` does not move, so the new logs may lie after it.
+        They may lie after :attr:`now`: a fixed clock does not move for them.
 
         Args:
             count: How many logs to add.
@@ -294,7 +312,7 @@ class FakeMeetBot(Scripting):
         first = len(self._logs)
         if count:
             newest = self._logs.newest_instant
-            after = self._state.now_micros if newest is None else newest
+            after = self._state.clock() if newest is None else newest
             logs, instants = self._log_factory.draw_arrivals(count, after, first_id=first + 1)
             self._logs.extend(logs, instants)
         return first

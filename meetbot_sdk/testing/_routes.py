@@ -49,7 +49,8 @@ class RouteState:
 
     account: Account
     logs: LogStore
-    now_micros: int
+    clock: Callable[[], int]
+    """The fake's current time, in microseconds since the epoch."""
     api_key: str
 
 
@@ -116,9 +117,10 @@ def _analytics(query: _Query, state: RouteState) -> FakeResponse:
         msg = "period must be one of 7d, 30d, 90d"
         raise _InvalidQueryError(msg)
     logs = state.logs
-    today = state.now_micros // MICROS_PER_DAY
+    now_micros = state.clock()
+    today = now_micros // MICROS_PER_DAY
     period = range(today - days + 1, today + 1)
-    month_start, month_end = month_bounds(state.now_micros)
+    month_start, month_end = month_bounds(now_micros)
     bots = state.account.bots
     created_per_day = Counter(bot.created_micros // MICROS_PER_DAY for bot in bots)
     recorded = [bot for bot in bots if bot.recording_seconds is not None]
@@ -192,8 +194,9 @@ def _key_usage(key_text: str, query: _Query, state: RouteState) -> FakeResponse:
     if key_id not in key_ids:
         return json_response(404, {"detail": f"API key {key_text} not found"})
     logs = state.logs
-    today = state.now_micros // MICROS_PER_DAY
-    month_start, month_end = month_bounds(state.now_micros)
+    now_micros = state.clock()
+    today = now_micros // MICROS_PER_DAY
+    month_start, month_end = month_bounds(now_micros)
     recent = [
         {
             "method": log["method"],

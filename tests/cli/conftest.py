@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.cli.support import Account, serve
-from tests.support import needs_extra
+from tests.support import FIXED_NOW, needs_extra
 
 
 @pytest.fixture
@@ -16,4 +16,4 @@ def account(
 ) -> Iterator[Account]:
     needs_extra("click")
     needs_extra("rich")
-    yield from serve(monkeypatch, capsys, log_count=400, seed=5)
+    yield from serve(monkeypatch, capsys, log_count=400, seed=5, now=FIXED_NOW)

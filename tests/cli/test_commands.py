@@ -306,8 +306,8 @@ def test_fake_server_prints_where_it_listens_and_stops_on_ctrl_c(account: Accoun
     process = account.spawn("fake-server", "--log-count", "25", "--seed", "3")
     assert process.stdout is not None
     base_line, key_line = process.stdout.readline(), process.stdout.readline()
-    assert base_line.startswith("MEETBOT_BASE_URL=http://127.0.0.1:")
-    assert key_line == "MEETBOT_API_KEY=mb_test_0000000000000000000000000000\n"
+    assert base_line.startswith("export MEETBOT_BASE_URL=http://127.0.0.1:")
+    assert key_line == "export MEETBOT_API_KEY=mb_test_0000000000000000000000000000\n"
     base_url, key = base_line.strip().split("=", 1)[1], key_line.strip().split("=", 1)[1]
     with MeetBot(key, base_url=base_url) as client:
         assert client.api_logs.get_page().total == 25
@@ -315,6 +315,7 @@ def test_fake_server_prints_where_it_listens_and_stops_on_ctrl_c(account: Accoun
     _, err = process.communicate(timeout=30)
     assert process.returncode == 130
     assert "Traceback" not in err
+    assert '$env:MEETBOT_BASE_URL="http://127.0.0.1:' in err  # PowerShell's spelling
 
 
 def test_fake_server_on_a_port_in_use_is_exit_1(account: Account) -> None:

@@ -88,7 +88,9 @@ def test_serve_fake_prints_the_environment_and_stops_when_told() -> None:
             if out.getvalue().count("\n") == 2:
                 break
             stop.wait(0.01)
-        lines = dict(line.split("=", 1) for line in out.getvalue().splitlines())
+        lines = dict(
+            line.removeprefix("export ").split("=", 1) for line in out.getvalue().splitlines()
+        )
         assert lines["MEETBOT_BASE_URL"].startswith("http://127.0.0.1:")
         headers = {"Authorization": f"Bearer {lines['MEETBOT_API_KEY']}"}
         url = lines["MEETBOT_BASE_URL"] + "/users/me/api-logs"

@@ -182,7 +182,8 @@ def test_the_notebooks_page_runs_as_one_notebook(reader: FakeMeetBot) -> None:
         if "fake" in namespace:
             namespace["fake"].stop()
     logs, fake = namespace["logs"], namespace["fake"]
-    week = [log for log in fake.logs if log["createdAt"] >= "2026-01-08"]
+    last_week = namespace["last_week"].isoformat()  # a week before today: the fake's clock
+    week = [log for log in fake.logs if log["createdAt"] >= last_week]
     assert len(logs) == len(week) > 0
     assert namespace["by_day"].to_numpy().sum() == len(logs)
     slowest = namespace["slowest"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import importlib
 import inspect
 import os
@@ -28,6 +29,9 @@ USAGE = {
     ],
 }
 
+
+FIXED_NOW = datetime.datetime(2026, 1, 15, 12, 0, tzinfo=datetime.timezone.utc)
+"""The ``now`` of fakes whose tests name dates: the fake's clock follows real time otherwise."""
 
 BARE_RUN = os.environ.get("MEETBOT_TEST_BARE") == "1"
 """True in `make test-bare`: the suite run in a venv without any optional extra."""

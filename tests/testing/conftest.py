@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from meetbot_sdk.testing import FakeMeetBot
-from tests.testing.raw_http import raw_client
+from tests.testing.raw_http import NOW, raw_client
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 def fake() -> FakeMeetBot:
-    return FakeMeetBot(seed=3, log_count=600)
+    return FakeMeetBot(seed=3, log_count=600, now=NOW)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import http.client
 import socket
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -37,10 +37,13 @@ def test_public_names_are_exactly_the_documented_ones() -> None:
     )
 
 
-def test_defaults_describe_a_reproducible_account() -> None:
+def test_defaults_describe_an_account_of_today() -> None:
+    before = datetime.now(timezone.utc)
     fake = FakeMeetBot()
 
-    assert fake.now == NOW
+    assert before <= fake.now <= datetime.now(timezone.utc)  # the clock follows real time
+    newest = datetime.fromisoformat(fake.logs[0]["createdAt"].replace("Z", "+00:00"))
+    assert before - timedelta(days=1) < newest <= fake.now  # "the last 7 days" finds logs
     assert fake.api_key == TEST_API_KEY
     assert fake.base_url == "https://api.meetbot.dev/v1"
     assert len(fake.logs) == 2_000
@@ -50,6 +53,22 @@ def test_defaults_describe_a_reproducible_account() -> None:
         (3, "CI Key"),
         (4, "Analytics Notebook"),
     )
+
+
+def test_by_default_the_last_seven_days_of_the_real_calendar_find_logs() -> None:
+    fake = FakeMeetBot()
+    with fake.client() as client:
+        week = client.api_logs.get_page(start_date=date.today() - timedelta(days=7))
+        analytics = client.analytics.get(period="7d")
+    assert week.total > 100
+    assert analytics.api_calls.daily_breakdown[-1].date == fake.now.date()
+
+
+def test_a_fixed_now_gives_the_same_account_every_day() -> None:
+    first, second = FakeMeetBot(now=NOW), FakeMeetBot(now=NOW)
+    assert first.now == second.now == NOW
+    assert list(first.logs) == list(second.logs)
+    assert first.logs[0]["createdAt"] < "2026-01-15T12:00:01"
 
 
 @pytest.mark.parametrize(
@@ -152,11 +171,12 @@ def test_every_response_is_json_with_an_increasing_request_id(client: httpx.Clie
 
 
 def test_the_same_seed_gives_the_same_account() -> None:
-    first, second = FakeMeetBot(seed=42, log_count=300), FakeMeetBot(seed=42, log_count=300)
+    first = FakeMeetBot(seed=42, log_count=300, now=NOW)
+    second = FakeMeetBot(seed=42, log_count=300, now=NOW)
     with raw_client(first) as a, raw_client(second) as b:
         assert a.get("/users/me/analytics").json() == b.get("/users/me/analytics").json()
     assert list(first.logs) == list(second.logs)
-    assert list(FakeMeetBot(seed=43, log_count=300).logs) != list(first.logs)
+    assert list(FakeMeetBot(seed=43, log_count=300, now=NOW).logs) != list(first.logs)
 
 
 def test_added_logs_arrive_at_the_head(fake: FakeMeetBot, client: httpx.Client) -> None:

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
 
 import pytest
 
-from meetbot_sdk import MeetBot
-
 
 @pytest.mark.loopback
-def test_it_prints_the_environment_that_points_a_client_at_it() -> None:
+def test_the_lines_it_prints_paste_into_a_shell() -> None:
     server = subprocess.Popen(
         [sys.executable, "-m", "meetbot_sdk.testing", "--log-count", "40", "--seed", "3"],
         stdout=subprocess.PIPE,
@@ -22,18 +21,38 @@ def test_it_prints_the_environment_that_points_a_client_at_it() -> None:
     )
     try:
         assert server.stdout is not None
-        lines = [server.stdout.readline(), server.stdout.readline()]
-        env = dict(line.strip().split("=", 1) for line in lines)
-        assert set(env) == {"MEETBOT_BASE_URL", "MEETBOT_API_KEY"}
-        assert env["MEETBOT_BASE_URL"].startswith("http://127.0.0.1:")
-        with MeetBot(env["MEETBOT_API_KEY"], base_url=env["MEETBOT_BASE_URL"]) as client:
-            assert client.api_logs.get_page(page_size=1).total == 40
+        lines = server.stdout.readline() + server.stdout.readline()
+        assert lines.startswith("export MEETBOT_BASE_URL=http://127.0.0.1:")
+        assert "\nexport MEETBOT_API_KEY=mb_test_" in lines
+        # Pasted into a shell with no MEETBOT_* variable, then a client run there.
+        client = "from meetbot_sdk import MeetBot; print(MeetBot().api_logs.get_page().total)"
+        pasted = subprocess.run(  # noqa: S603 (a fixed command)
+            ["/bin/sh", "-c", f"{lines}{shlex.quote(sys.executable)} -c {shlex.quote(client)}"],
+            env={k: v for k, v in os.environ.items() if not k.startswith("MEETBOT_")},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert (pasted.returncode, pasted.stdout) == (0, "40\n"), pasted.stderr
     finally:
         server.send_signal(signal.SIGINT)
         _, err = server.communicate(timeout=10)
     assert server.returncode == 0
     assert "Ctrl-C stops it" in err
+    assert '$env:MEETBOT_BASE_URL="http://127.0.0.1:' in err  # PowerShell
+    assert "set MEETBOT_API_KEY=mb_test_" in err  # cmd.exe
     assert "Traceback" not in err
+
+
+def test_its_help_points_only_to_what_a_wheel_holds() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "meetbot_sdk.testing", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "export MEETBOT_BASE_URL=" in result.stdout
+    assert "examples/" not in result.stdout
 
 
 @pytest.mark.parametrize(

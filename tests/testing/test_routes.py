@@ -117,7 +117,7 @@ def test_logs_are_newest_first_with_unique_ids(fake: FakeMeetBot, client: httpx.
 
 
 def test_logs_look_like_production_traffic() -> None:
-    logs = list(FakeMeetBot(seed=11, log_count=2_000).logs)
+    logs = list(FakeMeetBot(seed=11, log_count=2_000, now=NOW).logs)
     methods = Counter(log["method"] for log in logs)
     keyless = [log for log in logs if log["apiKeyId"] is None]
 
@@ -143,7 +143,7 @@ def test_logs_look_like_production_traffic() -> None:
 
 
 def test_timestamps_come_in_every_spelling_the_spec_allows() -> None:
-    stamps = [log["createdAt"] for log in FakeMeetBot(seed=5, log_count=2_000).logs]
+    stamps = [log["createdAt"] for log in FakeMeetBot(seed=5, log_count=2_000, now=NOW).logs]
     spellings = Counter(
         "offset"
         if s.endswith("+00:00")

@@ -16,7 +16,7 @@ from meetbot_sdk._retry import rate_headers, server_wait
 from meetbot_sdk.testing import FakeMeetBot, Fault
 from meetbot_sdk.testing._conditions import DEFAULT_RANDOM_FAULTS
 from tests.testing.conftest import Rendezvous, SleepGate
-from tests.testing.raw_http import async_raw_client, raw_client
+from tests.testing.raw_http import NOW, async_raw_client, raw_client
 
 ANALYTICS = "/users/me/analytics"
 LOGS = "/users/me/api-logs"
@@ -56,7 +56,8 @@ def test_logs_arrive_after_each_page_and_the_next_page_sees_them(
 
 
 def test_arrivals_are_the_logs_add_logs_would_add() -> None:
-    walked, added = FakeMeetBot(seed=5, log_count=40), FakeMeetBot(seed=5, log_count=40)
+    walked = FakeMeetBot(seed=5, log_count=40, now=NOW)
+    added = FakeMeetBot(seed=5, log_count=40, now=NOW)
     walked.add_logs_after_each_page(4)
 
     with raw_client(walked) as client:

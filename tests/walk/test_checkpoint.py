@@ -15,6 +15,7 @@ from meetbot_sdk import ApiLogPage, MeetBot, WalkCheckpoint
 from meetbot_sdk._walk._checkpoint import resumed_walk
 from meetbot_sdk._walk._pagination import log_key
 from meetbot_sdk.testing import FakeMeetBot
+from tests.support import FIXED_NOW
 from tests.support.walking import Walker, drain, ids, log, page_requests
 
 UTC = datetime.timezone.utc
@@ -252,7 +253,7 @@ def test_resuming_a_finished_walk_yields_only_the_arrivals(walker: Callable[...,
 
 @pytest.mark.parametrize("start", ["2026-01-14T00:00:00Z", "2026-01-14"])
 def test_a_later_start_date_of_the_user_is_kept(walker: Callable[..., Walker], start: str) -> None:
-    fake = FakeMeetBot(log_count=200)
+    fake = FakeMeetBot(log_count=200, now=FIXED_NOW)
     one = walker(fake)  # the watermark's margin is 2026-01-13: the user's date is later
     walk = one.list(start_date=start)
     one.consume(walk)
