@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from meetbot_sdk._decoding._converter import structure, unstructure
+from meetbot_sdk._decoding._converter import structure, unstructure, unstructure_json
 from meetbot_sdk._notebook import _repr
 
 if TYPE_CHECKING:
@@ -56,12 +56,33 @@ class _Model:
     def __repr__(self) -> str:
         return _repr.compact_repr(self)
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON-ready wire shape: wire key names, ISO 8601 strings for dates.
+    def to_dict(self, *, use_api_names: bool = True) -> dict[str, Any]:
+        """Return the model as JSON-ready dicts, lists, numbers and ISO 8601 strings.
 
-        ``type(m).from_dict(m.to_dict()) == m`` holds for every model.
+        Args:
+            use_api_names: ``True`` (the default): the wire's key names (``apiCalls``,
+                ``thisMonth``), the shape :meth:`from_dict` reads back, so that
+                ``type(m).from_dict(m.to_dict()) == m`` holds for every model. ``False``:
+                the attribute names (``api_calls``, ``this_month``), as ``meetbot ... --format
+                json`` prints them; what a web framework should return.
+
+        Example:
+            >>> from meetbot_sdk import DailyCount
+            >>> import datetime
+            >>> day = DailyCount(date=datetime.date(2026, 1, 15), count=42)
+            >>> day.to_dict()
+            {'date': '2026-01-15', 'count': 42}
         """
-        return unstructure(self)
+        return unstructure(self, use_api_names=use_api_names)
+
+    def to_json(self, *, use_api_names: bool = True) -> str:
+        """Return :meth:`to_dict` as compact JSON text.
+
+        Args:
+            use_api_names: Wire key names (the default) or attribute names, as for
+                :meth:`to_dict`.
+        """
+        return unstructure_json(self, use_api_names=use_api_names)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Self":

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import importlib
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -361,10 +362,39 @@ def json_library() -> str:
     return "json" if _speedups_module() is None else _SPEEDUPS
 
 
-def unstructure(instance: object) -> dict[str, Any]:
-    """The JSON-ready wire shape of a model instance."""
-    result: dict[str, Any] = _converter(detailed=False).unstructure(instance)
+def unstructure(instance: object, *, use_api_names: object = True) -> dict[str, Any]:
+    """The JSON-ready shape of a model instance: wire key names, or the attribute names.
+
+    Raises:
+        TypeError: ``use_api_names`` is not a bool.
+    """
+    if not isinstance(use_api_names, bool):
+        msg = f"use_api_names must be True or False, got {use_api_names!r}"
+        raise TypeError(msg)
+    converter = _converter(detailed=False) if use_api_names else _python_names_converter()
+    result: dict[str, Any] = converter.unstructure(instance)
     return result
+
+
+def unstructure_json(instance: object, *, use_api_names: object = True) -> str:
+    """:func:`unstructure` as JSON text (compact, UTF-8 characters kept as they are)."""
+    shape = unstructure(instance, use_api_names=use_api_names)
+    return json.dumps(shape, ensure_ascii=False, separators=(",", ":"))
+
+
+_python_names: list[JsonConverter] = []
+
+
+def _python_names_converter() -> JsonConverter:
+    """Unstructures with attribute names (``api_calls``) and the wire's values (ISO text)."""
+    if not _python_names:  # a race builds two equal converters; either is fine
+        from cattrs.preconf.json import make_converter  # import time: on the first use
+
+        converter = make_converter()
+        converter.register_unstructure_hook(datetime.date, datetime.date.isoformat)
+        converter.register_unstructure_hook(datetime.datetime, format_timestamp)
+        _python_names.append(converter)
+    return _python_names[0]
 
 
 def explain(data: Any, cls: type) -> DecodeError:

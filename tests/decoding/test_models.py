@@ -172,3 +172,56 @@ def test_to_dict_renders_utc_timestamps_with_z() -> None:
     assert ApiLog.from_dict({**LOG, "createdAt": "2024-01-15T12:30:00+02:00"}).to_dict()[
         "createdAt"
     ] == ("2024-01-15T10:30:00Z")
+
+
+# --- to_dict / to_json: wire names by default, attribute names for web frameworks ------------
+
+
+def _python_shape(value: Any) -> Any:
+    """What ``to_dict(use_api_names=False)`` must give: attrs' own dict, dates as ISO text."""
+    if attrs.has(type(value)):
+        return {
+            field.name: _python_shape(getattr(value, field.name))
+            for field in attrs.fields(type(value))
+        }
+    if isinstance(value, list):
+        return [_python_shape(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _python_shape(item) for key, item in value.items()}
+    if isinstance(value, datetime.datetime):  # as on the wire: Z for UTC, else the offset
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+@pytest.mark.parametrize("cls", MODELS, ids=lambda cls: cls.__name__)
+@settings(max_examples=10, deadline=None)
+@given(data=st.data())
+def test_to_dict_with_python_names_uses_the_attribute_names(cls: type, data: st.DataObject) -> None:
+    model = data.draw(strategy(cls))
+    python = model.to_dict(use_api_names=False)
+    assert python == _python_shape(model)
+    assert json.loads(json.dumps(python)) == python  # JSON-ready, as a framework needs
+    assert json.loads(model.to_json(use_api_names=False)) == python
+    assert json.loads(model.to_json()) == model.to_dict()
+    assert cls.from_dict(json.loads(model.to_json())) == model
+
+
+def test_python_names_keep_the_keys_of_breakdowns_and_nest() -> None:
+    analytics = Analytics.from_dict(ANALYTICS)
+    python = analytics.to_dict(use_api_names=False)
+    assert python["api_calls"]["this_month"] == 1250
+    assert python["api_calls"]["daily_breakdown"][0] == {"date": "2024-01-14", "count": 38}
+    assert python["bots"]["platform_breakdown"] == {"google": 15, "zoom": 8, "teams": 2}
+    assert python["webhooks"]["avg_response_time_ms"] == 125.3
+    assert analytics.to_dict(use_api_names=True) == ANALYTICS == analytics.to_dict()
+    log = ApiLog.from_dict(LOG)
+    assert '"created_at":"' in log.to_json(use_api_names=False)
+    assert '"createdAt":"' in log.to_json()
+
+
+@pytest.mark.parametrize("value", [None, 0, "false"])
+def test_use_api_names_must_be_a_bool(value: Any) -> None:
+    with pytest.raises(TypeError, match="use_api_names must be True or False"):
+        Analytics.from_dict(ANALYTICS).to_dict(use_api_names=value)

@@ -71,7 +71,7 @@ def reader(
         yield fake
 
 
-# What a block needs installed to run: the optional extras (and starlette, a dev tool) it
+# What a block needs installed to run: the optional extras (and starlette, fastapi: dev tools) it
 # imports, or whose methods it calls.
 _NEEDS = {
     "pandas": (r"^\s*(?:import|from) pandas\b", r"\.to_pandas\("),
@@ -79,6 +79,7 @@ _NEEDS = {
     "matplotlib": (r"^\s*(?:import|from) matplotlib\b", r"\.plot\("),
     "redis": (r"^\s*(?:import|from) redis\b",),
     "starlette": (r"^\s*(?:import|from) starlette\b",),
+    "fastapi": (r"^\s*(?:import|from) fastapi\b",),
 }
 
 

@@ -86,6 +86,7 @@ def sync_usage() -> None:
             assert_type(client.rate_limit.reset, datetime.datetime | None)
         assert_type(analytics.to_dict(), dict[str, Any])
         assert_type(Analytics.from_dict(analytics.to_dict()), Analytics)
+        assert_type(analytics.to_json(use_api_names=False), str)
         try:
             client.api_keys.get_usage(99)
         except NotFoundError as exc:
