@@ -89,6 +89,38 @@ def _defining_module_doc(name: str, obj: object) -> list[str] | None:
     return None
 
 
+_PUBLIC_MODULES = (
+    "meetbot_sdk",
+    "meetbot_sdk.types",
+    "meetbot_sdk.resources",
+    "meetbot_sdk.testing",
+)
+
+
+def _share_attribute_docs(app: Sphinx) -> None:
+    """Give each public module the doc comments of the class attributes its classes define
+    elsewhere (a model's fields, a client's resources, the filters' keys).
+
+    A public class reports its public module (``meetbot_sdk.Analytics``), so autodoc looks
+    for ``api_calls: ApiCallStats`` and the string under it in ``meetbot_sdk/__init__.py``
+    and finds nothing. The comments are read from the private module that holds the class.
+    """
+    for public_name in _PUBLIC_MODULES:
+        public = importlib.import_module(public_name)
+        analyzer = ModuleAnalyzer.for_module(public_name)  # cached: autodoc gets this one
+        analyzer.analyze()
+        for module_name, module in sorted(sys.modules.items()):
+            parts = module_name.split(".")
+            if parts[0] != "meetbot_sdk" or not any(p.startswith("_") for p in parts[1:]):
+                continue
+            for (class_name, attr), doc in (
+                ModuleAnalyzer.for_module(module_name).find_attr_docs().items()
+            ):
+                owner = getattr(public, class_name, None) if class_name else None
+                if isinstance(owner, type) and getattr(module, class_name, None) is owner:
+                    analyzer.attr_docs.setdefault((class_name, attr), list(doc))
+
+
 def _process_docstring(  # noqa: PLR0917 (the signature autodoc calls)
     app: Sphinx, what: str, name: str, obj: object, options: Any, lines: list[str]
 ) -> None:
@@ -146,7 +178,10 @@ def _render_notebook_outputs(app: Sphinx) -> None:
     from meetbot_sdk import MeetBot
     from meetbot_sdk.testing import FakeMeetBot
 
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # no request lines in the build log
+    # No request lines in the build log, whichever library the client runs on (httpx2 logs
+    # each request at INFO through a handler of its own).
+    for library in ("httpx", "httpx2"):
+        logging.getLogger(library).setLevel(logging.WARNING)
     GENERATED.mkdir(exist_ok=True)
     fake = FakeMeetBot(log_count=5_000)
     with (
@@ -163,6 +198,7 @@ def _render_notebook_outputs(app: Sphinx) -> None:
 
 def setup(app: Sphinx) -> None:
     app.connect("builder-inited", _render_notebook_outputs)
+    app.connect("builder-inited", _share_attribute_docs)
     # Before napoleon (priority 500), which rewrites attribute docstrings.
     app.connect("autodoc-process-docstring", _process_docstring, priority=400)
     app.connect("missing-reference", _resolve_by_public_name)

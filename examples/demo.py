@@ -31,21 +31,22 @@ def format_analytics(analytics: Analytics, period: str) -> str:
     rec, tr, hooks = analytics.recordings, analytics.transcriptions, analytics.webhooks
     busiest = max(calls.daily_breakdown, key=lambda day: day.count, default=None)
     lines = [
-        f"Usage over the last {period}",
+        f"Usage: the last {period}, and all time",
         f"  API calls     today {calls.today:,} · this month {calls.this_month:,} · "
-        f"total {calls.total:,}",
+        f"all time {calls.total:,}",
     ]
     if busiest is not None:
         lines.append(f"                busiest day {busiest.date} with {busiest.count:,} calls")
     lines += [
-        f"  Bots          {bots.created:,} created in the period · {bots.active:,} active now",
-        f"    by platform {_breakdown(bots.platform_breakdown)}",
-        f"    by status   {_breakdown(bots.status_breakdown)}",
+        f"  Bots          {bots.created:,} created in the last {period} · "
+        f"{bots.active:,} active now",
+        f"    by platform {_breakdown(bots.platform_breakdown)} (all time)",
+        f"    by status   {_breakdown(bots.status_breakdown)} (all time)",
         f"  Recordings    {rec.total:,} · {rec.total_duration_seconds / 3600:,.1f} h · "
-        f"{rec.storage_used_mb:,.1f} MB stored",
-        f"  Transcripts   {tr.total:,} · {tr.total_minutes:,.1f} min",
+        f"{rec.storage_used_mb:,.1f} MB stored (all time)",
+        f"  Transcripts   {tr.total:,} · {tr.total_minutes:,.1f} min (all time)",
         f"  Webhooks      {hooks.total_deliveries:,} deliveries · {hooks.success_rate:.1f}% ok · "
-        f"{hooks.avg_response_time_ms:.0f} ms average",
+        f"{hooks.avg_response_time_ms:.0f} ms average (all time)",
     ]
     return "\n".join(lines)
 

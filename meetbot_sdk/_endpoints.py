@@ -44,11 +44,17 @@ class ApiLogFilters(TypedDict, total=False):
     """The filters of the request-log endpoints; each is optional, ``None`` means unfiltered."""
 
     method: str | None
+    """Only requests with this HTTP method (``"GET"``, ``"POST"``, ...)."""
     status_code: int | None
+    """Only requests the API answered with this HTTP status."""
     path: str | None
+    """Only requests whose path contains this text (``"/bots"``)."""
     api_key_id: int | None
+    """Only requests made with this API key."""
     start_date: DateLike | None
+    """Only logs from this day or instant on (a date counts from its start, in UTC)."""
     end_date: DateLike | None
+    """Only logs up to this day or instant (a date counts to its end, in UTC)."""
 
 
 _FILTER_NAMES = tuple(ApiLogFilters.__annotations__)

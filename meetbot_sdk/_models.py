@@ -101,17 +101,28 @@ class DailyCount(_Model):
     """A count for one calendar day (UTC)."""
 
     date: datetime.date
+    """The day, a UTC calendar date."""
     count: int
+    """How many there were on that day (API calls, or bots created)."""
 
 
 @attrs.frozen(repr=False)
 class ApiCallStats(_Model):
-    """API calls made by the account."""
+    """API calls made by the account.
+
+    Only :attr:`daily_breakdown` covers the requested period; the three counts do not
+    depend on it.
+    """
 
     today: int
+    """API calls made today (the current UTC day), whatever the period."""
     this_month: int
+    """API calls made this UTC calendar month, whatever the period."""
     total: int
+    """Every API call the account ever made: all time, not the requested period (the sum of
+    :attr:`daily_breakdown` is the period's)."""
     daily_breakdown: list[DailyCount]
+    """API calls per UTC day of the requested period, oldest first."""
 
 
 @attrs.frozen(repr=False)
@@ -123,47 +134,76 @@ class BotStats(_Model):
     """
 
     created: int
+    """Bots created in the requested period."""
     active: int
+    """Bots in a meeting right now (joining or in the call), whatever the period."""
     platform_breakdown: dict[str, int]
+    """Every bot the account ever created, counted by meeting platform (``"google"``,
+    ``"zoom"``, ``"teams"``, ...): all time, not the period."""
     status_breakdown: dict[str, int]
+    """Every bot the account ever created, counted by its current status (``"DONE"``,
+    ``"IN_CALL"``, ``"FATAL"``, ...): all time, not the period."""
     daily_created: list[DailyCount]
+    """Bots created per UTC day of the requested period, oldest first."""
 
 
 @attrs.frozen(repr=False)
 class RecordingStats(_Model):
-    """Recordings made by the account's bots."""
+    """Recordings made by the account's bots, all time (not the requested period)."""
 
     total: int
+    """Recordings the account's bots ever made: all time."""
     total_duration_seconds: int
+    """Their length added up, in seconds: all time."""
     storage_used_mb: float
+    """Storage the recordings take now, in megabytes."""
 
 
 @attrs.frozen(repr=False)
 class TranscriptionStats(_Model):
-    """Transcriptions of the account's recordings."""
+    """Transcriptions of the account's recordings, all time (not the requested period)."""
 
     total: int
+    """Recordings ever transcribed: all time."""
     total_minutes: float
+    """Minutes of audio transcribed, added up: all time."""
 
 
 @attrs.frozen(repr=False)
 class WebhookStats(_Model):
-    """Webhook deliveries to the account's endpoints."""
+    """Webhook deliveries to the account's endpoints, all time (not the requested period)."""
 
     total_deliveries: int
+    """Webhook deliveries ever attempted: all time."""
     success_rate: float
+    """The share of deliveries that succeeded, in percent, 0 to 100 (``97.3`` is 97.3 %):
+    all time."""
     avg_response_time_ms: float
+    """How long the account's endpoints took to answer a delivery, the mean, in
+    milliseconds: all time."""
 
 
 @attrs.frozen(repr=False)
 class Analytics(_Model):
-    """Usage analytics of the account over a period (``GET /users/me/analytics``)."""
+    """Usage analytics of the account (``GET /users/me/analytics``).
+
+    The ``period`` asked for (7, 30 or 90 days up to today) sets the daily series and
+    :attr:`BotStats.created` only; every other figure says whether it is today's, this
+    month's, current or all time. ``analytics.api_calls.total`` in particular is every call
+    the account ever made, while the sum of ``api_calls.daily_breakdown`` is the period's.
+    """
 
     api_calls: ApiCallStats
+    """API calls: today, this month, all time, and per day of the period."""
     bots: BotStats
+    """Meeting bots: created in the period and per day of it, active now, all of them by
+    platform and status."""
     recordings: RecordingStats
+    """Recordings, all time."""
     transcriptions: TranscriptionStats
+    """Transcriptions, all time."""
     webhooks: WebhookStats
+    """Webhook deliveries, all time."""
 
     def to_pandas(self) -> "pandas.DataFrame":
         """One row per day, indexed by ``date``: ``api_calls`` and ``bots_created``.
@@ -209,15 +249,25 @@ class ApiLog(_Model):
     """
 
     id: int
+    """The log's id: unique, and higher for newer logs."""
     method: str
+    """The request's HTTP method, upper case (``"GET"``, ``"POST"``, ...)."""
     path: str
+    """The path requested, e.g. ``"/api/v1/bots"``."""
     status_code: int
+    """The HTTP status the API answered with."""
     response_time_ms: int
+    """How long the API took to answer, in milliseconds."""
     api_key_id: int | None
+    """The API key the request was made with; ``None`` for an access token."""
     api_key_name: str | None
+    """That key's name; ``None`` for an access token."""
     ip_address: str | None
+    """The caller's IP address as text (IPv4 or IPv6); ``None`` when not recorded."""
     user_agent: str | None
+    """The caller's ``User-Agent`` header; ``None`` when it sent none."""
     created_at: datetime.datetime
+    """When the request was made: timezone-aware, in UTC."""
 
     def _repr_html_(self) -> str:
         from meetbot_sdk._notebook import _html  # with its html import, on the first notebook cell
@@ -230,9 +280,13 @@ class ApiLogPage(_Model):
     """One page of request logs (``GET /users/me/api-logs``), newest first."""
 
     logs: list[ApiLog]
+    """This page's logs, newest first; at most :attr:`page_size` of them."""
     total: int
+    """How many logs match the filters, on every page, when this page was answered."""
     page: int
+    """This page's number, from 1."""
     page_size: int
+    """The most logs a page holds (1 to 100)."""
 
     def to_pandas(self) -> "pandas.DataFrame":
         """The page's logs, one row each; columns are the :class:`ApiLog` attributes.
@@ -261,9 +315,13 @@ class RecentRequest(_Model):
     """A recent request made with an API key. ``created_at`` is timezone-aware, in UTC."""
 
     method: str
+    """The request's HTTP method, upper case."""
     path: str
+    """The path requested, e.g. ``"/api/v1/bots"``."""
     status_code: int
+    """The HTTP status the API answered with."""
     created_at: datetime.datetime
+    """When the request was made: timezone-aware, in UTC."""
 
 
 @attrs.frozen(repr=False)
@@ -271,9 +329,13 @@ class ApiKeyUsage(_Model):
     """Usage of one API key (``GET /api-keys/{key_id}/usage``)."""
 
     requests_today: int
+    """Requests made with the key today (the current UTC day)."""
     requests_this_month: int
+    """Requests made with the key this UTC calendar month."""
     requests_total: int
+    """Every request ever made with the key: all time."""
     recent_requests: list[RecentRequest]
+    """The key's latest requests, newest first (the API returns a handful, e.g. 10)."""
 
     def to_pandas(self) -> "pandas.DataFrame":
         """The recent requests, one row each; columns are the :class:`RecentRequest`

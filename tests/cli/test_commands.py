@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -55,7 +56,10 @@ def test_analytics_rows_are_one_per_day(account: Account, form: str) -> None:
 def test_analytics_table_is_for_people(account: Account) -> None:
     ran = account.run("analytics", "--period", "90d", "--format", "table")
     assert ran.status == 0
-    assert "Usage over the last 90d" in ran.out
+    assert "Usage: the last 90d, and all time" in ran.out
+    # The total is every call ever made, not the period's: the label says so.
+    assert re.search(r"this month [\d,]+ · all time [\d,]+", ran.out)
+    assert "created in the last 90d" in ran.out
     assert "by platform" in ran.out
     assert "Per day (UTC)" in ran.out
 

@@ -31,7 +31,7 @@ def test_demo_runs_against_the_fake_over_loopback(capsys: pytest.CaptureFixture[
     assert load("demo").main([]) == 0
     out = capsys.readouterr().out
     assert "fake MeetBot server listening at http://127.0.0.1:" in out
-    for heading in ("Usage over the last 30d", "API calls", "by platform", "Webhooks"):
+    for heading in ("Usage: the last 30d, and all time", "API calls", "by platform", "Webhooks"):
         assert heading in out
     assert "Newest 15 of 5,000 request logs" in out
     assert "API key " in out
@@ -50,7 +50,7 @@ def test_demo_summary_reports_what_the_server_holds() -> None:
         fake.api_key, http_client=httpx.Client(transport=fake.transport("httpx"))
     ) as client:
         text = load("demo").run(client, period="90d", key_id=2)
-    assert "total 1,234" in text
+    assert "all time 1,234" in text
     assert "Newest 15 of 1,234 request logs" in text
     assert text.count("\n20") >= 15  # fifteen table rows, each starting with a date
     key_2 = sum(1 for log in fake.logs if log["apiKeyId"] == 2)
@@ -91,7 +91,7 @@ def test_cli_demo_appends_only_the_new_logs(capsys: pytest.CaptureFixture[str]) 
     assert load("cli_demo").main([]) == 0
     out = capsys.readouterr().out
     assert "$ meetbot analytics --period 7d --format table" in out
-    assert "Usage over the last 7d" in out
+    assert "Usage: the last 7d, and all time" in out
     assert "when (UTC)" in out
     first, second = re.findall(
         r"meetbot: wrote ([\d,]+) logs? to posts.csv \(([\d,]+) in the file\)", out
