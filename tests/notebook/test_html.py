@@ -74,12 +74,64 @@ def test_every_value_is_escaped() -> None:
     assert "<b>key</b> & co" in Cells(log._repr_html_()).cells
 
 
-def test_a_log_shows_every_field_with_missing_values_as_a_dash() -> None:
+def test_a_log_shows_every_field_time_first_with_missing_values_as_a_dash() -> None:
     cells = Cells(evil_log()._repr_html_()).cells
     pairs = dict(zip(cells[2::2], cells[3::2], strict=True))
-    assert list(pairs) == [field.name for field in attrs.fields(ApiLog)]
+    assert next(iter(pairs)) == "created_at"
+    assert sorted(pairs) == sorted(field.name for field in attrs.fields(ApiLog))
     assert pairs["api_key_id"] == pairs["ip_address"] == "\N{EM DASH}"
-    assert pairs["created_at"] == "2026-01-15T10:30:00Z"
+    assert pairs["created_at"] == "2026-01-15T10:30:00.000Z"
+
+
+def big_log(**changes: Any) -> ApiLog:
+    return attrs.evolve(
+        evil_log(),
+        id=4925,
+        api_key_id=12345,
+        path="/api/v1/bots/bot_6544c97de0789f97/recording",
+        **changes,
+    )
+
+
+def test_log_tables_put_the_time_first_and_ids_as_plain_integers() -> None:
+    log = big_log(response_time_ms=1234)
+    page = ApiLogPage(logs=[log], total=4925, page=1, page_size=20)
+    header, row = Cells(page._repr_html_()).cells[:10], Cells(page._repr_html_()).cells[10:]
+    assert header[0] == "created_at"
+    shown = dict(zip(header, row, strict=True))
+    assert (shown["id"], shown["api_key_id"], shown["status_code"]) == ("4925", "12345", "200")
+    assert shown["response_time_ms"] == "1,234"  # a quantity keeps its separators
+    assert "logs 1\N{EN DASH}1 of 4,925" in page._repr_html_()
+
+
+def test_every_time_shows_to_the_millisecond_in_utc() -> None:
+    # One format beside another: 11:10:45.353000Z next to 10:16:25Z was the old mix.
+    micros = big_log(created_at=parse_time("2026-01-15T11:10:45.353000Z"))
+    whole = big_log(created_at=parse_time("2026-01-15T12:16:25+02:00"))
+    page = ApiLogPage(logs=[micros, whole], total=2, page=1, page_size=20)
+    cells = Cells(page._repr_html_()).cells
+    assert "2026-01-15T11:10:45.353Z" in cells
+    assert "2026-01-15T10:16:25.000Z" in cells
+    recent = RecentRequest(method="GET", path="/x", status_code=200, created_at=whole.created_at)
+    usage = ApiKeyUsage(
+        requests_today=0, requests_this_month=0, requests_total=0, recent_requests=[recent]
+    )
+    cells = Cells(usage._repr_html_()).cells
+    assert cells[cells.index("created_at") : cells.index("created_at") + 5] == [
+        "created_at",  # the recent requests' header, the time first
+        "method",
+        "status_code",
+        "path",
+        "2026-01-15T10:16:25.000Z",
+    ]
+
+
+def test_long_text_wraps_in_its_cell_and_the_time_does_not() -> None:
+    markup = ApiLogPage(logs=[big_log()], total=1, page=1, page_size=20)._repr_html_()
+    wrapped = '<td style="white-space:normal;overflow-wrap:anywhere;min-width:10em">'
+    assert f"{wrapped}/api/v1/bots/bot_6544c97de0789f97/recording</td>" in markup
+    assert markup.count("overflow-wrap:anywhere") == 2  # the path and the user agent
+    assert '<td style="white-space:nowrap">2026-01-15T10:30:00.000Z</td>' in markup
 
 
 @pytest.mark.parametrize("link", ["in-process", "loopback"])
@@ -91,7 +143,7 @@ def test_analytics_a_page_and_a_usage_from_either_client(kind: str, link: str) -
     markup = page._repr_html_()
     assert "Page 1 (page_size 100): logs 1\N{EN DASH}100 of 2,000" in markup
     assert markup.count("<tr>") == 101  # the header and a row per log
-    assert f"<td>{page.logs[0].id:,}</td>" in markup
+    assert f"<td>{page.logs[0].id}</td>" in markup
 
     cells = Cells(usage._repr_html_()).cells
     assert f"{usage.requests_total:,}" in cells
