@@ -4,11 +4,18 @@ It is tqdm's, which the ``pandas`` and ``polars`` extras install: a widget in Ju
 ``ipywidgets`` is there, as in most Jupyter installs; a text bar in the cell otherwise), a
 bar on stderr in a terminal, and nothing at all when stderr is not a terminal and no notebook
 is running (a cron job's log stays clean). The total is known once the first page answered.
+
+A widget shows only where a widget manager runs: a notebook exported with nbconvert, GitHub's
+preview or a viewer without widgets showed nothing, or the text tqdm saved with the widget when
+it was first displayed (``api logs: 0%| | 0/453``). So the widget is displayed under a display
+id, and when the bar closes that display becomes the bar's final line as plain text
+(``api logs: 100%|##########| 453/453 [...]``), which every viewer shows.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import importlib.util
 import sys
 from collections.abc import Callable
@@ -44,6 +51,7 @@ class Progress:
         self._already = already
         self._widget = widget
         self._bar: Any = None
+        self._display: Any = None  # the widget's display handle, for the text it ends as
 
     def advance(self, count: int, *, remaining: int) -> None:
         """Count ``count`` more logs, with ``remaining`` still to come as far as is known."""
@@ -51,6 +59,8 @@ class Progress:
         if bar is None:
             already = self._already
             self._bar = self._make_bar(total=already + count + remaining, initial=already)
+            if self._widget:
+                self._display = _display(self._bar.container)
             self._bar.update(count)
             return
         total = bar.n + count + remaining
@@ -66,6 +76,9 @@ class Progress:
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
+            if self._display is not None:
+                # The final line as text, in place of the widget: what any viewer can show.
+                self._display.update({"text/plain": str(self._bar)}, raw=True)
 
     def _set_total(self, total: int) -> None:
         bar = self._bar
@@ -78,6 +91,13 @@ class Progress:
         else:
             bar.total = total
             bar.refresh()
+
+
+def _display(widget: object) -> Any:
+    """Show ``widget`` in the cell; return the handle that updates what it shows."""
+    # Looked up now: only in a notebook, where IPython runs (and typed Any: it is untyped).
+    display = importlib.import_module("IPython.display").display
+    return display(widget, display_id=True)
 
 
 def start_progress(
@@ -103,7 +123,8 @@ def start_progress(
         make = functools.partial(tqdm.std.tqdm, file=sys.stderr, disable=None, **options)
     elif importlib.util.find_spec("ipywidgets") is not None:
         notebook = require("tqdm.notebook", extra, feature=feature)
-        make, widget = functools.partial(notebook.tqdm, **options), True
+        # display=False: the bar is displayed by Progress, under a display id (see above).
+        make, widget = functools.partial(notebook.tqdm, display=False, **options), True
     else:
         # In a notebook without widgets: a text bar in the cell (stderr is no terminal there).
         make = functools.partial(tqdm.std.tqdm, file=sys.stderr, disable=False, **options)

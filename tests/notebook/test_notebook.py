@@ -4,6 +4,7 @@ and shows what it promises: HTML tables, PNG charts, no error."""
 from __future__ import annotations
 
 import pathlib
+import re
 from typing import Any
 
 import pytest
@@ -23,7 +24,9 @@ def test_the_dashboard_notebook_runs_and_shows_tables_and_charts(
 ) -> None:
     nbformat = needs_extra("nbformat")
     nbclient = needs_extra("nbclient")
+    nbconvert = needs_extra("nbconvert")
     needs_extra("ipykernel")
+    needs_extra("ipywidgets")  # as in most Jupyter installs: the progress bar is a widget
     monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")  # jupyter_core's own future default
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     assert all(not outputs_of(cell) for cell in notebook.cells)  # committed without outputs
@@ -48,3 +51,20 @@ def test_the_dashboard_notebook_runs_and_shows_tables_and_charts(
     dtypes = "".join("".join(o.get("data", {}).get("text/plain", "")) for o in outputs_of(code[5]))
     assert "datetime64[us, UTC]" in dtypes
     assert "Int64" in dtypes
+
+    # The progress bar's widget, which nbconvert's HTML, GitHub and other viewers without a
+    # widget manager cannot draw, ends as its final line in text (it was saved as "0%").
+    saved = tmp_path / "saved.ipynb"
+    nbformat.write(notebook, saved)
+    bars = [
+        output["data"]
+        for cell in nbformat.read(saved, as_version=4).cells
+        for output in outputs_of(cell)
+        if "api logs" in output.get("data", {}).get("text/plain", "")
+    ]
+    assert len(bars) == 1
+    assert set(bars[0]) == {"text/plain"}  # no widget left
+    final = re.compile(r"api logs: 100%\|[^|<]+\| ([\d,]+)/\1 \[")
+    assert final.match(bars[0]["text/plain"])
+    page, _ = nbconvert.HTMLExporter().from_notebook_node(nbformat.read(saved, as_version=4))
+    assert final.search(page)

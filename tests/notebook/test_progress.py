@@ -153,9 +153,24 @@ class WidgetBar(RecordingBar):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.widget_max = options["total"]
+        self.container = object()  # the widget tqdm.notebook builds
 
     def reset(self, total: int | None = None) -> None:
         self.n, self.total, self.widget_max = 0, total, total
+
+    def __str__(self) -> str:
+        return f"api logs: {self.n}/{self.total}"
+
+
+class Display:
+    """Stands in for IPython's display handle: what the cell shows, update after update."""
+
+    def __init__(self, shown: object) -> None:
+        self.shown = [shown]
+
+    def update(self, obj: object, *, raw: bool = False) -> None:
+        assert raw
+        self.shown.append(obj)
 
 
 def test_a_notebook_with_widgets_gets_tqdm_s_widget_whose_bar_follows_the_total(
@@ -174,15 +189,23 @@ def test_a_notebook_with_widgets_gets_tqdm_s_widget_whose_bar_follows_the_total(
     widget.tqdm = make  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "tqdm.notebook", widget)
     monkeypatch.setattr(_progress.importlib.util, "find_spec", lambda name: object())
+    displays: list[Display] = []
+    monkeypatch.setattr(
+        _progress, "_display", lambda shown: displays.append(Display(shown)) or displays[-1]
+    )
     fake = FakeMeetBot(log_count=150)
     fake.add_logs_after_each_page(3)
     frame = call(fake, "sync", "in-process", lambda c: c.api_logs.list().to_pandas(progress=True))
     (bar,) = bars
     assert bar.options["total"] == 150
+    assert bar.options["display"] is False  # shown by the SDK, under a display id
     assert 153 in bar.totals_seen  # page 2 told of 3 logs arrived (not walked)
     assert bar.n == bar.total == len(frame) == 150
     assert bar.widget_max == 150  # the widget's bar followed, not only its text
     assert bar.closed
+    # The widget while walking; its final line as text once done, for any viewer.
+    (display,) = displays
+    assert display.shown == [bar.container, {"text/plain": "api logs: 150/150"}]
 
 
 def test_a_walk_that_finds_nothing_shows_no_bar(monkeypatch: pytest.MonkeyPatch) -> None:
