@@ -163,6 +163,23 @@ def test_the_docs_show_code_on_every_page_that_teaches_it() -> None:
     assert len(all_blocks()) >= 40
 
 
+def test_the_first_example_of_the_index_and_the_readme_runs_with_no_account() -> None:
+    # What a newcomer pastes first needs no key: no MEETBOT_* variable is set here.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEETBOT_")}
+    for page in (ROOT / "docs" / "index.rst", ROOT / "README.md"):
+        first = next(block for block in page_blocks(page) if not block.doctest)
+        ran = subprocess.run(  # noqa: S603 (this interpreter, our own docs)
+            [sys.executable, "-c", first.source],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+        assert ran.returncode == 0, f"{first.name}: {ran.stderr}"
+        assert "google" in ran.stdout  # the platform breakdown it prints
+
+
 # --- the notebooks page: its blocks run in order, as the cells of one notebook ---
 
 

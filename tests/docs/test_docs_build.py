@@ -88,3 +88,22 @@ def test_every_entry_of_the_api_reference_has_a_description(html: pathlib.Path) 
     }
     assert len(entries) > 200
     assert sorted(name for name, body in entries.items() if not body.strip()) == []
+
+
+def test_the_api_reference_is_a_page_per_group_saying_shared_text_once(
+    html: pathlib.Path,
+) -> None:
+    pages = _pages(html)
+    assert sorted(name for name in pages if name.startswith("api-")) == [
+        "api-clients",
+        "api-exceptions",
+        "api-models",
+        "api-resources",
+        "api-types",
+    ]
+    for page in ("api-clients", "api-models", "api-exceptions"):
+        assert f'href="{page}.html"' in pages["api"]
+    # to_dict, to_json and from_dict are the same on every model: documented once.
+    for method in ("to_dict", "to_json", "from_dict"):
+        entries = re.findall(rf'id="meetbot_sdk\.(\w+)\.{method}"', "".join(pages.values()))
+        assert [owner for owner in entries if owner != "WalkCheckpoint"] == ["Analytics"]
