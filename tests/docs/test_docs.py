@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import doctest
+import importlib.metadata
 import inspect
 import os
 import pathlib
@@ -178,6 +179,33 @@ def test_the_first_example_of_the_index_and_the_readme_runs_with_no_account() ->
         )
         assert ran.returncode == 0, f"{first.name}: {ran.stderr}"
         assert "google" in ran.stdout  # the platform breakdown it prints
+
+
+def test_what_a_wheel_user_reads_points_only_to_what_they_have() -> None:
+    # The README is the package's long description on PyPI: until the section for working on
+    # the repository, no file of the repository (examples/, make targets, relative links).
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for_users = readme.split("## Working on the repository")[0]
+    links = re.findall(r"\]\(([^)]+)\)", for_users)
+    assert links
+    assert [link for link in links if not link.startswith("https://")] == []
+    text = re.sub(r"\]\([^)]+\)", "]", for_users)  # web links may name the repository's files
+    assert "examples/" not in text
+    assert "make " not in text
+    # Nor the package: its help texts and messages name no file outside it.
+    package = ROOT / "meetbot_sdk"
+    naming = [
+        str(path.relative_to(ROOT))
+        for path in package.rglob("*.py")
+        if "examples/" in path.read_text(encoding="utf-8")
+    ]
+    assert naming == []
+    urls = dict(
+        entry.split(", ", 1)
+        for entry in importlib.metadata.metadata("meetbot-sdk").get_all("Project-URL") or []
+    )
+    assert sorted(urls) == ["Changelog", "Documentation", "Issues", "Source"]
+    assert all(url.startswith("https://github.com/meetbot/") for url in urls.values())
 
 
 # --- the notebooks page: its blocks run in order, as the cells of one notebook ---
