@@ -139,22 +139,25 @@ def analytics_html(analytics: Analytics) -> str:
         analytics.transcriptions,
         analytics.webhooks,
     )
+    # Each label says what the figure covers: only the bots created and the daily series
+    # are the period's; api_calls.total is every call ever made.
+    days = len(calls.daily_breakdown)
     headline = table(
         ("", "value"),
         [
             ("API calls today", calls.today),
             ("API calls this month", calls.this_month),
-            ("API calls in all", calls.total),
-            ("Bots created", bots.created),
-            ("Bots active", bots.active),
-            ("Recordings", recordings.total),
-            ("Recorded hours", recordings.total_duration_seconds / 3600),
+            ("API calls, all time", calls.total),
+            (f"Bots created, last {days} days", bots.created),
+            ("Bots active now", bots.active),
+            ("Recordings, all time", recordings.total),
+            ("Recorded hours, all time", recordings.total_duration_seconds / 3600),
             ("Storage used (MB)", recordings.storage_used_mb),
-            ("Transcriptions", transcriptions.total),
-            ("Transcribed minutes", transcriptions.total_minutes),
-            ("Webhook deliveries", hooks.total_deliveries),
-            ("Webhook success rate (%)", hooks.success_rate),
-            ("Webhook response time (ms)", hooks.avg_response_time_ms),
+            ("Transcriptions, all time", transcriptions.total),
+            ("Transcribed minutes, all time", transcriptions.total_minutes),
+            ("Webhook deliveries, all time", hooks.total_deliveries),
+            ("Webhook success rate (%), all time", hooks.success_rate),
+            ("Webhook response time (ms), all time", hooks.avg_response_time_ms),
         ],
         caption="Headline",
     )

@@ -154,8 +154,9 @@ def test_analytics_a_page_and_a_usage_from_either_client(kind: str, link: str) -
 def check_analytics(analytics: Analytics) -> None:
     markup = analytics._repr_html_()
     cells = Cells(markup).cells
-    assert cells[cells.index("API calls in all") + 1] == f"{analytics.api_calls.total:,}"
-    assert cells[cells.index("Bots active") + 1] == str(analytics.bots.active)
+    assert cells[cells.index("API calls, all time") + 1] == f"{analytics.api_calls.total:,}"
+    assert cells[cells.index("Bots created, last 90 days") + 1] == f"{analytics.bots.created:,}"
+    assert cells[cells.index("Bots active now") + 1] == str(analytics.bots.active)
     for platform, count in analytics.bots.platform_breakdown.items():
         assert cells[cells.index(platform) + 1] == f"{count:,}"
     for status in analytics.bots.status_breakdown:
