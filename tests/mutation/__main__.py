@@ -12,7 +12,7 @@ survivor.
 
 Usage::
 
-    python -m tests.mutation [MODULE ...] [--max N] [--seed S] [--keep DIR]
+    python -m tests.mutation [MODULE ...] [--max N] [--seed S] [--keep DIR] [--list]
 
 ``MODULE`` is a core module's name (``_window``) or path under ``meetbot_sdk/``; none means all.
 ``--max`` samples that many mutants per module (a fixed ``--seed`` gives the same sample).
@@ -133,7 +133,35 @@ def _skip(db: WorkDB, job_id: str, why: str) -> None:
     db.set_result(job_id, WorkResult(output=why, worker_outcome=WorkerOutcome.SKIPPED))
 
 
-def run_module(path: str, tests: list[str], scratch: Path, limit: int | None, seed: int) -> Score:
+def _filter(
+    session: Path, module: str, source: str, *, limit: int | None, seed: int, listed: dict[str, str]
+) -> tuple[list[Mutant], list[Mutant]]:
+    """Mark as skipped, before anything runs, the mutants that change only annotations, those
+    left out of a sample, and those listed as equivalent; return all mutants and those of
+    behaviour."""
+    with use_db(str(session)) as db:
+        items = [(item.job_id, item.mutations[0]) for item in db.pending_work_items]
+        mutants = _keys(module, source, items)
+        behaviour = [m for m in mutants if not m.in_annotation]
+        sample = (
+            behaviour
+            if limit is None
+            else random.Random(seed).sample(behaviour, min(limit, len(behaviour)))  # noqa: S311
+        )
+        chosen = {m.job_id for m in sample}
+        for mutant in mutants:
+            if mutant.in_annotation:
+                _skip(db, mutant.job_id, "annotation only")
+            elif mutant.job_id not in chosen:
+                _skip(db, mutant.job_id, "not sampled")
+            elif mutant.key in listed:
+                _skip(db, mutant.job_id, "equivalent")
+    return mutants, behaviour
+
+
+def run_module(
+    path: str, tests: list[str], scratch: Path, limit: int | None, seed: int, *, dry: bool = False
+) -> Score:
     module = Path(path).stem
     target = Path("meetbot_sdk") / path
     config = scratch / f"{module}.toml"
@@ -154,29 +182,15 @@ def run_module(path: str, tests: list[str], scratch: Path, limit: int | None, se
 
     listed = equivalents()
     source = (scratch / target).read_text(encoding="utf-8")
-    with use_db(str(session)) as db:
-        items = [(item.job_id, item.mutations[0]) for item in db.pending_work_items]
-        mutants = _keys(module, source, items)
-        behaviour = [m for m in mutants if not m.in_annotation]
-        for mutant in mutants:
-            if mutant.in_annotation:
-                _skip(db, mutant.job_id, "annotation only")
-        chosen = (
-            behaviour
-            if limit is None
-            else random.Random(seed).sample(behaviour, min(limit, len(behaviour)))  # noqa: S311
-        )
-        chosen_ids = {m.job_id for m in chosen}
-        for mutant in mutants:
-            if mutant.in_annotation:
-                continue
-            if mutant.job_id not in chosen_ids:
-                _skip(db, mutant.job_id, "not sampled")
-            elif mutant.key in listed:
-                _skip(db, mutant.job_id, "equivalent")
+    mutants, behaviour = _filter(session, module, source, limit=limit, seed=seed, listed=listed)
     current = {m.key for m in mutants}
     for key in sorted(k for k in listed if k.startswith(f"{module}:") and k not in current):
         print(f"  stale equivalent (matches no mutant today): {key}", flush=True)
+    if dry:  # --list: name the mutants, run none
+        for mutant in sorted(behaviour, key=lambda m: m.line):
+            mark = "equivalent" if mutant.key in listed else "mutant"
+            print(f"  {mark} [line {mutant.line}]: {mutant.key}", flush=True)
+        return Score(module, len(behaviour), 0, 0, 0, [])
 
     exec_ = ["nice", "-n", "19", *cosmic_ray, "exec", str(config), str(session)]
     subprocess.run(exec_, cwd=scratch, check=True)  # noqa: S603 (nice, on PATH everywhere)
@@ -197,7 +211,7 @@ def run_module(path: str, tests: list[str], scratch: Path, limit: int | None, se
     return Score(
         module,
         len(behaviour),
-        len(chosen),
+        killed + equivalent + len(survivors),
         killed,
         equivalent,
         sorted(survivors, key=lambda m: m.line),
@@ -211,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("modules", nargs="*", help="core modules (e.g. _window); default: all")
     parser.add_argument("--max", type=int, default=None, help="sample this many mutants per module")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--list", action="store_true", help="list the mutants and run none")
     parser.add_argument(
         "--keep", type=Path, default=None, help="keep the scratch copy and sessions here"
     )
@@ -234,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     scores = []
     for path in chosen:
         print(f"== {path}", flush=True)
-        score = run_module(path, table[path], scratch, args.max, args.seed)
+        score = run_module(path, table[path], scratch, args.max, args.seed, dry=args.list)
         scores.append(score)
         for mutant in score.survivors:
             print(f"  survived [line {mutant.line}]: {mutant.key}", flush=True)
@@ -246,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.keep is None:
         shutil.rmtree(scratch, ignore_errors=True)
-    return 0 if all(s.percent >= 95.0 for s in scores) else 1
+    return 0 if args.list or all(s.percent >= 95.0 for s in scores) else 1
 
 
 if __name__ == "__main__":
