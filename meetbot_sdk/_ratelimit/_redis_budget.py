@@ -16,7 +16,7 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from meetbot_sdk._ratelimit._budget_record import dump, load
+from meetbot_sdk._ratelimit._budget_record import dump, read
 from meetbot_sdk._ratelimit._budgets import SharedBudget
 from meetbot_sdk._ratelimit._throttle import StoreUnavailable, Window
 from meetbot_sdk._utils._extras import require
@@ -260,7 +260,10 @@ class _Update:
         return self._compute(stored, now)
 
     def _compute(self, stored: bytes | None, now: float) -> list[str | bytes] | None:
-        window = load(stored, self._key, now, where=self._budget.describe())
+        window = read(stored, self._key, now, where=self._budget.describe())
+        if window is None:  # never kept as the record seen last, to decide on again
+            self._budget._seen.pop(self._key, None)
+            window = Window()
         self.result = self._change(window, now)
         record = dump(window, self._key).encode()
         if record == stored:
