@@ -18,12 +18,8 @@ so a link planted in the directory cannot redirect a write.
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import json
 import os
-import stat
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
@@ -35,17 +31,17 @@ from meetbot_sdk import ApiLog, ApiLogPager, MeetBot, WalkCheckpoint
 from meetbot_sdk._constants import MAX_JSON_DEPTH
 from meetbot_sdk._utils._stored_json import excerpt, load_stored_json
 from meetbot_sdk._walk._checkpoint import MAX_CHECKPOINT_BYTES, account_fingerprint
+from meetbot_sdk.cli._files import locked, open_file, open_output, refuse_symlink, replace_durably
 from meetbot_sdk.cli._interrupts import shielded
 from meetbot_sdk.cli._output import columns_of, encode_rows, plain
 
-__all__ = ["ExportState", "export_to_file", "locked", "read_state", "write_state"]
+__all__ = ["ExportState", "export_to_file", "read_state", "write_state"]
 
 _FORMAT = "meetbot.ExportState"
 _VERSION = 1
 _COLUMNS = columns_of(ApiLog)
 # The state holds the checkpoint as a JSON string: each character of it escaped at worst.
 _MAX_STATE_BYTES = 2 * MAX_CHECKPOINT_BYTES + 1024
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 FileFormat = Literal["jsonl", "csv"]
 OnPage = Callable[[ApiLogPager, int], None]
@@ -81,7 +77,7 @@ def read_state(path: Path) -> ExportState | None:
         click.UsageError: The file is not an export state, or is a symbolic link.
     """
     try:
-        descriptor = _open(path, os.O_RDONLY, "--checkpoint")
+        descriptor = open_file(path, os.O_RDONLY, "--checkpoint")
     except FileNotFoundError:
         return None
     with os.fdopen(descriptor, "rb") as source:
@@ -121,121 +117,8 @@ def _count(value: object) -> int:
 
 
 def write_state(path: Path, state: ExportState) -> None:
-    """Replace the state at ``path`` atomically and durably, through a temporary file of
-    this write's own (created exclusively: never a file or link already there)."""
-    descriptor, temporary = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=_TEMPORARY_SUFFIX, dir=path.parent
-    )
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-            out.write(state.to_json() + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    _fsync_directory(path.parent)
-
-
-_TEMPORARY_SUFFIX = ".tmp"
-
-
-@contextlib.contextmanager
-def locked(state_path: Path) -> Iterator[None]:
-    """Hold the lock of STATE (``.STATE.lock``) for the whole export.
-
-    Raises:
-        click.ClickException: Another export holds it (exit status 1; the message names its
-            pid).
-        click.UsageError: The lock file is a symbolic link.
-    """
-    fcntl = _file_locks()
-    lock_path = state_path.with_name(f".{state_path.name}.lock")
-    if fcntl is None:  # pragma: no cover - Windows: no lock, as before
-        yield
-        return
-    descriptor = _open(lock_path, os.O_RDWR | os.O_CREAT, "--checkpoint", mode=0o600)
-    try:
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(descriptor, 32, 0).decode("ascii", errors="replace").strip()
-            who = f"pid {holder}" if holder.isdigit() else "another process"
-            raise click.ClickException(
-                f"{state_path} is in use by another export ({who}): let it finish, or"
-                " choose another --checkpoint"
-            ) from None
-        os.ftruncate(descriptor, 0)
-        os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
-        _remove_stale_temporaries(state_path)
-        yield
-    finally:
-        os.close(descriptor)  # lets go of the lock; the file stays, for the next run
-
-
-def _file_locks() -> Any:
-    try:
-        import fcntl  # platform: POSIX only (Windows has no flock)
-    except ImportError:  # pragma: no cover
-        return None
-    return fcntl
-
-
-def _remove_stale_temporaries(state_path: Path) -> None:
-    """Temporary states a killed run left behind; under the lock, nobody else writes one."""
-    for leftover in state_path.parent.glob(f".{state_path.name}.*{_TEMPORARY_SUFFIX}"):
-        with contextlib.suppress(OSError):
-            leftover.unlink()  # a link is removed itself, never its target
-
-
-def _open(path: Path, flags: int, option: str, *, mode: int = 0o666) -> int:
-    """``os.open`` that never follows a symbolic link at ``path``.
-
-    Raises:
-        click.UsageError: ``path`` is a symbolic link.
-        OSError: Any other failure to open it.
-    """
-    try:
-        return os.open(path, flags | _NOFOLLOW, mode)
-    except OSError as exc:
-        if exc.errno in (errno.ELOOP, errno.EMLINK) and path.is_symlink():
-            raise _symlink_refused(path, option) from None
-        raise
-
-
-def _symlink_refused(path: Path, option: str) -> click.UsageError:
-    return click.UsageError(
-        f"{path} is a symbolic link, and meetbot logs never writes through one"
-        f" ({option}): name the file itself"
-    )
-
-
-def _refuse_symlink(path: Path, option: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        if stat.S_ISLNK(os.lstat(path).st_mode):
-            raise _symlink_refused(path, option)
-
-
-def _open_output(output: Path, mode: Literal["wb", "ab", "r+b"]) -> BinaryIO:
-    """FILE, opened as ``open(output, mode)`` would, but never through a symbolic link."""
-    flags = {
-        "wb": os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
-        "ab": os.O_WRONLY | os.O_APPEND,
-        "r+b": os.O_RDWR,
-    }[mode]
-    return os.fdopen(_open(output, flags, "--output"), mode)
-
-
-def _fsync_directory(directory: Path) -> None:
-    # The rename is durable once the directory is; some systems cannot open one (ignore).
-    with contextlib.suppress(OSError):
-        descriptor = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+    """Replace the state at ``path`` atomically and durably."""
+    replace_durably(path, (state.to_json() + "\n").encode())
 
 
 def _settle(output: Path, state_path: Path, format: FileFormat) -> ExportState:
@@ -248,7 +131,7 @@ def _settle(output: Path, state_path: Path, format: FileFormat) -> ExportState:
                 " remove it, or choose another --output"
             )
         header = encode_rows([], "csv", _COLUMNS, header=True) if format == "csv" else b""
-        with _open_output(output, "wb") as out:
+        with open_output(output, "wb") as out:
             _append(out, header)
         state = ExportState(format=format, length=len(header), logs=0, checkpoint=None)
         write_state(state_path, state)
@@ -270,7 +153,7 @@ def _settle(output: Path, state_path: Path, format: FileFormat) -> ExportState:
             f" it was changed by something else; restore it, or remove both to start again"
         )
     if size > state.length:
-        with _open_output(output, "r+b") as out:
+        with open_output(output, "r+b") as out:
             out.truncate(state.length)
             out.flush()
             os.fsync(out.fileno())
@@ -312,10 +195,10 @@ def export_to_file(
         walk_options: ``page_size``, ``concurrency`` and ``max_items`` of ``list()``.
         on_page: Called after each page is settled, with the pager and the logs written.
     """
-    _refuse_symlink(output, "--output")
+    refuse_symlink(output, "--output")
     if state_path is None:
         header = encode_rows([], "csv", _COLUMNS, header=True) if format == "csv" else b""
-        with _open_output(output, "wb") as out:
+        with open_output(output, "wb") as out:
             _append(out, header)
             pager = client.api_logs.list(**walk_options, **filters)
             written = 0
@@ -325,7 +208,7 @@ def export_to_file(
                 written += count
                 on_page(pager, written)
         return written, written
-    _refuse_symlink(state_path, "--checkpoint")
+    refuse_symlink(state_path, "--checkpoint")
     with locked(state_path):
         return _export_resumably(
             client,
@@ -354,7 +237,7 @@ def _export_resumably(
     limit = walk_options.get("max_items")
     written = 0
     walks = 2 if state.checkpoint is not None and not state.checkpoint.finished else 1
-    with _open_output(output, "ab") as out:
+    with open_output(output, "ab") as out:
         for _ in range(walks):
             options = dict(walk_options)
             if limit is not None:
