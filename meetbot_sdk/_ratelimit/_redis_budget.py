@@ -16,6 +16,7 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from meetbot_sdk._exceptions import redact
 from meetbot_sdk._ratelimit._budget_record import dump, read
 from meetbot_sdk._ratelimit._budgets import SharedBudget
 from meetbot_sdk._ratelimit._throttle import StoreUnavailable, Window
@@ -98,7 +99,7 @@ class RedisBudget(SharedBudget):
             if not url_or_client.startswith(("redis://", "rediss://", "unix://")):
                 raise ValueError(
                     "url_or_client must be a redis://, rediss:// or unix:// URL, got "
-                    f"{_safe(url_or_client)!r}"
+                    f"{redact(url_or_client)!r}"
                 )
             self._url = url_or_client
             return
@@ -121,7 +122,7 @@ class RedisBudget(SharedBudget):
 
     def describe(self) -> str:
         if self._url is not None:
-            return _safe(self._url)
+            return redact(self._url)
         return f"<{type(self._sync if self._sync is not None else self._async).__name__}>"
 
     def check_client(self, *, asynchronous: bool) -> None:
@@ -282,8 +283,3 @@ def _redis_error() -> type[Exception]:
     from redis.exceptions import RedisError  # extra: redis
 
     return RedisError
-
-
-def _safe(url: str) -> str:
-    """The URL without a password."""
-    return re.sub(r"//[^@/]*@", "//***@", url)

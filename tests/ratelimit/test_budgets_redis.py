@@ -286,3 +286,34 @@ def test_a_deeply_nested_record_never_fails_a_call_and_is_never_kept(
             assert client.api_keys.get_usage(1).requests_today >= 0
         assert caplog.records == []
     budget.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://:hun@ter2@127.0.0.1:1/0", "redis://***@127.0.0.1:1/0"),  # an "@" in it
+        ("redis://127.0.0.1:1/0?password=hunter2", "redis://127.0.0.1:1/0?password=***"),
+        (
+            "unix:///nonexistent/redis.sock?db=0&password=hunter2",
+            "unix:///nonexistent/redis.sock?db=0&password=***",
+        ),
+    ],
+)
+def test_a_redis_password_shows_in_neither_repr_nor_the_warning(
+    url: str, shown: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    needs_extra("redis")
+    budget = RedisBudget(url)
+    assert repr(budget) == f"RedisBudget({shown}, namespace='meetbot')"
+    throttle = Throttle(store=budget, key="k")
+    with caplog.at_level(logging.WARNING, "meetbot_sdk"):
+        throttle.acquire(CAP, no_waits, lease_seconds=30)  # Redis is not there: stands in
+    assert len(caplog.records) == 1
+    assert (
+        caplog.records[0]
+        .getMessage()
+        .startswith(f"The shared rate budget {shown} is unavailable (")
+    )
+    assert "hunter2" not in caplog.text
+    assert "ter2" not in caplog.text
+    budget.close()
