@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import os
 import stat
 import tempfile
@@ -141,6 +142,7 @@ def _file_locks() -> Any:
 
 def _remove_stale_temporaries(state_path: Path) -> None:
     """Temporary states a killed run left behind; under the lock, nobody else writes one."""
-    for leftover in state_path.parent.glob(f".{state_path.name}.*{_TEMPORARY_SUFFIX}"):
+    pattern = f".{glob.escape(state_path.name)}.*{_TEMPORARY_SUFFIX}"
+    for leftover in state_path.parent.glob(pattern):
         with contextlib.suppress(OSError):
             leftover.unlink()  # a link is removed itself, never its target
