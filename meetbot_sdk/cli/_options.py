@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ import click
 
 from meetbot_sdk import MeetBot, MeetBotError
 from meetbot_sdk._constants import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
+from meetbot_sdk._exceptions import Secret, redact
 from meetbot_sdk._utils._logs import logger
 from meetbot_sdk.cli._output import FORMATS, Format, Stdout
 
@@ -54,10 +56,18 @@ class Settings:
             client = MeetBot(self.api_key, **options)
         except MeetBotError:  # no key at all
             raise click.UsageError(f"no API key: pass --api-key or set {API_KEY_ENV}") from None
-        except ValueError as refused:  # e.g. plain http:// to another host
-            raise click.BadParameter(str(refused), param_hint="--base-url") from None
+        except ValueError as refused:  # a malformed key, plain http:// to another host...
+            raise self._bad_parameter(refused) from None
         with client:
             yield client
+
+    def _bad_parameter(self, refused: ValueError) -> click.BadParameter:
+        """The client's refusal, attributed to the option at fault, with no key in it (one
+        pasted into --base-url included)."""
+        message = str(refused)
+        hint = "--api-key" if message.startswith(("api_key", API_KEY_ENV)) else "--base-url"
+        secret = Secret(self.api_key or os.environ.get(API_KEY_ENV, ""))
+        return click.BadParameter(redact(message, secret), param_hint=hint)
 
 
 _SETTINGS = "meetbot_sdk.cli.settings"

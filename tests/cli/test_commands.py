@@ -349,3 +349,35 @@ def test_importing_the_sdk_loads_no_part_of_the_command() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert "meetbot_sdk.cli" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "last_line"),
+    [
+        (  # the key pasted where the URL goes: not echoed
+            ["--base-url", SECRET, "analytics"],
+            "Error: Invalid value for --base-url: base_url must be an absolute http(s) URL, got"
+            f" {len(SECRET)} characters that are not a URL (not shown: perhaps a credential)",
+        ),
+        (  # inside a URL: redacted
+            ["--base-url", f"https://api.meetbot.dev/v1?key={SECRET}", "analytics"],
+            "Error: Invalid value for --base-url: base_url must not have a query or fragment,"
+            " got 'https://api.meetbot.dev/v1?key=[redacted]'",
+        ),
+        (  # a malformed key is the key's fault, not the URL's
+            ["--api-key", "mb_live two words", "analytics"],
+            "Error: Invalid value for --api-key: api_key must be a non-empty string of visible"
+            " ASCII characters (no spaces, control or non-ASCII characters), as an HTTP header"
+            " value must be; check for a stray quote, newline or a character pasted from a"
+            " document",
+        ),
+    ],
+)
+def test_a_key_in_the_wrong_option_is_never_echoed(
+    account: Account, argv: list[str], last_line: str
+) -> None:
+    ran = account.run(*argv)  # Ran checks that SECRET is in neither stream
+    assert ran.status == 2
+    assert ran.err.splitlines()[-1] == last_line
+    assert "mb_live two words" not in ran.err
+    assert account.fake.requests == []

@@ -27,6 +27,7 @@ from meetbot_sdk import (
 )
 from meetbot_sdk._decoding import _converter
 from meetbot_sdk._decoding._response import decode
+from meetbot_sdk._exceptions import Secret
 from meetbot_sdk.testing import FakeMeetBot
 from tests.support import API_KEY, BARE_RUN, BASE, needs_extra
 from tests.support.models import assert_like_constructed
@@ -133,7 +134,7 @@ def _decode(model: type[Any], content: bytes) -> tuple[str, Any]:
     call = _endpoints.APICall("GET", "/x", {}, model)
     response = httpx.Response(200, content=content, request=httpx.Request("GET", BASE + "/x"))
     try:
-        model_ = decode(call, response, secret=API_KEY)
+        model_ = decode(call, response, secret=Secret(API_KEY))
     except APIResponseValidationError as exc:
         return "error", (str(exc), exc.path, repr(exc.body))
     # What the model holds, NaN included (NaN != NaN would fail equal models); json.dumps
@@ -395,7 +396,7 @@ def test_a_model_the_mirror_cannot_express_is_decoded_the_standard_way(
     assert _converter._decoders[_Unmirrored] is None  # decided once
     call = _endpoints.APICall("GET", "/x", {}, _Unmirrored)
     response = httpx.Response(200, content=body, request=httpx.Request("GET", BASE + "/x"))
-    decoded = decode(call, response, secret=API_KEY)
+    decoded = decode(call, response, secret=Secret(API_KEY))
     assert decoded == _Unmirrored(datetime.datetime(2024, 1, 15, 10, 30, tzinfo=UTC), 2)
 
 
