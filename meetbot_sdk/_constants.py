@@ -15,6 +15,7 @@ __all__ = [
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_MAX_RETRY_WAIT",
     "DEFAULT_PAGE_SIZE",
+    "DEFAULT_TERMINAL_LOGS",
     "DEFAULT_TIMEOUT",
     "HTTP_LIBRARY_ENV",
     "INITIAL_BACKOFF",
@@ -66,3 +67,6 @@ MAX_JSON_DEPTH = 64
 API_KEY_ENV = "MEETBOT_API_KEY"
 BASE_URL_ENV = "MEETBOT_BASE_URL"
 HTTP_LIBRARY_ENV = "MEETBOT_HTTP_LIBRARY"
+
+DEFAULT_TERMINAL_LOGS = 50
+"""Logs ``meetbot logs`` shows on a terminal without ``--limit`` or ``--all`` (piped, all)."""

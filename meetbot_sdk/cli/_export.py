@@ -178,6 +178,7 @@ def export_to_file(
     filters: Mapping[str, Any],
     walk_options: Mapping[str, Any],
     on_page: OnPage,
+    raw_cells: bool = False,
 ) -> tuple[int, int]:
     """Export the logs matching ``filters`` to ``output``; return (logs written, in FILE).
 
@@ -192,6 +193,7 @@ def export_to_file(
         filters: The walk's filters.
         walk_options: ``page_size``, ``concurrency`` and ``max_items`` of ``list()``.
         on_page: Called after each page is settled, with the pager and the logs written.
+        raw_cells: csv text cells as received, formulas included (``--csv-raw-cells``).
     """
     if state_path is None:
         header = encode_rows([], "csv", _COLUMNS, header=True) if format == "csv" else b""
@@ -199,7 +201,7 @@ def export_to_file(
             _append(out, header)
             pager = client.api_logs.list(**walk_options, **filters)
             written = 0
-            for data, count in _batches(pager, format):
+            for data, count in _batches(pager, format, raw_cells):
                 with shielded():
                     _append(out, data)
                 written += count
@@ -218,7 +220,7 @@ def export_to_file(
                 pager = client.api_logs.list(resume_from=state.checkpoint, **options, **filters)
             except ValueError as refused:  # other filters than the checkpoint's
                 raise click.UsageError(f"cannot resume from {state_path}: {refused}") from None
-            for data, count in _batches(pager, format):
+            for data, count in _batches(pager, format, raw_cells):
                 with shielded():
                     _append(out, data)
                     state = ExportState(
@@ -239,7 +241,9 @@ def export_to_file(
     return written, state.logs
 
 
-def _batches(pager: ApiLogPager, format: FileFormat) -> Iterator[tuple[bytes, int]]:
+def _batches(
+    pager: ApiLogPager, format: FileFormat, raw_cells: bool
+) -> Iterator[tuple[bytes, int]]:
     for page in pager.pages():
         rows = [plain(log) for log in page.logs]
-        yield encode_rows(rows, format, _COLUMNS), len(rows)
+        yield encode_rows(rows, format, _COLUMNS, raw_cells=raw_cells), len(rows)

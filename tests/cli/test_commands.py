@@ -188,9 +188,20 @@ def test_logs_output_file_without_checkpoint_is_written_afresh(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["logs", "--start-date", "yesterday"], "start_date must be an ISO 8601 date"),
-        (["logs", "--start-date", "2026-01-10", "--end-date", "2026-01-01"], "must not be after"),
-        (["logs", "--method", "G3T"], "method must be an HTTP method name"),
+        (
+            ["logs", "--start-date", "yesterday"],
+            "meetbot: error: --start-date must be an ISO 8601 date ('2024-01-15') or timestamp"
+            " ('2024-01-15T10:30:00Z'), got 'yesterday'",
+        ),
+        (
+            ["logs", "--start-date", "2026-01-10", "--end-date", "2026-01-01"],
+            "meetbot: error: --start-date (2026-01-10) must not be after --end-date (2026-01-01)",
+        ),
+        (
+            ["logs", "--method", "G3T"],
+            "meetbot: error: --method must be an HTTP method name such as 'GET', got 'G3T'",
+        ),
+        (["logs", "--all", "--limit", "3"], "--all and --limit exclude each other: choose one"),
         (["logs", "--status-code", "42"], "Invalid value for '--status-code'"),
         (["logs", "--page-size", "101"], "Invalid value for '--page-size'"),
         (["logs", "--checkpoint", "state"], "--checkpoint needs --output FILE"),
@@ -255,6 +266,18 @@ def test_verbose_logs_the_sdk_to_stderr_without_the_key(account: Account) -> Non
     assert "GET /v1/users/me/api-logs?page=1&page_size=100 -> 200" in ran.err
 
 
+@pytest.mark.parametrize("argv", [[], ["analytics"], ["key-usage"], ["logs"]])
+def test_help_everywhere_names_the_environment_variables(account: Account, argv: list[str]) -> None:
+    ran = account.run(*argv, "--help")
+    text = " ".join(ran.out.split())  # as wrapped for any width
+    assert "--api-key KEY The API key (or access token). Never printed. [env var: MEETBOT_API_KEY]" in text
+    assert (
+        "--base-url URL The API's base URL [env var: MEETBOT_BASE_URL; default:"
+        " https://api.meetbot.dev/v1]"
+    ) in text
+    assert "--no-color" in text
+
+
 @pytest.mark.parametrize("argv", [[], ["analytics"], ["key-usage"], ["logs"], ["fake-server"]])
 def test_help_everywhere_has_examples(account: Account, argv: list[str]) -> None:
     ran = account.run(*argv, "--help")
@@ -270,6 +293,31 @@ def test_version(account: Account) -> None:
 
 
 # --- as a process: python -m meetbot_sdk, pipes, Ctrl-C, the fake server -----------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["logs", "--format", "table"],
+        ["logs", "--format", "json"],
+        ["analytics", "--format", "table"],
+        ["key-usage", "2", "--format", "table"],
+    ],
+)
+def test_a_reader_that_went_away_is_exit_141_in_every_format(
+    account: Account, argv: list[str]
+) -> None:
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # as `| head` that has read enough, before the first write
+    try:
+        process = account.spawn(*argv, stdout=write_end)
+        _, err = process.communicate(timeout=30)
+    finally:
+        os.close(write_end)
+    assert err == ""
+    assert process.returncode == 141
 
 
 def test_piped_into_head_it_ends_quietly(account: Account) -> None:
