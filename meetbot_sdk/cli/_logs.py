@@ -224,7 +224,7 @@ def _say_how_to_see_more(pager: ApiLogPager) -> None:
     if total is None or total <= shown:
         return
     click.echo(
-        f"meetbot: {total - shown:,} more logs (the newest {shown:,} of {total:,} shown);"
+        f"meetbot: {_logs(total - shown).replace(' ', ' more ', 1)} not shown (of {total:,});"
         " see them with --limit N or --all",
         err=True,
     )
