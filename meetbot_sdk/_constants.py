@@ -19,6 +19,8 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "HTTP_LIBRARY_ENV",
     "INITIAL_BACKOFF",
+    "INT64_MAX",
+    "INT64_MIN",
     "MAX_BACKOFF",
     "MAX_CONCURRENCY",
     "MAX_JSON_DEPTH",
@@ -70,3 +72,8 @@ HTTP_LIBRARY_ENV = "MEETBOT_HTTP_LIBRARY"
 
 DEFAULT_TERMINAL_LOGS = 50
 """Logs ``meetbot logs`` shows on a terminal without ``--limit`` or ``--all`` (piped, all)."""
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+"""The integers the SDK accepts from the API (ids, counts, statuses, milliseconds): those of
+a signed 64-bit integer, the frames' ``int64``/``Int64`` and most databases' ``BIGINT``.
+Another integer in a response is an :class:`~meetbot_sdk.APIResponseValidationError`."""
