@@ -5,8 +5,9 @@ once, except inside :meth:`Interrupts.shielded`, where it is held until the bloc
 every line or row written is complete, and a file's checkpoint is written with it.
 
 A second Ctrl-C, while the first one's clean-up runs (in-flight page requests of a
-read-ahead finishing, within the timeout), ends the process at once, quietly, with status
-130: raised as an exception there, it would interrupt a generator being closed and print
+read-ahead finishing, within the timeout), ends the process at once and quietly, killed by
+SIGINT as a program without a handler is (a shell shows status 130, as for the first):
+raised as an exception there, it would interrupt a generator being closed and print
 "Exception ignored in ..." and a traceback. Inside a shielded block it too waits for the
 block to end.
 """
@@ -14,7 +15,6 @@ block to end.
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import sys
 import threading
@@ -23,9 +23,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
-__all__ = ["INTERRUPTED", "Interrupts", "shielded"]
-
-INTERRUPTED = 130
+__all__ = ["Interrupts", "shielded"]
 
 _current: Interrupts | None = None
 
@@ -81,11 +79,12 @@ class Interrupts:
 
 
 def _exit_at_once() -> None:
-    """End the process with status 130 now: no clean-up is left that must finish."""
+    """End the process now, by SIGINT itself: no clean-up is left that must finish."""
     with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write("\nmeetbot: interrupted\n")
         sys.stderr.flush()
-        os.write(sys.stderr.fileno(), b"\nmeetbot: interrupted\n")
-    os._exit(INTERRUPTED)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.raise_signal(signal.SIGINT)
 
 
 @contextmanager

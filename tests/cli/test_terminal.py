@@ -399,7 +399,9 @@ def test_a_second_ctrl_c_with_read_ahead_exits_130_quietly(account: Account) -> 
             continue
     else:
         err = process.communicate(timeout=30)[1]
-    assert process.returncode == 130
+    # 130 after one Ctrl-C that found it waiting; killed by SIGINT (a shell's 130) by a
+    # second one during the clean-up
+    assert process.returncode in (130, -signal.SIGINT)
     assert "Exception ignored" not in err
     assert "Traceback" not in err
     assert err.strip().endswith("meetbot: interrupted")
