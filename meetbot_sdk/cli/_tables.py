@@ -40,12 +40,11 @@ class TableConsole(Console):
 
     Args:
         color: ``False`` for ``--no-color``; rich also honours ``NO_COLOR`` by itself.
-        stderr: Write to stderr (the progress bar) instead of stdout.
     """
 
-    def __init__(self, *, color: bool = True, stderr: bool = False) -> None:
+    def __init__(self, *, color: bool = True) -> None:
         super().__init__(
-            file=sys.stderr if stderr else sys.stdout,
+            file=sys.stdout,
             markup=False,
             emoji=False,
             highlight=False,
