@@ -42,7 +42,7 @@ def command(settings: Settings, /, *, period: str, format_: str | None) -> None:
     chosen = resolve_format(format_, "json")
     out = Stdout()
     if chosen == "table":
-        print_tables(analytics_tables(analytics, period))
+        print_tables(analytics_tables(analytics, period), color=settings.color)
     elif chosen == "json":
         out.write_json(plain(analytics))
     else:

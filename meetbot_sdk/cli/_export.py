@@ -180,6 +180,7 @@ def export_to_file(
     filters: Mapping[str, Any],
     walk_options: Mapping[str, Any],
     on_page: OnPage,
+    raw_cells: bool = False,
 ) -> tuple[int, int]:
     """Export the logs matching ``filters`` to ``output``; return (logs written, in FILE).
 
@@ -194,6 +195,7 @@ def export_to_file(
         filters: The walk's filters.
         walk_options: ``page_size``, ``concurrency`` and ``max_items`` of ``list()``.
         on_page: Called after each page is settled, with the pager and the logs written.
+        raw_cells: csv text cells as received, formulas included (``--csv-raw-cells``).
     """
     refuse_symlink(output, "--output")
     if state_path is None:
@@ -202,7 +204,7 @@ def export_to_file(
             _append(out, header)
             pager = client.api_logs.list(**walk_options, **filters)
             written = 0
-            for data, count in _batches(pager, format):
+            for data, count in _batches(pager, format, raw_cells):
                 with shielded():
                     _append(out, data)
                 written += count
@@ -246,7 +248,7 @@ def _export_resumably(
                 pager = client.api_logs.list(resume_from=state.checkpoint, **options, **filters)
             except ValueError as refused:  # other filters than the checkpoint's
                 raise click.UsageError(f"cannot resume from {state_path}: {refused}") from None
-            for data, count in _batches(pager, format):
+            for data, count in _batches(pager, format, raw_cells):
                 with shielded():
                     _append(out, data)
                     state = ExportState(
@@ -283,7 +285,9 @@ def _check_origin(checkpoint: WalkCheckpoint, state_path: Path, client: MeetBot)
         )
 
 
-def _batches(pager: ApiLogPager, format: FileFormat) -> Iterator[tuple[bytes, int]]:
+def _batches(
+    pager: ApiLogPager, format: FileFormat, raw_cells: bool
+) -> Iterator[tuple[bytes, int]]:
     for page in pager.pages():
         rows = [plain(log) for log in page.logs]
-        yield encode_rows(rows, format, _COLUMNS), len(rows)
+        yield encode_rows(rows, format, _COLUMNS, raw_cells=raw_cells), len(rows)

@@ -39,6 +39,13 @@ class Settings:
     base_url: str | None = None
     timeout: float | None = None
     max_retries: int | None = None
+    no_color: bool = False
+
+    @property
+    def color(self) -> bool:
+        """Whether tables and bars may use colour (``--no-color`` says not; so does
+        ``NO_COLOR``, which rich reads itself)."""
+        return not self.no_color
 
     @contextmanager
     def client(self) -> Iterator[MeetBot]:
@@ -79,7 +86,7 @@ def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
         if value:
             _log_to_stderr(logging.DEBUG if value > 1 else logging.INFO)
         return value
-    if value is not None and value != "":
+    if value is not None and value != "" and value is not False:  # False: a flag not given
         given = ctx.find_root().meta.setdefault(_SETTINGS, {})
         given[param.name] = value
     return value
@@ -107,28 +114,28 @@ def stop_verbose_logging() -> None:
 
 
 def global_options(*, from_environment: bool) -> Callable[[_F], _F]:
-    """``--api-key``, ``--base-url``, ``--timeout``, ``--max-retries`` and ``--verbose``.
+    """``--api-key``, ``--base-url``, ``--timeout``, ``--max-retries``, ``--no-color`` and
+    ``--verbose``.
 
     Args:
         from_environment: Read ``MEETBOT_API_KEY``/``MEETBOT_BASE_URL`` (the group only, so
             that a flag before the command's name is not overridden by the environment).
+            Every command's help names the variables all the same.
     """
     common: dict[str, Any] = {"expose_value": False, "callback": _remember}
     options = [
         click.option(
             "--api-key",
             envvar=API_KEY_ENV if from_environment else None,
-            show_envvar=from_environment,
             metavar="KEY",
-            help="The API key (or access token). Never printed.",
+            help=f"The API key (or access token). Never printed.  [env var: {API_KEY_ENV}]",
             **common,
         ),
         click.option(
             "--base-url",
             envvar=BASE_URL_ENV if from_environment else None,
-            show_envvar=from_environment,
             metavar="URL",
-            help=f"The API's base URL  [default: {DEFAULT_BASE_URL}]",
+            help=f"The API's base URL  [env var: {BASE_URL_ENV}; default: {DEFAULT_BASE_URL}]",
             **common,
         ),
         click.option(
@@ -143,6 +150,13 @@ def global_options(*, from_environment: bool) -> Callable[[_F], _F]:
             type=click.IntRange(min=0),
             metavar="N",
             help="Retries per request.",
+            **common,
+        ),
+        click.option(
+            "--no-color",
+            is_flag=True,
+            default=False,
+            help="No colour in tables and progress bars (NO_COLOR=1 does the same).",
             **common,
         ),
         click.option(

@@ -53,13 +53,12 @@ class Account:
         return ran
 
     def spawn(self, *argv: str, **options: Any) -> subprocess.Popen[str]:
+        streams: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
         return subprocess.Popen(  # noqa: S603 (this interpreter, our command)
             [sys.executable, "-m", "meetbot_sdk", *argv],
             env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
             text=True,
-            **options,
+            **{**streams, **options},
         )
 
 

@@ -417,3 +417,30 @@ def test_dicts_optional_numbers_and_dates_are_mirrored(monkeypatch: pytest.Monke
     decoded = _converter.structure_json(json.dumps(data).encode(), flat)
     assert decoded == flat({"a": 1}, None, datetime.date(2024, 1, 15))
     assert _converter.structure_json(b'{"counts": {"a": 1}, "ratio": 1, "day": "x"}', flat) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "fits"),
+    [(2**63 - 1, True), (-(2**63), True), (2**63, False), (-(2**63) - 1, False), (10**30, False)],
+)
+def test_integers_are_64_bit_with_and_without_speedups(
+    value: int, fits: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An int field, a nullable one and a breakdown's values: the frames' int64 and most
+    # databases' BIGINT hold whatever is accepted.
+    if not BARE_RUN:
+        needs_extra("msgspec")
+    usage, page, bots = (_wire(m) for m in (ApiKeyUsage, _models.ApiLogPage, _models.BotStats))
+    usage["requestsTotal"] = value
+    page["logs"][0]["apiKeyId"] = value
+    bots["platformBreakdown"]["zoom"] = value
+    for model, body in ((ApiKeyUsage, usage), (_models.ApiLogPage, page), (_models.BotStats, bots)):
+        with_speedups, without = _both(model, json.dumps(body).encode(), monkeypatch)
+        assert with_speedups == without
+        assert with_speedups[0] == ("ok" if fits else "error")
+        if not fits:
+            message = with_speedups[1][0]
+            assert message.endswith(
+                f"expected a 64-bit integer (-9223372036854775808 to 9223372036854775807),"
+                f" got {value}"
+            )
