@@ -87,13 +87,14 @@ bench: $(STAMP) redis-server
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]' --group dev --group bench
 	$(BIN)/python -m benchmarks
 
-# On demand, never in `make test`: mutation testing of the core modules (tests/mutate.py), each
-# mutant in a fresh pytest process against its module's tests; a score per module and the
-# survivors. `make mutate MUTATE="_retry _window --max 60"` picks modules and samples;
-# `--rerun FILE` runs again only the survivors a previous run printed to FILE.
+# On demand, never in `make test`: mutation testing of the core modules with cosmic-ray (the
+# `mutation` dependency group), each mutant in a fresh pytest process against its module's tests
+# (tests/mutation/cosmic-ray.toml), in a scratch copy of the repository; a score per module and
+# the survivors. `make mutate MUTATE="_retry _window --max 60"` picks modules and samples.
 MUTATE ?=
 mutate: $(STAMP)
-	nice -n 19 $(BIN)/python -m tests.mutate $(MUTATE)
+	$(BIN)/python -m pip install --quiet --group mutation
+	$(BIN)/python -m tests.mutation $(MUTATE)
 
 clean:
 	rm -rf $(VENV) $(BARE) docs/_build docs/_generated .mypy_cache .pytest_cache .ruff_cache .coverage htmlcov

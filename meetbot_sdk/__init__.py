@@ -11,6 +11,7 @@ so reprs and tracebacks read ``meetbot_sdk.NotFoundError``.
 """
 
 import importlib
+from types import FunctionType as _FunctionType
 from typing import TYPE_CHECKING, Any
 
 from meetbot_sdk._client import AsyncMeetBot, MeetBot
@@ -121,10 +122,10 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *_LAZY})
 
 
-# Public names report their public module (as httpx does), so reprs, tracebacks and the docs
-# read ``meetbot_sdk.NotFoundError`` rather than a private path. (The lazy ones say so
-# themselves, as they may be met before this module hands them out.)
+# Public names (classes and functions) report their public module (as httpx does), so reprs,
+# tracebacks and the docs read ``meetbot_sdk.NotFoundError`` rather than a private path. (The
+# lazy ones say so themselves, as they may be met before this module hands them out.)
 for _name in __all__:
-    if _name not in _LAZY and isinstance(_obj := globals()[_name], type):
+    if _name not in _LAZY and isinstance(_obj := globals()[_name], type | _FunctionType):
         _obj.__module__ = __name__
 del _name, _obj

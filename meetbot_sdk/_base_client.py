@@ -29,6 +29,7 @@ from meetbot_sdk._exceptions import (
     APIStatusError,
     MeetBotError,
     RateLimitError,
+    Secret,
     connection_error,
     status_error,
     status_reason,
@@ -95,7 +96,7 @@ class BaseClient(Generic[_HttpT]):
 
     def __init__(
         self,
-        api_key: str | None,
+        api_key: Secret | None,
         *,
         base_url: str | httpx.URL | httpx2.URL | None,
         timeout: float | httpx.Timeout | httpx2.Timeout,
@@ -421,9 +422,7 @@ class BaseClient(Generic[_HttpT]):
         self, exc: httpx.RequestError, request: httpx.Request, started: float, attempt: int
     ) -> RetryableError:
         """A failed send becomes the user's error, always worth a retry."""
-        error = connection_error(
-            exc, request=request, secret=self._config.api_key, attempts=attempt
-        )
+        error = connection_error(exc, request=request, secret=self._secret, attempts=attempt)
         reason = type(exc).__name__
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
@@ -464,7 +463,7 @@ class BaseClient(Generic[_HttpT]):
                 self._config.max_retry_wait,
             )
             raise error
-        reason = status_reason(response, self._config.api_key)
+        reason = status_reason(response, self._secret)
         raise RetryableError(error, wait=wait, target=_target(request), reason=reason)
 
     def _status_error(self, response: httpx.Response) -> APIStatusError:
@@ -477,7 +476,7 @@ class BaseClient(Generic[_HttpT]):
                 f"check base_url={self._config.base_url!r}: it must end in the API's version "
                 f"prefix, as in {DEFAULT_BASE_URL!r}"
             )
-        return status_error(response, secret=self._config.api_key, hint=hint)
+        return status_error(response, secret=self._secret, hint=hint)
 
     def _log_retry(self, state: tenacity.RetryCallState) -> None:
         if not logger.isEnabledFor(logging.INFO):
@@ -513,14 +512,22 @@ class BaseClient(Generic[_HttpT]):
                 response,
                 retries_taken=attempts - 1,
                 elapsed=elapsed,
-                secret=self._config.api_key,
+                secret=self._secret,
             )
-        return decode(call, response, secret=self._config.api_key)
+        return decode(call, response, secret=self._secret)
+
+    @property
+    def _secret(self) -> Secret:
+        """The API key, for the redaction: in a Secret, so no traceback local shows it."""
+        return Secret(self._config.api_key)
 
     def __repr__(self) -> str:
+        config = getattr(self, "_config", None)
+        if config is None:  # a client whose construction failed, in a traceback's locals
+            return f"<{type(self).__name__}: not constructed>"
         return (
-            f"{type(self).__name__}(base_url={self._config.base_url!r}, "
-            f"max_retries={self._config.max_retries}, http_library={self._backend.name!r})"
+            f"{type(self).__name__}(base_url={config.base_url!r}, "
+            f"max_retries={config.max_retries}, http_library={self._backend.name!r})"
         )
 
 

@@ -12,6 +12,7 @@ from meetbot_sdk import _endpoints
 from meetbot_sdk._base_client import BaseClient, T
 from meetbot_sdk._constants import DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT, DEFAULT_TIMEOUT
 from meetbot_sdk._decoding._response import RawResponse
+from meetbot_sdk._exceptions import Secret
 from meetbot_sdk._ratelimit._budgets import SharedBudget
 from meetbot_sdk._ratelimit._throttle import Abandoned, Admit
 from meetbot_sdk._retry import RetryableError, async_retrying, retrying
@@ -99,8 +100,10 @@ class MeetBot(BaseClient["httpx.Client"]):
         http_client: httpx.Client | httpx2.Client | None = None,
         http_library: Literal["httpx", "httpx2"] | None = None,
     ) -> None:
+        credential = None if api_key is None else Secret(api_key)
+        del api_key  # no frame's locals hold the key in plain text, should a check fail
         super().__init__(
-            api_key,
+            credential,
             base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,
@@ -220,8 +223,10 @@ class AsyncMeetBot(BaseClient["httpx.AsyncClient"]):
         http_client: httpx.AsyncClient | httpx2.AsyncClient | None = None,
         http_library: Literal["httpx", "httpx2"] | None = None,
     ) -> None:
+        credential = None if api_key is None else Secret(api_key)
+        del api_key  # no frame's locals hold the key in plain text, should a check fail
         super().__init__(
-            api_key,
+            credential,
             base_url=base_url,
             timeout=timeout,
             max_retries=max_retries,

@@ -15,7 +15,7 @@ import attrs
 import httpx
 
 from meetbot_sdk._constants import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
-from meetbot_sdk._exceptions import MeetBotError
+from meetbot_sdk._exceptions import MeetBotError, Secret, redact
 from meetbot_sdk._ratelimit._budgets import SharedBudget
 from meetbot_sdk._transport._http import Backend, backend_for
 from meetbot_sdk._utils._checks import check_int
@@ -47,26 +47,25 @@ class Config:
 _HEADER_VALUE = re.compile(r"[\x21-\x7e]+")  # visible ASCII: what a bearer token may hold
 
 
-def _resolve_api_key(api_key: str | None) -> str:
+def _resolve_api_key(given: Secret | None) -> str:
+    # The key stays in its Secret until it is checked: a traceback's locals show no key.
     name = "api_key"
-    if api_key is None:
-        api_key = os.environ.get(API_KEY_ENV) or None
+    if given is None:
+        given = Secret(os.environ[API_KEY_ENV]) if os.environ.get(API_KEY_ENV) else None
         name = f"{API_KEY_ENV} (from the environment)"
-    if api_key is None:
+    if given is None:
         raise MeetBotError(
             f"No API key: pass api_key=... to the client or set the {API_KEY_ENV} "
             "environment variable."
         )
-    if not isinstance(api_key, str):
-        raise TypeError(f"api_key must be a str, got {type(api_key).__name__}")
-    if not _HEADER_VALUE.fullmatch(api_key):
+    if not _HEADER_VALUE.fullmatch(given.reveal()):
         # The key itself is never echoed, not even when it is malformed.
         raise ValueError(
             f"{name} must be a non-empty string of visible ASCII characters (no spaces, "
             "control or non-ASCII characters), as an HTTP header value must be; check for a "
             "stray quote, newline or a character pasted from a document"
         )
-    return api_key
+    return given.reveal()
 
 
 def _resolve_base_url(base_url: str | httpx.URL | httpx2.URL | None, backend: Backend) -> str:
@@ -87,11 +86,11 @@ def _resolve_base_url(base_url: str | httpx.URL | httpx2.URL | None, backend: Ba
     except backend.InvalidURL as exc:
         raise ValueError(f"{name} is not a valid URL: {exc}") from None
     if url.scheme not in ("http", "https") or not url.host:
-        raise ValueError(f"{name} must be an absolute http(s) URL, got {str(base_url)!r}")
+        raise ValueError(f"{name} must be an absolute http(s) URL, got {_shown(str(base_url))}")
     if url.userinfo:
         raise ValueError(f"{name} must not contain credentials; pass api_key instead")
     if url.query or url.fragment:
-        raise ValueError(f"{name} must not have a query or fragment, got {str(url)!r}")
+        raise ValueError(f"{name} must not have a query or fragment, got {_shown(str(url))}")
     if url.scheme == "http" and not _is_loopback(url.host):
         raise ValueError(
             f"refusing plain http:// {name} for host {url.host!r}: the bearer token would "
@@ -99,6 +98,14 @@ def _resolve_base_url(base_url: str | httpx.URL | httpx2.URL | None, backend: Ba
             "(127.0.0.0/8, ::1, localhost)."
         )
     return str(url).rstrip("/")
+
+
+def _shown(text: str) -> str:
+    """A rejected base URL as an error message may quote it: credentials in it hidden, and
+    not at all when it is no URL (an API key pasted into the wrong place, say)."""
+    if "://" not in text:
+        return f"{len(text)} characters that are not a URL (not shown: perhaps a credential)"
+    return repr(redact(text))
 
 
 def _is_loopback(host: str) -> bool:
@@ -148,7 +155,7 @@ def resolve_throttle(throttle: bool | SharedBudget) -> bool:
 
 
 def make_config(
-    api_key: str | None,
+    api_key: Secret | None,
     *,
     base_url: str | httpx.URL | httpx2.URL | None,
     timeout: float | httpx.Timeout | httpx2.Timeout,

@@ -15,9 +15,12 @@ __all__ = [
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_MAX_RETRY_WAIT",
     "DEFAULT_PAGE_SIZE",
+    "DEFAULT_TERMINAL_LOGS",
     "DEFAULT_TIMEOUT",
     "HTTP_LIBRARY_ENV",
     "INITIAL_BACKOFF",
+    "INT64_MAX",
+    "INT64_MIN",
     "MAX_BACKOFF",
     "MAX_CONCURRENCY",
     "MAX_JSON_DEPTH",
@@ -66,3 +69,11 @@ MAX_JSON_DEPTH = 64
 API_KEY_ENV = "MEETBOT_API_KEY"
 BASE_URL_ENV = "MEETBOT_BASE_URL"
 HTTP_LIBRARY_ENV = "MEETBOT_HTTP_LIBRARY"
+
+DEFAULT_TERMINAL_LOGS = 50
+"""Logs ``meetbot logs`` shows on a terminal without ``--limit`` or ``--all`` (piped, all)."""
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+"""The integers the SDK accepts from the API (ids, counts, statuses, milliseconds): those of
+a signed 64-bit integer, the frames' ``int64``/``Int64`` and most databases' ``BIGINT``.
+Another integer in a response is an :class:`~meetbot_sdk.APIResponseValidationError`."""

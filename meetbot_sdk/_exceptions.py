@@ -52,7 +52,9 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "Secret",
     "UnprocessableEntityError",
+    "redact",
 ]
 
 
@@ -221,11 +223,107 @@ def status_error_class(status_code: int) -> type[APIStatusError]:
     return _BY_STATUS.get(status_code, APIStatusError)
 
 
-# --- from a response to an exception ---------------------------------------------------------
+# --- the one redaction ------------------------------------------------------------------------
 #
 # Every text the SDK builds from what a server sent (messages, ``.body``, ``.request_id``, log
-# lines) passes through :func:`redact` here, so a server echoing the credential cannot make it
-# leak. Summaries look at a bounded window of the body with linear-time scans: a hostile page
+# lines), every URL it names (a Redis URL, a base URL in an error) and every message the CLI
+# prints passes through :func:`redact` here, so neither a server echoing the credential nor a
+# password in a URL can make it leak.
+#
+# The credential itself travels as a :class:`Secret`: a traceback formatted with its frames'
+# locals (pytest --showlocals, rich, IPython's verbose mode, error trackers) shows a local by
+# its repr, and a Secret's repr hides the value; redaction code never binds the value to a
+# plain local of its own.
+
+_REDACTED = "[redacted]"
+# ``scheme://user:password@host``: the userinfo is everything up to the last "@" before the
+# path, as URL parsers read it (a password may hold an "@"; a "/", "?" or "#" ends the host).
+_URL_USERINFO = re.compile(r"(?<=://)[^\s/?#]*@")
+# ``?password=...`` and its kin in a query (redis-py reads ``password`` there).
+_URL_QUERY_CREDENTIAL = re.compile(
+    r"(?i)([?&;](?:password|passwd|pass|pwd|secret|token|access_token|api_key|apikey|auth)=)"
+    r"(?!\[redacted\])[^&;#\s]*"
+)
+
+
+class Secret:
+    """A credential that no ``repr``, ``str`` or traceback local shows.
+
+    The clients keep the API key in one and hand it to the redaction below, so a traceback
+    formatted with locals shows ``Secret('[redacted]')`` wherever the key is passed.
+    """
+
+    __slots__ = ("_pattern", "_value")
+
+    def __init__(self, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError(f"api_key must be a str, got {type(value).__name__}")
+        self._value = value
+        self._pattern: re.Pattern[str] | None = None
+
+    def __repr__(self) -> str:
+        return f"Secret({_REDACTED!r})"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def reveal(self) -> str:
+        """The credential itself, for the ``Authorization`` header and fingerprints."""
+        return self._value
+
+    def redact(self, text: str) -> str:
+        """``text`` with the credential (also percent-encoded) replaced by ``[redacted]``."""
+        if not self._value:
+            return text
+        if self._pattern is None:  # the forms, longest first; never bound to a local
+            self._pattern = re.compile(
+                "|".join(
+                    map(
+                        re.escape,
+                        sorted(
+                            {
+                                self._value,
+                                quote(self._value, safe=""),
+                                quote_plus(self._value, safe=""),
+                            },
+                            key=len,
+                            reverse=True,
+                        ),
+                    )
+                )
+            )
+        return self._pattern.sub(_REDACTED, text)
+
+
+def redact(text: str, secret: Secret | None = None) -> str:
+    """``text`` with the credentials of any URL in it (``user:password@``, ``?password=``)
+    shown as ``***`` and, if given, ``secret`` (also percent-encoded) as ``[redacted]``."""
+    if secret is not None:  # first: a key in a URL reads "[redacted]", whatever holds it
+        text = secret.redact(text)
+    if "://" in text:
+        text = _URL_USERINFO.sub("***@", text)
+    if "=" in text:
+        text = _URL_QUERY_CREDENTIAL.sub(r"\1***", text)
+    return text
+
+
+def redact_value(value: object, secret: Secret) -> object:
+    """Decoded JSON with the credential redacted from every string, keys included."""
+    if not secret:
+        return value
+    if isinstance(value, str):
+        return secret.redact(value)
+    if isinstance(value, list):
+        return [redact_value(item, secret) for item in value]
+    if isinstance(value, dict):
+        return {secret.redact(str(k)): redact_value(v, secret) for k, v in value.items()}
+    return value
+
+
+# --- from a response to an exception ---------------------------------------------------------
+# Summaries look at a bounded window of the body with linear-time scans: a hostile page
 # of any size costs milliseconds.
 
 _EXCERPT_LENGTH = 200
@@ -236,32 +334,9 @@ _TAG = re.compile(r"<[^<>]*>")
 _CUT_TAG = re.compile(r"<[^<>]*\Z")  # a tag the window cut in two
 _TITLE_OPEN = re.compile(r"<title[^<>]*>", re.IGNORECASE)
 _TITLE_CLOSE = re.compile(r"</title", re.IGNORECASE)
-_REDACTED = "[redacted]"
 
 
-def redact(text: str, secret: str) -> str:
-    """``text`` with the credential replaced by ``[redacted]``, also percent-encoded."""
-    if not secret:
-        return text
-    for form in {secret, quote(secret, safe=""), quote_plus(secret, safe="")}:
-        text = text.replace(form, _REDACTED)
-    return text
-
-
-def redact_value(value: object, secret: str) -> object:
-    """Decoded JSON with the credential redacted from every string, keys included."""
-    if not secret:
-        return value
-    if isinstance(value, str):
-        return redact(value, secret)
-    if isinstance(value, list):
-        return [redact_value(item, secret) for item in value]
-    if isinstance(value, dict):
-        return {redact(str(k), secret): redact_value(v, secret) for k, v in value.items()}
-    return value
-
-
-def status_error(response: httpx.Response, *, secret: str, hint: str = "") -> APIStatusError:
+def status_error(response: httpx.Response, *, secret: Secret, hint: str = "") -> APIStatusError:
     """The typed exception for a non-2xx response, its message taken from any body shape.
 
     Args:
@@ -287,7 +362,7 @@ def status_error(response: httpx.Response, *, secret: str, hint: str = "") -> AP
 
 
 def validation_error(
-    message: str, *, response: httpx.Response, body: object, path: str = "", secret: str
+    message: str, *, response: httpx.Response, body: object, path: str = "", secret: Secret
 ) -> APIResponseValidationError:
     """:class:`APIResponseValidationError` with the credential redacted from what it shows."""
     error = APIResponseValidationError(
@@ -301,7 +376,7 @@ def validation_error(
 
 
 def connection_error(
-    exc: httpx.RequestError, *, request: httpx.Request, secret: str, attempts: int = 1
+    exc: httpx.RequestError, *, request: httpx.Request, secret: Secret, attempts: int = 1
 ) -> APIConnectionError:
     """The SDK's error for a failed send: where it went, after how many attempts, and the
     library's wording, redacted (in the library's exception, kept as ``cause``, too).
@@ -344,12 +419,12 @@ def _host_and_port(request: httpx.Request) -> str:
     return host if port is None else f"{host}:{port}"
 
 
-def status_reason(response: httpx.Response, secret: str) -> str:
+def status_reason(response: httpx.Response, secret: Secret) -> str:
     """``"503 Service Unavailable"``: the status line as the server sent it, redacted."""
     return redact(f"{response.status_code} {response.reason_phrase}".rstrip(), secret)
 
 
-def _redact_error(error: APIStatusError | APIResponseValidationError, secret: str) -> None:
+def _redact_error(error: APIStatusError | APIResponseValidationError, secret: Secret) -> None:
     request_id = error.request_id
     if request_id is not None and secret:
         error.request_id = redact(request_id, secret)
@@ -359,7 +434,7 @@ def _redact_error(error: APIStatusError | APIResponseValidationError, secret: st
         error.args = (redact(_status_line(reason, error.message, error.request_id), secret),)
 
 
-def _read_body(response: httpx.Response, secret: str) -> tuple[object, str]:
+def _read_body(response: httpx.Response, secret: Secret) -> tuple[object, str]:
     """The body (JSON-decoded when possible) and the server's message in it, redacted."""
     content = response.content
     if not content.strip():
@@ -380,12 +455,12 @@ def _read_body(response: httpx.Response, secret: str) -> tuple[object, str]:
     return body, _json_message(body, content, secret)
 
 
-def _as_text(content: bytes, secret: str) -> tuple[str, str]:
-    text = redact(content.decode("utf-8", errors="replace"), secret)
+def _as_text(content: bytes, secret: Secret) -> tuple[str, str]:
+    text = secret.redact(content.decode("utf-8", errors="replace"))  # .body: as sent, but the key
     return text, _excerpt(text)
 
 
-def _json_message(body: object, content: bytes, secret: str) -> str:
+def _json_message(body: object, content: bytes, secret: Secret) -> str:
     """``{"detail": ...}``, ``{"error": {"message": ...}}`` or ``{"message": ...}``."""
     if isinstance(body, dict):
         detail = body.get("detail")
@@ -399,7 +474,7 @@ def _json_message(body: object, content: bytes, secret: str) -> str:
             if isinstance(candidate, str):
                 return _excerpt(candidate) if len(candidate) > _EXCERPT_LENGTH else candidate
     if len(content) > _SUMMARY_WINDOW:  # only its start is shown: no need to encode it all
-        return _excerpt(redact(content.decode("utf-8", errors="replace"), secret))
+        return _excerpt(secret.redact(content.decode("utf-8", errors="replace")))
     return _excerpt(json.dumps(body))
 
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, overload
 
 if TYPE_CHECKING:
+    from meetbot_sdk._config import Config
     from meetbot_sdk._decoding._response import RawResponse
     from meetbot_sdk._endpoints import APICall
     from meetbot_sdk._ratelimit._throttle import Throttle
@@ -28,6 +29,7 @@ T = TypeVar("T")
 
 
 class _Copies(Protocol):
+    _config: Config
     _throttle: Throttle
     _in_flight: set[Any]
 

@@ -217,21 +217,44 @@ def test_importing_the_sdk_leaves_tenacity_and_asyncio_for_later() -> None:
 
 PUBLIC_MODULES = [
     "meetbot_sdk",
+    "meetbot_sdk.cli",
     "meetbot_sdk.resources",
     "meetbot_sdk.types",
     "meetbot_sdk.testing",
 ]
 
 
+def _public_packages() -> list[str]:
+    """Every module of the package whose name has no private part: the public ones."""
+    import pkgutil
+
+    found = ["meetbot_sdk"]
+    for info in pkgutil.walk_packages(meetbot_sdk.__path__, "meetbot_sdk."):
+        if not any(part.startswith("_") for part in info.name.split(".")):
+            found.append(info.name)
+    return sorted(found)
+
+
+def test_the_public_modules_are_all_listed() -> None:
+    assert _public_packages() == sorted(PUBLIC_MODULES)
+
+
 @pytest.mark.parametrize("module_name", PUBLIC_MODULES)
-def test_every_public_class_reports_its_public_module(module_name: str) -> None:
+def test_every_public_class_and_function_reports_its_public_module(module_name: str) -> None:
     module = importlib.import_module(module_name)
-    classes = [getattr(module, name) for name in module.__all__]
-    classes = [obj for obj in classes if inspect.isclass(obj)]
-    assert classes
-    for cls in classes:
-        assert cls.__module__ == module_name, cls
-        assert f"{module_name}.{cls.__qualname__}" in repr(cls)
+    named = [getattr(module, name) for name in module.__all__]
+    named = [obj for obj in named if inspect.isclass(obj) or inspect.isfunction(obj)]
+    assert named
+    for obj in named:
+        assert obj.__module__ == module_name, obj
+        assert f"{module_name}.{obj.__qualname__}" in repr(obj) or inspect.isfunction(obj)
+
+
+def test_public_functions_report_their_public_module() -> None:
+    from meetbot_sdk import cli, testing
+
+    assert testing.instant_waits.__module__ == "meetbot_sdk.testing"
+    assert cli.main.__module__ == "meetbot_sdk.cli"
 
 
 def test_tracebacks_and_reprs_show_public_paths() -> None:

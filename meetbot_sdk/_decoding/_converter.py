@@ -5,6 +5,8 @@
 - Unknown keys are ignored; unknown values of open sets (platforms, statuses) are kept,
   since breakdowns are plain ``dict[str, int]``.
 - Types are strict: ``"5"`` is not an ``int``, ``True`` is not an ``int``, ``{}`` is not a list.
+- Integers are 64-bit (``INT64_MIN`` to ``INT64_MAX``): ids beyond them would decode, then
+  fail in ``to_pandas()``/``to_polars()`` and in most databases; they are refused here.
 - Timestamps parse from ISO 8601 with ``Z``, offsets or fractional seconds of any length, and
   come out timezone-aware in UTC; naive ones are taken as UTC.
 
@@ -35,7 +37,7 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from meetbot_sdk._constants import MAX_JSON_DEPTH
+from meetbot_sdk._constants import INT64_MAX, INT64_MIN, MAX_JSON_DEPTH
 from meetbot_sdk._decoding._fast_structure import compile_structure
 
 if TYPE_CHECKING:
@@ -125,7 +127,11 @@ def _show(value: object) -> str:
 
 def _structure_int(value: object, _: object) -> int:
     if value.__class__ is int:
-        return value
+        if INT64_MIN <= value <= INT64_MAX:
+            return value
+        raise TypeError(
+            f"expected a 64-bit integer ({INT64_MIN} to {INT64_MAX}), got {_show(value)}"
+        )
     raise TypeError(f"expected an integer, got {_show(value)}")
 
 

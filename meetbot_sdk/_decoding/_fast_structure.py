@@ -24,6 +24,8 @@ from typing import Any
 
 import attrs
 
+from meetbot_sdk._constants import INT64_MAX, INT64_MIN
+
 __all__ = ["compile_structure", "filling"]
 
 _INLINE = (int, str)
@@ -91,7 +93,10 @@ def _check_or_convert(
     hook_for: Callable[[Any], Callable[[Any, Any], Any]],
 ) -> list[str]:
     if tp in _INLINE:
-        return [f"    if {var}.__class__ is not {tp.__name__}: raise TypeError({var!r})"]
+        return [
+            f"    if {var}.__class__ is not {tp.__name__}: raise TypeError({var!r})",
+            *_range(var, tp),
+        ]
     args = typing.get_args(tp)
     is_union = typing.get_origin(tp) in (typing.Union, types.UnionType)
     if is_union and len(args) == 2 and type(None) in args:
@@ -100,7 +105,18 @@ def _check_or_convert(
             return [
                 f"    if {var} is not None and {var}.__class__ is not {inner.__name__}:",
                 f"        raise TypeError({var!r})",
+                *_range(var, inner, nullable=True),
             ]
     hook_name, type_name = f"hook_{var}", f"type_{var}"
     namespace[hook_name], namespace[type_name] = hook_for(tp), tp
     return [f"    {var} = {hook_name}({var}, {type_name})"]
+
+
+def _range(var: str, tp: Any, *, nullable: bool = False) -> list[str]:
+    """The converter's 64-bit range check of an ``int`` (after its type check)."""
+    if tp is not int:
+        return []
+    check = f"not {INT64_MIN} <= {var} <= {INT64_MAX}"
+    if nullable:
+        check = f"{var} is not None and {check}"
+    return [f"    if {check}: raise TypeError({var!r})"]

@@ -15,7 +15,7 @@ from meetbot_sdk._decoding._converter import (
     structure,
     structure_json,
 )
-from meetbot_sdk._exceptions import redact_value, validation_error
+from meetbot_sdk._exceptions import Secret, redact_value, validation_error
 
 if TYPE_CHECKING:
     import httpx
@@ -25,7 +25,7 @@ __all__ = ["RawResponse", "decode"]
 T = TypeVar("T")
 
 
-def decode(call: _endpoints.APICall[T], response: httpx.Response, *, secret: str) -> T:
+def decode(call: _endpoints.APICall[T], response: httpx.Response, *, secret: Secret) -> T:
     """The model in a 2xx response's body, or :class:`APIResponseValidationError`.
 
     Only a failure pays for the guards: the depth check and the redaction of ``secret``
@@ -88,7 +88,7 @@ class RawResponse(Generic[T]):
         *,
         retries_taken: int,
         elapsed: datetime.timedelta,
-        secret: str,
+        secret: Secret,
     ) -> None:
         self._call = call
         self._secret = secret

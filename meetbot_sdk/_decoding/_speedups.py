@@ -8,12 +8,13 @@ msgspec parses and type-checks the body in C, so what is left in Python is filli
 keeps as strings so that they go through the converter's own hooks.
 
 The mirror is never more lenient than the converter: msgspec refuses ``true`` and ``1.0``
-for an ``int``, anything but a string for a ``str``, anything but a number for a ``float``
-(an integer becomes its float, as in the converter), a missing key and ``null`` where it is
-not allowed, ``NaN``, invalid UTF-8, a byte-order mark, lone surrogates and nesting past its
-limit. Whatever it refuses, the caller decodes again with :func:`json.loads` and the
-converter, which have the final word and word the errors: a body gives the same model or the
-same error with the extra as without it.
+for an ``int`` (and an integer outside 64 bits, by a ``msgspec.Meta`` bound), anything but
+a string for a ``str``, anything but a number for a ``float`` (an integer becomes its
+float, as in the converter), a missing key and ``null`` where it is not allowed, ``NaN``,
+invalid UTF-8, a byte-order mark, lone surrogates and nesting past its limit. Whatever it
+refuses, the caller decodes again with :func:`json.loads` and the converter, which have the
+final word and word the errors: a body gives the same model or the same error with the
+extra as without it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 
 import attrs
 
+from meetbot_sdk._constants import INT64_MAX, INT64_MIN
 from meetbot_sdk._decoding._fast_structure import define, filling
 
 __all__ = ["NoMirrorError", "compile_decoder"]
@@ -56,6 +58,10 @@ def compile_decoder(
         NoMirrorError: A field of ``cls`` has a type the mirror cannot express.
     """
     mirrors: dict[type, tuple[Any, Callable[[Any], Any]]] = {}
+    int64 = typing.Annotated[int, msgspec.Meta(ge=INT64_MIN, le=INT64_MAX)]
+
+    def bounded(tp: Any) -> Any:
+        return int64 if tp is int else tp
 
     def mirror(model: type) -> tuple[Any, Callable[[Any], Any]]:
         if model not in mirrors:
@@ -75,16 +81,16 @@ def compile_decoder(
 
     def _field(tp: Any, value: str, index: int, namespace: dict[str, Any]) -> tuple[Any, str]:
         if tp in _PLAIN:
-            return tp, value
+            return bounded(tp), value
         if tp in _AS_TEXT:
             namespace[f"hook{index}"], namespace[f"type{index}"] = hook_for(tp), tp
             return str, f"hook{index}({value}, type{index})"
         origin, args = typing.get_origin(tp), typing.get_args(tp)
         if origin in (typing.Union, types.UnionType) and args[1:] == (type(None),):
             if args[0] in _PLAIN:
-                return tp, value
+                return bounded(args[0]) | None, value
         elif origin is dict and args[0] is str and args[1] in _PLAIN:
-            return tp, value
+            return dict[str, bounded(args[1])], value  # type: ignore[misc]
         elif origin is list and attrs.has(args[0]):
             struct, convert = mirror(args[0])
             namespace[f"convert{index}"] = convert

@@ -2,9 +2,11 @@
 stores, and back.
 
 The record is compact JSON. Reading it trusts nothing: a record that is not one of ours, was
-written for another API key, is cut short, or holds a value out of its range (a negative
-count, a lease lapsing an hour from now, a time that is not a finite number) is ignored as a
-whole and the budget starts afresh, the way a cold client does: one probe asks the server.
+written for another API key, is cut short, is larger than 64 KiB or nested deeper than
+the record ever is (checked before it is parsed), or holds a value out of its range (a
+negative count, a lease lapsing an hour from now, a time that is not a finite number) is
+ignored as a whole, with one warning, and the budget starts afresh, the way a cold client
+does: one probe asks the server. Reading a record never raises.
 """
 
 from __future__ import annotations
@@ -16,14 +18,16 @@ from typing import TYPE_CHECKING, Any
 from meetbot_sdk._ratelimit._window import BLOCKING_STATUSES, MAX_LEASE_SECONDS, Window
 from meetbot_sdk._transport._http import default_backend
 from meetbot_sdk._utils._logs import logger
+from meetbot_sdk._utils._stored_json import load_stored_json
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["MAX_LEASE_SECONDS", "MAX_RECORD_BYTES", "dump", "load"]
+__all__ = ["MAX_LEASE_SECONDS", "MAX_RECORD_BYTES", "dump", "load", "read"]
 
 VERSION = 1
 MAX_RECORD_BYTES = 64 * 1024
+_MAX_DEPTH = 4  # the record nests 3 levels: itself, then "leases" and "blocked"
 _MAX_HORIZON = 2 * 86400.0  # no reset or Retry-After is believed further away than this
 _MAX_LEASES = 4096
 _MAX_BODY = 2000  # characters of the blocking response kept, for the error others raise
@@ -68,13 +72,18 @@ def load(text: str | bytes | None, key: str, now: float, *, where: str) -> Windo
         now: The current time by the store's clock, to judge the record's times.
         where: Names the store in the warning for an ignored record.
     """
+    window = read(text, key, now, where=where)
+    return Window() if window is None else window
+
+
+def read(text: str | bytes | None, key: str, now: float, *, where: str) -> Window | None:
+    """As :func:`load`, but ``None`` (after the warning) for a record not to be trusted, so
+    that a store never keeps one to decide on again."""
     window = Window()
     if not text:
         return window
     try:
-        if len(text) > MAX_RECORD_BYTES:
-            raise _MalformedError("too large")
-        record = json.loads(text)
+        record = load_stored_json(text, max_bytes=MAX_RECORD_BYTES, max_depth=_MAX_DEPTH)
         if not isinstance(record, dict) or record.get("v") != VERSION:
             raise _MalformedError("not a meetbot-sdk budget record")
         if record.get("key") != key:
@@ -82,7 +91,7 @@ def load(text: str | bytes | None, key: str, now: float, *, where: str) -> Windo
         _fill(window, record, now)
     except (ValueError, TypeError, KeyError) as exc:  # json's errors are ValueErrors
         logger.warning("Ignoring the shared rate budget in %s: %s; starting afresh", where, exc)
-        return Window()
+        return None
     return window
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import threading
 import time
 import weakref
@@ -84,18 +85,25 @@ class FileBudget(SharedBudget):
     exclusive ``fcntl`` lock held for a few microseconds: no server, standard library only.
     Use one file per API key. Times in it are the machine's wall clock.
 
+    The file is never reached through a symbolic link: one at ``path``, planted before or
+    after the budget was made, is refused (the budget stands aside with one warning, as
+    for any unusable file), so nobody who can write to the directory can make the
+    processes write elsewhere. Keep the file in a directory only their user can write.
+
     Args:
         path: The file; it is created (mode ``0600``) if missing. Its directory must exist.
 
     Raises:
         TypeError: ``path`` is not a string or path.
-        ValueError: ``path`` is empty, or its directory does not exist.
+        ValueError: ``path`` is empty, is a symbolic link or not a regular file, or its
+            directory does not exist.
         RuntimeError: The platform has no POSIX file locks (Windows); the message names
             :class:`RedisBudget` instead.
 
     Example:
         >>> from meetbot_sdk import FileBudget, MeetBot
-        >>> client = MeetBot(throttle=FileBudget("/tmp/meetbot-budget"))  # doctest: +SKIP
+        >>> budget = FileBudget("/var/lib/myapp/meetbot-budget")  # doctest: +SKIP
+        >>> client = MeetBot(throttle=budget)  # doctest: +SKIP
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -113,6 +121,9 @@ class FileBudget(SharedBudget):
         directory = os.path.dirname(os.path.abspath(text))
         if not os.path.isdir(directory):
             raise ValueError(f"the directory of the budget file does not exist: {directory!r}")
+        problem = _not_a_plain_file(text)
+        if problem:
+            raise ValueError(f"the budget file {text!r} {problem}")
         self.path = text
         self._forget()
         _OPEN_BUDGETS.add(self)
@@ -187,7 +198,16 @@ class FileBudget(SharedBudget):
 
     def _descriptor(self) -> int:
         if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK
+            try:
+                fd = os.open(self.path, flags, 0o600)
+            except OSError as exc:
+                problem = _not_a_plain_file(self.path)
+                raise StoreUnavailable(problem or exc.strerror or str(exc)) from exc
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise StoreUnavailable(_NOT_REGULAR)
+            self._fd = fd
         return self._fd
 
     def close(self) -> None:
@@ -200,6 +220,21 @@ class FileBudget(SharedBudget):
     def __del__(self) -> None:
         if getattr(self, "_fd", None) is not None:
             os.close(self._fd)  # type: ignore[arg-type]
+
+
+_SYMLINK = "is a symbolic link, which FileBudget never follows: name the file itself"
+_NOT_REGULAR = "is not a regular file"
+
+
+def _not_a_plain_file(path: str) -> str:
+    """Why ``path`` cannot be the budget file (a link, a directory...), or ``""``."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return ""  # missing: it is created
+    if stat.S_ISLNK(mode):
+        return _SYMLINK
+    return "" if stat.S_ISREG(mode) else _NOT_REGULAR
 
 
 def _give_up_after(deadline: float) -> None:

@@ -16,7 +16,8 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from meetbot_sdk._ratelimit._budget_record import dump, load
+from meetbot_sdk._exceptions import redact
+from meetbot_sdk._ratelimit._budget_record import dump, read
 from meetbot_sdk._ratelimit._budgets import SharedBudget
 from meetbot_sdk._ratelimit._throttle import StoreUnavailable, Window
 from meetbot_sdk._utils._extras import require
@@ -98,7 +99,7 @@ class RedisBudget(SharedBudget):
             if not url_or_client.startswith(("redis://", "rediss://", "unix://")):
                 raise ValueError(
                     "url_or_client must be a redis://, rediss:// or unix:// URL, got "
-                    f"{_safe(url_or_client)!r}"
+                    f"{redact(url_or_client)!r}"
                 )
             self._url = url_or_client
             return
@@ -121,7 +122,7 @@ class RedisBudget(SharedBudget):
 
     def describe(self) -> str:
         if self._url is not None:
-            return _safe(self._url)
+            return redact(self._url)
         return f"<{type(self._sync if self._sync is not None else self._async).__name__}>"
 
     def check_client(self, *, asynchronous: bool) -> None:
@@ -260,7 +261,10 @@ class _Update:
         return self._compute(stored, now)
 
     def _compute(self, stored: bytes | None, now: float) -> list[str | bytes] | None:
-        window = load(stored, self._key, now, where=self._budget.describe())
+        window = read(stored, self._key, now, where=self._budget.describe())
+        if window is None:  # never kept as the record seen last, to decide on again
+            self._budget._seen.pop(self._key, None)
+            window = Window()
         self.result = self._change(window, now)
         record = dump(window, self._key).encode()
         if record == stored:
@@ -279,8 +283,3 @@ def _redis_error() -> type[Exception]:
     from redis.exceptions import RedisError  # extra: redis
 
     return RedisError
-
-
-def _safe(url: str) -> str:
-    """The URL without a password."""
-    return re.sub(r"//[^@/]*@", "//***@", url)

@@ -31,26 +31,57 @@ How a resumed walk finds its band quickly, relying only on what the API states:
   only spares the server counting older logs and read-ahead fetching pages past the end.
 
 Deleting logs that a walk has already passed breaks this, as it breaks the walk itself (see
-:doc:`pagination`).
+:doc:`pagination`). One such case is caught: a resumed walk whose first page lies past the
+end of the list (it shrank below ``offset``) goes back to page 1 and skips, by its cursor,
+what it had yielded, instead of ending there with the rest of its band unread.
+
+A checkpoint belongs to one API and one account: it records the base URL and a fingerprint
+of the API key (16 hex digits of a SHA-256, from which the key cannot be recovered), and a
+client with another refuses it. Checkpoints written before they carried these are accepted
+by any client; the walk resumed from one writes them into its own checkpoints.
+
+Reading one back trusts nothing: the text is bounded in size
+(:data:`MAX_CHECKPOINT_BYTES`) and nesting before it is parsed, every time and id must lie
+in range, and each refusal is a ``ValueError`` quoting at most a short excerpt.
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
+from meetbot_sdk._constants import MAX_JSON_DEPTH
 from meetbot_sdk._decoding._converter import format_timestamp, parse_timestamp
+from meetbot_sdk._utils._stored_json import excerpt, load_stored_json
 from meetbot_sdk._walk._pagination import LogKey, Walk
 
-__all__ = ["WalkCheckpoint", "check_resume", "checkpoint_of", "resumed_walk", "walk_query"]
+__all__ = [
+    "MAX_CHECKPOINT_BYTES",
+    "WalkCheckpoint",
+    "account_fingerprint",
+    "check_resume",
+    "checkpoint_of",
+    "resumed_walk",
+    "walk_query",
+]
 
 _FORMAT = "meetbot_sdk.WalkCheckpoint"
 _VERSION = 1
 _DATE_MARGIN = datetime.timedelta(days=2)
+MAX_CHECKPOINT_BYTES = 64 * 1024
+"""The largest checkpoint text :meth:`WalkCheckpoint.from_json` reads (one is a few hundred
+bytes, its filters included)."""
+_EARLIEST = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+_LATEST = datetime.datetime(9999, 1, 1, tzinfo=datetime.timezone.utc)
+_MAX_INT = 2**63 - 1  # ids and offsets are 64-bit on the wire
+_MAX_BASE_URL = 2048
+_FINGERPRINT = re.compile(r"[0-9a-f]{16}")
 
 
 @attrs.frozen
@@ -73,6 +104,10 @@ class WalkCheckpoint:
             ``None``.
         offset: Logs before the page where the walk in progress goes on.
         finished: The walk reached the end: nothing is left of it to yield.
+        base_url: The base URL of the API the walk ran against, or ``None`` (any: a
+            checkpoint written by meetbot-sdk before it recorded one).
+        account: A fingerprint of the API key the walk ran with (16 hex digits of a
+            SHA-256, never the key), or ``None`` (any).
     """
 
     __module__ = "meetbot_sdk"  # its public home, which loads it lazily
@@ -83,6 +118,8 @@ class WalkCheckpoint:
     cursor: LogKey | None = None
     offset: int = 0
     finished: bool = False
+    base_url: str | None = None
+    account: str | None = None
 
     def to_json(self) -> str:
         """The checkpoint as one line of JSON text, for a file or a database column."""
@@ -96,6 +133,8 @@ class WalkCheckpoint:
                 "cursor": _key_to_json(self.cursor),
                 "offset": self.offset,
                 "finished": self.finished,
+                "base_url": self.base_url,
+                "account": self.account,
             },
             separators=(",", ":"),
         )
@@ -105,8 +144,9 @@ class WalkCheckpoint:
         """Read a checkpoint written by :meth:`to_json`.
 
         Raises:
-            ValueError: The text is not a checkpoint of this format (not JSON, another
-                document, another version, a field missing or out of place).
+            ValueError: The text is not a checkpoint of this format (larger than 64 KiB or
+                nested deeper than 64 levels, not JSON, another document, another version, a
+                field missing, out of place or out of range).
 
         Example:
             >>> from meetbot_sdk import WalkCheckpoint
@@ -114,17 +154,21 @@ class WalkCheckpoint:
             >>> WalkCheckpoint.from_json(text).filters
             (('method', 'GET'),)
         """
+        if not isinstance(text, (str, bytes)):
+            raise ValueError(f"not a walk checkpoint: expected text, got {type(text).__name__}")
         try:
-            document = json.loads(text)
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"not a walk checkpoint: the text is not JSON ({exc})") from None
+            document = load_stored_json(
+                text, max_bytes=MAX_CHECKPOINT_BYTES, max_depth=MAX_JSON_DEPTH
+            )
+        except ValueError as exc:
+            raise ValueError(f"not a walk checkpoint: the text is {exc}") from None
         if not isinstance(document, dict) or document.get("format") != _FORMAT:
             raise ValueError(
                 f"not a walk checkpoint: expected a JSON object with format {_FORMAT!r}"
             )
         if document.get("version") != _VERSION:
             raise ValueError(
-                f"walk checkpoint version {document.get('version')!r} is not supported"
+                f"walk checkpoint version {excerpt(document.get('version'))} is not supported"
                 f" (this meetbot-sdk reads version {_VERSION})"
             )
         try:
@@ -141,10 +185,15 @@ def _from_document(document: Mapping[str, Any]) -> WalkCheckpoint:
     ):
         raise TypeError("'filters' must be an object of strings")
     offset, finished = document["offset"], document["finished"]
-    if offset.__class__ is not int or offset < 0:
-        raise ValueError(f"'offset' must be an int >= 0, got {offset!r}")
+    if offset.__class__ is not int or not 0 <= offset <= _MAX_INT:
+        raise ValueError(f"'offset' must be an int from 0 to 2**63 - 1, got {excerpt(offset)}")
     if not isinstance(finished, bool):
-        raise TypeError(f"'finished' must be true or false, got {finished!r}")
+        raise TypeError(f"'finished' must be true or false, got {excerpt(finished)}")
+    base_url, account = document.get("base_url"), document.get("account")
+    if base_url is not None and (not isinstance(base_url, str) or len(base_url) > _MAX_BASE_URL):
+        raise ValueError(f"'base_url' must be null or a URL, got {excerpt(base_url)}")
+    if account is not None and not (isinstance(account, str) and _FINGERPRINT.fullmatch(account)):
+        raise ValueError(f"'account' must be null or 16 hex digits, got {excerpt(account)}")
     watermark, top, cursor = (
         _key_from_json(name, document[name]) for name in ("watermark", "top", "cursor")
     )
@@ -164,6 +213,8 @@ def _from_document(document: Mapping[str, Any]) -> WalkCheckpoint:
         cursor=cursor,
         offset=offset,
         finished=finished,
+        base_url=base_url,
+        account=account,
     )
 
 
@@ -184,20 +235,42 @@ def _key_from_json(name: str, value: object) -> LogKey | None:
         isinstance(value, list)
         and len(value) == 2
         and isinstance(value[0], str)
+        and len(value[0]) <= 64
         and value[1].__class__ is int
+        and 0 <= value[1] <= _MAX_INT
     ):
         try:
-            return (parse_timestamp(value[0]), value[1])
+            instant = parse_timestamp(value[0])
         except ValueError:
             pass
-    raise ValueError(f"{name!r} must be null or [timestamp, id], got {value!r}")
+        else:
+            if _EARLIEST <= instant < _LATEST:
+                return (instant, value[1])
+    raise ValueError(
+        f"{name!r} must be null or [timestamp, id] (a time from 1970 to 9998, an id"
+        f" from 0 to 2**63 - 1), got {excerpt(value)}"
+    )
 
 
 # --- what the pagers do with checkpoints -----------------------------------------------------
 
 
-def check_resume(checkpoint: object, filters: Mapping[str, str], start_page: int) -> None:
-    """Raise unless a walk with these filters and ``start_page`` can resume ``checkpoint``."""
+def account_fingerprint(api_key: str) -> str:
+    """The fingerprint of an API key a checkpoint records: 16 hex digits of a SHA-256 (of
+    its own, not the rate budget's), from which the key cannot be recovered."""
+    return hashlib.sha256(f"{_FORMAT}\n{api_key}".encode()).hexdigest()[:16]
+
+
+def check_resume(
+    checkpoint: object,
+    filters: Mapping[str, str],
+    start_page: int,
+    *,
+    base_url: str,
+    account: str,
+) -> None:
+    """Raise unless a walk with these filters and ``start_page``, of a client of this base
+    URL and key fingerprint, can resume ``checkpoint``."""
     if not isinstance(checkpoint, WalkCheckpoint):
         raise TypeError(
             "resume_from must be a WalkCheckpoint (from pager.checkpoint() or"
@@ -206,6 +279,19 @@ def check_resume(checkpoint: object, filters: Mapping[str, str], start_page: int
     if start_page != 1:
         raise ValueError(
             "start_page cannot be combined with resume_from: the checkpoint says where"
+        )
+    if checkpoint.base_url is not None and checkpoint.base_url != base_url:
+        raise ValueError(
+            f"resume_from holds a walk against {checkpoint.base_url!r}, and this client talks"
+            f" to {base_url!r}: a checkpoint resumes only the walk of the API and account"
+            " that wrote it"
+        )
+    if checkpoint.account is not None and checkpoint.account != account:
+        raise ValueError(
+            f"resume_from holds a walk of another API key (key fingerprint"
+            f" {checkpoint.account}; this client's is {account}): a checkpoint resumes only"
+            " the walk of the API and account that wrote it (for a new key of the same"
+            " account, resume from attrs.evolve(checkpoint, account=None))"
         )
     saved = dict(checkpoint.filters)
     if saved != dict(filters):
@@ -225,7 +311,10 @@ def walk_query(filters: Mapping[str, str], watermark: LogKey | None) -> dict[str
     """The query of a walk with a watermark: the filters, ``start_date`` narrowed with a margin."""
     if watermark is None:
         return dict(filters)
-    margin_date = watermark[0].astimezone(datetime.timezone.utc).date() - _DATE_MARGIN
+    try:
+        margin_date = watermark[0].astimezone(datetime.timezone.utc).date() - _DATE_MARGIN
+    except OverflowError:  # a watermark made by hand near year 1: no date narrows it
+        return dict(filters)
     margin_start = datetime.datetime.combine(margin_date, datetime.time(), datetime.timezone.utc)
     given = filters.get("start_date")
     if given is not None and _instant(given) >= margin_start:
@@ -256,23 +345,32 @@ def resumed_walk(checkpoint: WalkCheckpoint, page_size: int, max_items: int | No
         floor=checkpoint.watermark,
         top=top,
         handed_out=cursor,
+        rewind_past_end=checkpoint.offset > 0,
     )
 
 
 def checkpoint_of(
-    walk: Walk, filters: Mapping[str, str], watermark: LogKey | None
+    walk: Walk,
+    filters: Mapping[str, str],
+    watermark: LogKey | None,
+    *,
+    base_url: str,
+    account: str,
 ) -> WalkCheckpoint:
-    """Where ``walk`` (with these filters, above ``watermark``) stands now."""
+    """Where ``walk`` (with these filters, above ``watermark``, of a client of this base URL
+    and key fingerprint) stands now."""
     sorted_filters = tuple(sorted(filters.items()))
     if walk.done and walk.exhausted:
         newest = walk.top if walk.top is not None else watermark
-        return WalkCheckpoint(filters=sorted_filters, watermark=newest, finished=True)
-    if walk.top is None:
-        return WalkCheckpoint(filters=sorted_filters, watermark=watermark)
-    return WalkCheckpoint(
-        filters=sorted_filters,
-        watermark=watermark,
-        top=walk.top,
-        cursor=walk.oldest_handed_out,
-        offset=(walk.next_page - 1) * walk.page_size,
-    )
+        position = WalkCheckpoint(filters=sorted_filters, watermark=newest, finished=True)
+    elif walk.top is None:
+        position = WalkCheckpoint(filters=sorted_filters, watermark=watermark)
+    else:
+        position = WalkCheckpoint(
+            filters=sorted_filters,
+            watermark=watermark,
+            top=walk.top,
+            cursor=walk.oldest_handed_out,
+            offset=(walk.next_page - 1) * walk.page_size,
+        )
+    return attrs.evolve(position, base_url=base_url, account=account)

@@ -24,6 +24,7 @@ from meetbot_sdk._notebook._frames import FrameSlot, Library
 from meetbot_sdk._utils._logs import logger
 from meetbot_sdk._walk._checkpoint import (
     WalkCheckpoint,
+    account_fingerprint,
     check_resume,
     checkpoint_of,
     resumed_walk,
@@ -67,11 +68,16 @@ class _PagerBase(Generic[_ClientT]):
         self._filters = _endpoints.log_query(filters)
         self._from_head = start_page == 1
         self._concurrency = concurrency
+        config = client._config
+        self._origin = {
+            "base_url": config.base_url,
+            "account": account_fingerprint(config.api_key),
+        }
         if resume_from is None:
             self._watermark: LogKey | None = None
             self._walk = Walk(page_size, start_page, max_items)
         else:
-            check_resume(resume_from, self._filters, start_page)
+            check_resume(resume_from, self._filters, start_page, **self._origin)
             self._watermark = resume_from.watermark
             self._walk = resumed_walk(resume_from, page_size, max_items)
             query = walk_query(self._filters, self._watermark)
@@ -96,7 +102,7 @@ class _PagerBase(Generic[_ClientT]):
                 "checkpoint() needs a walk from the head: this one started at a start_page"
                 " other than 1; walk from page 1, or resume_from a checkpoint"
             )
-        return checkpoint_of(self._walk, self._filters, self._watermark)
+        return checkpoint_of(self._walk, self._filters, self._watermark, **self._origin)
 
     def _page_call(self, number: int) -> _endpoints.APICall[ApiLogPage]:
         return attrs.evolve(self._call, params={**self._call.params, "page": str(number)})

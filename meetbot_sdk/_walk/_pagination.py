@@ -76,6 +76,9 @@ class Walk:
         top: The newest log of the walk, when it continues an earlier one; else it is the
             first log accepted.
         handed_out: The oldest log an earlier part of this walk handed out.
+        rewind_past_end: A first page past the end of the list sends the walk back to page
+            1 (a resumed walk, whose list has shrunk below its offset: its logs shifted
+            towards the head, and the ceiling skips what it had yielded).
     """
 
     page_size: int
@@ -86,6 +89,7 @@ class Walk:
     top: _Key | None = attrs.field(default=None, kw_only=True)
     """The newest log the walk accepted (or continues from): its upper end."""
     handed_out: _Key | None = attrs.field(default=None, kw_only=True)
+    rewind_past_end: bool = attrs.field(default=False, kw_only=True)
     exhausted: bool = attrs.field(default=False, init=False)
     """The walk reached the end of the list or the floor (not only ``max_items``)."""
     items_yielded: int = attrs.field(default=0, init=False)
@@ -160,6 +164,8 @@ class Walk:
         """
         if fetched_ahead and self.total is not None and page.total < self.total:
             return False
+        if self._rewound(page):
+            return True
         logs, cursor, skip = page.logs, self._cursor, 0
         if cursor is not None:
             # Newest first: the logs pushed over from the previous page lead the page.
@@ -201,6 +207,16 @@ class Walk:
             page = attrs.evolve(page, logs=new)
         self._page, self._page_number, self._index = page, self.fetch_page, 0
         self.fetch_page += 1
+        return True
+
+    def _rewound(self, page: ApiLogPage) -> bool:
+        """Go back to page 1 if ``page`` is a resumed walk's first, past the end."""
+        if not self.rewind_past_end:
+            return False
+        self.rewind_past_end = False  # only the first page can be past the end so
+        if page.logs or self.fetch_page == 1:
+            return False
+        self.fetch_page, self.repeated = 1, 0
         return True
 
     def pop(self) -> ApiLog | None:

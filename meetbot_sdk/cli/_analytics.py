@@ -9,7 +9,13 @@ from meetbot_sdk import Analytics
 from meetbot_sdk._endpoints import PERIODS
 from meetbot_sdk.cli._options import Settings, format_option, pass_settings, resolve_format
 from meetbot_sdk.cli._output import Stdout, encode_rows, plain
-from meetbot_sdk.cli._tables import _breakdown, analytics_tables, print_tables
+from meetbot_sdk.cli._tables import (
+    _breakdown,
+    _text,
+    _two_columns,
+    analytics_tables,
+    print_tables,
+)
 
 __all__ = ["command", "daily_rows", "tables"]
 
@@ -43,7 +49,7 @@ def command(settings: Settings, /, *, period: str, format_: str | None) -> None:
     chosen = resolve_format(format_, "json")
     out = Stdout()
     if chosen == "table":
-        print_tables(tables(analytics, period))
+        print_tables(tables(analytics, period), color=settings.color)
     elif chosen == "json":
         out.write_json(plain(analytics))
     else:
@@ -59,11 +65,7 @@ def tables(analytics: Analytics, period: str) -> list[Table]:
     _, daily = analytics_tables(analytics, period)
     calls, bots = analytics.api_calls, analytics.bots
     rec, tr, hooks = analytics.recordings, analytics.transcriptions, analytics.webhooks
-    summary = Table(
-        title=f"Usage: the last {period}, and all time", show_header=False, title_justify="left"
-    )
-    summary.add_column("what", style="bold")
-    summary.add_column("value")
+    summary = _two_columns(f"Usage: the last {period}, and all time")
     summary.add_row(
         "API calls",
         f"today {calls.today:,} · this month {calls.this_month:,} · all time {calls.total:,}",
@@ -71,8 +73,8 @@ def tables(analytics: Analytics, period: str) -> list[Table]:
     summary.add_row(
         "Bots", f"{bots.created:,} created in the last {period} · {bots.active:,} active now"
     )
-    summary.add_row("  by platform", f"{_breakdown(bots.platform_breakdown)} (all time)")
-    summary.add_row("  by status", f"{_breakdown(bots.status_breakdown)} (all time)")
+    summary.add_row("  by platform", _text(f"{_breakdown(bots.platform_breakdown)} (all time)"))
+    summary.add_row("  by status", _text(f"{_breakdown(bots.status_breakdown)} (all time)"))
     summary.add_row(
         "Recordings",
         f"{rec.total:,} · {rec.total_duration_seconds / 3600:,.1f} h · "

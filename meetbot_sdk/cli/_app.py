@@ -3,10 +3,14 @@
 Exit statuses: 0 done, 1 the API or the network failed (or a file could not be written),
 2 bad usage (unknown option, bad value, missing API key), 130 interrupted (Ctrl-C), 141 the
 reader of the output went away (``| head``), as for any Unix tool killed by SIGPIPE. Errors
-are one line on stderr, never a traceback, and never hold the API key.
+are one line on stderr, never a traceback, and never hold the API key; what the server said
+in them is shown literally (:func:`~meetbot_sdk.cli._literal.visible`), and the SDK's
+argument checks name the command's flags (``--start-date``), not its parameters.
 """
 
 from __future__ import annotations
+
+import re
 
 import click
 
@@ -19,6 +23,7 @@ from meetbot_sdk import (
 )
 from meetbot_sdk._constants import API_KEY_ENV
 from meetbot_sdk.cli._interrupts import Interrupts
+from meetbot_sdk.cli._literal import visible
 from meetbot_sdk.cli._options import global_options, stop_verbose_logging
 from meetbot_sdk.cli._output import PipeClosedError
 
@@ -37,7 +42,7 @@ Examples:
 
 The API key comes from --api-key or MEETBOT_API_KEY; the base URL from --base-url or
 MEETBOT_BASE_URL. Exit status: 0 done, 1 API or network error, 2 bad usage, 130
-interrupted."""
+interrupted, 141 the reader went away (| head)."""
 
 
 @click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
@@ -74,6 +79,8 @@ def run(argv: list[str]) -> int:  # noqa: PLR0911 (one status per way a run ends
         click.echo("meetbot: interrupted", err=True)
         return INTERRUPTED
     except click.ClickException as usage:
+        # A message may quote a file or a refusal of the SDK; show() prints this attribute.
+        usage.message = visible(usage.message)  # type: ignore[misc]  # Final to click's types
         usage.show()
         return usage.exit_code
     except PipeClosedError:
@@ -82,7 +89,7 @@ def run(argv: list[str]) -> int:  # noqa: PLR0911 (one status per way a run ends
         click.echo(f"meetbot: error: {_one_line(failed)}{_hint(failed)}", err=True)
         return API_ERROR
     except (ValueError, TypeError) as bad:  # the SDK's argument checks, before any request
-        click.echo(f"meetbot: error: {_one_line(bad)}", err=True)
+        click.echo(f"meetbot: error: {_as_flags(_one_line(bad))}", err=True)
         return USAGE_ERROR
     except OSError as failed:  # a file to write, a port to listen on
         click.echo(f"meetbot: error: {_one_line(failed)}", err=True)
@@ -94,7 +101,39 @@ def run(argv: list[str]) -> int:  # noqa: PLR0911 (one status per way a run ends
 
 
 def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split()) or type(error).__name__
+    return visible(" ".join(str(error).split()) or type(error).__name__)
+
+
+# The SDK's parameters, as the commands spell them.
+_FLAGS = {
+    "api_key": "--api-key",
+    "api_key_id": "--api-key-id",
+    "base_url": "--base-url",
+    "concurrency": "--concurrency",
+    "end_date": "--end-date",
+    "key_id": "KEY_ID",
+    "max_items": "--limit",
+    "max_retries": "--max-retries",
+    "method": "--method",
+    "page_size": "--page-size",
+    "path": "--path",
+    "period": "--period",
+    "resume_from": "--checkpoint",
+    "start_date": "--start-date",
+    "status_code": "--status-code",
+    "timeout": "--timeout",
+}
+# A parameter named as the subject of a check: first in the message, or before "must",
+# "is" or its value in parentheses ("method must be an HTTP method name": the first only).
+_PARAMETER = re.compile(
+    r"(?:^|(?<=after )|(?<=before ))(" + "|".join(sorted(_FLAGS, key=len, reverse=True)) + r")"
+    r"\b(?= must\b| is\b| \(|$|:)"
+)
+
+
+def _as_flags(message: str) -> str:
+    """An argument check's message with the SDK's parameter names as the command's flags."""
+    return _PARAMETER.sub(lambda match: _FLAGS[match.group(1)], message)
 
 
 def _hint(error: MeetBotError) -> str:

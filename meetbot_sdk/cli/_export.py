@@ -7,11 +7,17 @@ Killed anywhere in between, FILE holds at most some rows past what STATE records
 partial last one; the next run cuts FILE back to the recorded length and resumes the walk
 from the checkpoint, so those logs are fetched and written again, once. A run that finds an
 unfinished walk in STATE finishes it and then takes the logs that arrived since it began.
+
+One export at a time per STATE: a run holds an exclusive lock on ``.STATE.lock`` (next to
+STATE, holding its pid) from before it reads STATE until it ends; another run on the same
+STATE stops at once, naming that pid. Each write of STATE goes through a temporary file of
+its own (``tempfile.mkstemp`` in STATE's directory). FILE, STATE and the lock file are never
+reached through a symbolic link: one there is refused, and every open says ``O_NOFOLLOW``,
+so a link planted in the directory cannot redirect a write.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping
@@ -22,6 +28,10 @@ import attrs
 import click
 
 from meetbot_sdk import ApiLog, ApiLogPager, MeetBot, WalkCheckpoint
+from meetbot_sdk._constants import MAX_JSON_DEPTH
+from meetbot_sdk._utils._stored_json import excerpt, load_stored_json
+from meetbot_sdk._walk._checkpoint import MAX_CHECKPOINT_BYTES, account_fingerprint
+from meetbot_sdk.cli._files import locked, open_file, open_output, refuse_symlink, replace_durably
 from meetbot_sdk.cli._interrupts import shielded
 from meetbot_sdk.cli._output import columns_of, encode_rows, plain
 
@@ -30,6 +40,8 @@ __all__ = ["ExportState", "export_to_file", "read_state", "write_state"]
 _FORMAT = "meetbot.ExportState"
 _VERSION = 1
 _COLUMNS = columns_of(ApiLog)
+# The state holds the checkpoint as a JSON string: each character of it escaped at worst.
+_MAX_STATE_BYTES = 2 * MAX_CHECKPOINT_BYTES + 1024
 
 FileFormat = Literal["jsonl", "csv"]
 OnPage = Callable[[ApiLogPager, int], None]
@@ -62,15 +74,21 @@ def read_state(path: Path) -> ExportState | None:
     """The state saved at ``path``, or ``None`` when there is none yet.
 
     Raises:
-        click.UsageError: The file is not an export state.
+        click.UsageError: The file is not an export state, or is a symbolic link.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        descriptor = open_file(path, os.O_RDONLY, "--checkpoint")
     except FileNotFoundError:
         return None
+    with os.fdopen(descriptor, "rb") as source:
+        text = source.read(_MAX_STATE_BYTES + 1)  # bounded: never more than a state can be
     try:
-        document = json.loads(text)
-        if document.get("format") != _FORMAT or document.get("version") != _VERSION:
+        document = load_stored_json(text, max_bytes=_MAX_STATE_BYTES, max_depth=MAX_JSON_DEPTH)
+        if (
+            not isinstance(document, dict)
+            or document.get("format") != _FORMAT
+            or document.get("version") != _VERSION
+        ):
             raise ValueError("not written by meetbot logs --checkpoint")
         checkpoint = document["checkpoint"]
         state = ExportState(
@@ -89,47 +107,31 @@ def _file_format(value: object) -> FileFormat:
         return "jsonl"
     if value == "csv":
         return "csv"
-    raise ValueError(f"unknown file format {value!r}")
+    raise ValueError(f"unknown file format {excerpt(value)}")
 
 
 def _count(value: object) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"expected a count, got {value!r}")
+        raise ValueError(f"expected a count, got {excerpt(value)}")
     return value
 
 
 def write_state(path: Path, state: ExportState) -> None:
     """Replace the state at ``path`` atomically and durably."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    with open(temporary, "w", encoding="utf-8") as out:
-        out.write(state.to_json() + "\n")
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temporary, path)
-    _fsync_directory(path.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    # The rename is durable once the directory is; some systems cannot open one (ignore).
-    with contextlib.suppress(OSError):
-        descriptor = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+    replace_durably(path, (state.to_json() + "\n").encode())
 
 
 def _settle(output: Path, state_path: Path, format: FileFormat) -> ExportState:
     """Make FILE agree with STATE (or start both); return the state to go on from."""
     state = read_state(state_path)
     if state is None:
-        if output.exists() and output.stat().st_size:
+        if output.exists() and output.stat().st_size:  # FILE is no link: checked before
             raise click.UsageError(
                 f"{output} exists but {state_path} does not, so what it holds is unknown:"
                 " remove it, or choose another --output"
             )
         header = encode_rows([], "csv", _COLUMNS, header=True) if format == "csv" else b""
-        with open(output, "wb") as out:
+        with open_output(output, "wb") as out:
             _append(out, header)
         state = ExportState(format=format, length=len(header), logs=0, checkpoint=None)
         write_state(state_path, state)
@@ -151,7 +153,7 @@ def _settle(output: Path, state_path: Path, format: FileFormat) -> ExportState:
             f" it was changed by something else; restore it, or remove both to start again"
         )
     if size > state.length:
-        with open(output, "r+b") as out:
+        with open_output(output, "r+b") as out:
             out.truncate(state.length)
             out.flush()
             os.fsync(out.fileno())
@@ -178,6 +180,7 @@ def export_to_file(
     filters: Mapping[str, Any],
     walk_options: Mapping[str, Any],
     on_page: OnPage,
+    raw_cells: bool = False,
 ) -> tuple[int, int]:
     """Export the logs matching ``filters`` to ``output``; return (logs written, in FILE).
 
@@ -192,24 +195,51 @@ def export_to_file(
         filters: The walk's filters.
         walk_options: ``page_size``, ``concurrency`` and ``max_items`` of ``list()``.
         on_page: Called after each page is settled, with the pager and the logs written.
+        raw_cells: csv text cells as received, formulas included (``--csv-raw-cells``).
     """
+    refuse_symlink(output, "--output")
     if state_path is None:
         header = encode_rows([], "csv", _COLUMNS, header=True) if format == "csv" else b""
-        with open(output, "wb") as out:
+        with open_output(output, "wb") as out:
             _append(out, header)
             pager = client.api_logs.list(**walk_options, **filters)
             written = 0
-            for data, count in _batches(pager, format):
+            for data, count in _batches(pager, format, raw_cells):
                 with shielded():
                     _append(out, data)
                 written += count
                 on_page(pager, written)
         return written, written
+    refuse_symlink(state_path, "--checkpoint")
+    with locked(state_path):
+        return _export_resumably(
+            client,
+            output=output,
+            state_path=state_path,
+            format=format,
+            filters=filters,
+            walk_options=walk_options,
+            on_page=on_page,
+        )
+
+
+def _export_resumably(
+    client: MeetBot,
+    *,
+    output: Path,
+    state_path: Path,
+    format: FileFormat,
+    filters: Mapping[str, Any],
+    walk_options: Mapping[str, Any],
+    on_page: OnPage,
+) -> tuple[int, int]:
     state = _settle(output, state_path, format)
+    if state.checkpoint is not None:
+        _check_origin(state.checkpoint, state_path, client)
     limit = walk_options.get("max_items")
     written = 0
     walks = 2 if state.checkpoint is not None and not state.checkpoint.finished else 1
-    with open(output, "ab") as out:
+    with open_output(output, "ab") as out:
         for _ in range(walks):
             options = dict(walk_options)
             if limit is not None:
@@ -218,7 +248,7 @@ def export_to_file(
                 pager = client.api_logs.list(resume_from=state.checkpoint, **options, **filters)
             except ValueError as refused:  # other filters than the checkpoint's
                 raise click.UsageError(f"cannot resume from {state_path}: {refused}") from None
-            for data, count in _batches(pager, format):
+            for data, count in _batches(pager, format, raw_cells):
                 with shielded():
                     _append(out, data)
                     state = ExportState(
@@ -239,7 +269,25 @@ def export_to_file(
     return written, state.logs
 
 
-def _batches(pager: ApiLogPager, format: FileFormat) -> Iterator[tuple[bytes, int]]:
+def _check_origin(checkpoint: WalkCheckpoint, state_path: Path, client: MeetBot) -> None:
+    """Refuse, before any request, a STATE written against another API or account."""
+    another = "start another export (another --output and --checkpoint)"
+    if checkpoint.base_url is not None and checkpoint.base_url != client.base_url:
+        raise click.UsageError(
+            f"{state_path} records an export from {checkpoint.base_url}, and this run talks"
+            f" to {client.base_url}: pass that --base-url, or {another}"
+        )
+    account = account_fingerprint(client._config.api_key)
+    if checkpoint.account is not None and checkpoint.account != account:
+        raise click.UsageError(
+            f"{state_path} records an export made with another API key (key fingerprint"
+            f" {checkpoint.account}; this key's is {account}): pass that key, or {another}"
+        )
+
+
+def _batches(
+    pager: ApiLogPager, format: FileFormat, raw_cells: bool
+) -> Iterator[tuple[bytes, int]]:
     for page in pager.pages():
         rows = [plain(log) for log in page.logs]
-        yield encode_rows(rows, format, _COLUMNS), len(rows)
+        yield encode_rows(rows, format, _COLUMNS, raw_cells=raw_cells), len(rows)

@@ -3,11 +3,20 @@
 The handler raises ``KeyboardInterrupt`` at once, so a walk waiting for a page stops at
 once, except inside :meth:`Interrupts.shielded`, where it is held until the block ends. So
 every line or row written is complete, and a file's checkpoint is written with it.
+
+A second Ctrl-C, while the first one's clean-up runs (in-flight page requests of a
+read-ahead finishing, within the timeout), ends the process at once and quietly, killed by
+SIGINT as a program without a handler is (a shell shows status 130, as for the first):
+raised as an exception there, it would interrupt a generator being closed and print
+"Exception ignored in ..." and a traceback. Inside a shielded block it too waits for the
+block to end.
 """
 
 from __future__ import annotations
 
+import contextlib
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +34,7 @@ class Interrupts:
     def __init__(self) -> None:
         self._depth = 0
         self._pending = False
+        self._interrupted = False  # a KeyboardInterrupt was raised: clean-up is under way
         self._previous: Any = None
 
     @classmethod
@@ -47,6 +57,12 @@ class Interrupts:
         if self._depth:
             self._pending = True
             return
+        self._interrupt()
+
+    def _interrupt(self) -> None:
+        if self._interrupted:
+            _exit_at_once()
+        self._interrupted = True
         raise KeyboardInterrupt
 
     @contextmanager
@@ -59,7 +75,16 @@ class Interrupts:
             self._depth -= 1
             if not self._depth and self._pending:
                 self._pending = False
-                raise KeyboardInterrupt
+                self._interrupt()
+
+
+def _exit_at_once() -> None:
+    """End the process now, by SIGINT itself: no clean-up is left that must finish."""
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write("\nmeetbot: interrupted\n")
+        sys.stderr.flush()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.raise_signal(signal.SIGINT)
 
 
 @contextmanager

@@ -10,12 +10,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import attrs
 import click
 
-from meetbot_sdk import ApiLog, ApiLogPager, MeetBot
+from meetbot_sdk import ApiLog, ApiLogPager
+from meetbot_sdk._constants import DEFAULT_TERMINAL_LOGS
 from meetbot_sdk._endpoints import MAX_PAGE_SIZE
 from meetbot_sdk._walk._pagination import MAX_CONCURRENCY
 from meetbot_sdk.cli._export import FileFormat, OnPage, export_to_file
+from meetbot_sdk.cli._literal import json_visible
 from meetbot_sdk.cli._options import Settings, format_option, pass_settings, resolve_format
 from meetbot_sdk.cli._output import Stdout, columns_of, encode_rows, plain
 
@@ -23,11 +26,17 @@ __all__ = ["command"]
 
 EPILOG = """\b
 Examples:
-  meetbot logs --limit 20                                  # the newest 20, as a table
+  meetbot logs                                             # the newest 50, as a table
+  meetbot logs --limit 200                                 # the newest 200
   meetbot logs --status-code 500 --start-date 2026-01-08 --format csv > errors.csv
   meetbot logs --method POST --path /bots --format jsonl | head
   meetbot logs --api-key-id 3 --concurrency 4 --format json > key3.json
   meetbot logs --format jsonl --output logs.jsonl --checkpoint logs.state
+
+\b
+On a terminal, logs shows the newest 50 unless --limit or --all says otherwise;
+piped or redirected, every matching log. In csv, a text cell starting with = + - @
+TAB or CR gets a leading ' so that no spreadsheet runs it as a formula.
 
 \b
 With --output FILE --checkpoint STATE, FILE is appended to and STATE keeps where the
@@ -43,7 +52,18 @@ only the logs that arrived since are appended."""
 @click.option("--api-key-id", type=click.IntRange(min=1), help="Only requests made with this key.")
 @click.option("--start-date", metavar="DATE", help="Only logs after it (2026-01-08 or ISO time).")
 @click.option("--end-date", metavar="DATE", help="Only logs before it (2026-01-15 or ISO time).")
-@click.option("-n", "--limit", type=click.IntRange(min=0), help="Stop after this many logs.")
+@click.option(
+    "-n",
+    "--limit",
+    type=click.IntRange(min=0),
+    help=f"Stop after this many logs.  [default on a terminal: {DEFAULT_TERMINAL_LOGS}]",
+)
+@click.option(
+    "--all",
+    "all_logs",
+    is_flag=True,
+    help="Every matching log, also on a terminal.",
+)
 @click.option(
     "--page-size",
     type=click.IntRange(1, MAX_PAGE_SIZE),
@@ -71,6 +91,11 @@ only the logs that arrived since are appended."""
     metavar="STATE",
     help="Append to --output and keep the export's state here, to resume it exactly.",
 )
+@click.option(
+    "--csv-raw-cells",
+    is_flag=True,
+    help="In csv, write text cells as received, even those starting with = + - @ TAB CR.",
+)
 @format_option("jsonl")
 @pass_settings
 def command(
@@ -81,26 +106,45 @@ def command(
     output: Path | None,
     state: Path | None,
     limit: int | None,
+    all_logs: bool,
     page_size: int,
     concurrency: int,
+    csv_raw_cells: bool,
     **filter_options: Any,
 ) -> None:
     """Request logs of the account, newest first, each exactly once."""
     filters = {name: value for name, value in filter_options.items() if value is not None}
-    walk_options = {"page_size": page_size, "concurrency": concurrency, "max_items": limit}
+    walk_options: dict[str, Any] = {
+        "page_size": page_size,
+        "concurrency": concurrency,
+        "max_items": limit,
+    }
     if state is not None and output is None:
         raise click.UsageError("--checkpoint needs --output FILE: it records what FILE holds")
+    if all_logs and limit is not None:
+        raise click.UsageError("--all and --limit exclude each other: choose one")
     if output is None:
         chosen = resolve_format(format_, "jsonl")
-        with settings.client() as client, _progress(not Stdout.is_terminal()) as on_page:
-            _to_stdout(client, chosen, filters, walk_options, on_page)
+        terminal = Stdout.is_terminal()
+        capped = terminal and limit is None and not all_logs
+        if capped:
+            walk_options["max_items"] = DEFAULT_TERMINAL_LOGS
+        shown = _Shown(color=settings.color, raw_cells=csv_raw_cells, terminal=terminal)
+        with (
+            settings.client() as client,
+            _progress(show=not terminal, color=settings.color) as on_page,
+            client.api_logs.list(**walk_options, **filters) as pager,
+        ):
+            _to_stdout(pager, chosen, shown, on_page)
+        if capped:
+            _say_how_to_see_more(pager)
         return
     chosen_file = format_ or ("csv" if output.suffix.lower() == ".csv" else "jsonl")
     if chosen_file not in {"jsonl", "csv"}:
         raise click.UsageError(f"--output writes jsonl or csv, not {chosen_file}")
     file_format: FileFormat = "csv" if chosen_file == "csv" else "jsonl"
     try:
-        with settings.client() as client, _progress(show=True) as on_page:
+        with settings.client() as client, _progress(show=True, color=settings.color) as on_page:
             written, held = export_to_file(
                 client,
                 output=output,
@@ -109,6 +153,7 @@ def command(
                 filters=filters,
                 walk_options=walk_options,
                 on_page=on_page,
+                raw_cells=csv_raw_cells,
             )
     except KeyboardInterrupt:
         if state is not None:  # said once the progress bar is gone
@@ -124,19 +169,21 @@ def _logs(count: int) -> str:
     return "1 log" if count == 1 else f"{count:,} logs"
 
 
-def _to_stdout(
-    client: MeetBot,
-    chosen: str,
-    filters: dict[str, Any],
-    walk_options: dict[str, Any],
-    on_page: OnPage,
-) -> None:
+@attrs.frozen
+class _Shown:
+    """How logs go to stdout: colour in tables, csv cells raw, and for a terminal."""
+
+    color: bool
+    raw_cells: bool
+    terminal: bool
+
+
+def _to_stdout(pager: ApiLogPager, chosen: str, shown: _Shown, on_page: OnPage) -> None:
     from meetbot_sdk.cli._tables import LogTable  # import time: tables only for --format table
 
     out = Stdout()
-    pager = client.api_logs.list(**walk_options, **filters)
     columns = columns_of(ApiLog)
-    table = LogTable() if chosen == "table" else None
+    table = LogTable(color=shown.color) if chosen == "table" else None
     written = 0
     if chosen == "json":
         out.write(b"[")
@@ -147,12 +194,21 @@ def _to_stdout(
             elif chosen == "json":
                 items = (json.dumps(plain(log), ensure_ascii=False) for log in page.logs)
                 lead = b"\n  " if not written else b",\n  "
-                out.write(lead + ",\n  ".join(items).encode())
+                out.write(lead + json_visible(",\n  ".join(items)).encode())
             else:
                 rows = [plain(log) for log in page.logs]
                 row_format: FileFormat = "csv" if chosen == "csv" else "jsonl"
                 header = row_format == "csv" and not written
-                out.write(encode_rows(rows, row_format, columns, header=header))
+                out.write(
+                    encode_rows(
+                        rows,
+                        row_format,
+                        columns,
+                        header=header,
+                        raw_cells=shown.raw_cells,
+                        terminal=shown.terminal,
+                    )
+                )
             written += len(page.logs)
             on_page(pager, written)
         if chosen == "csv" and not written:
@@ -162,8 +218,20 @@ def _to_stdout(
             out.write(b"\n]\n" if written else b"]\n")
 
 
+def _say_how_to_see_more(pager: ApiLogPager) -> None:
+    """After the default number of logs on a terminal: how many more match, and the flags."""
+    total, shown = pager.total, pager.items_yielded
+    if total is None or total <= shown:
+        return
+    click.echo(
+        f"meetbot: {_logs(total - shown).replace(' ', ' more ', 1)} not shown (of {total:,});"
+        " see them with --limit N or --all",
+        err=True,
+    )
+
+
 @contextmanager
-def _progress(show: bool) -> Iterator[OnPage]:
+def _progress(show: bool, *, color: bool) -> Iterator[OnPage]:
     """A progress bar on stderr for a long export, when stderr is a terminal.
 
     It appears only once the export has run for a second, so that quick commands and
@@ -186,7 +254,7 @@ def _progress(show: bool) -> Iterator[OnPage]:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=Console(stderr=True, no_color=None if color else True),
         transient=True,
     )
     task = progress.add_task("logs", total=None)

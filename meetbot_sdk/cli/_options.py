@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ import click
 
 from meetbot_sdk import MeetBot, MeetBotError
 from meetbot_sdk._constants import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
+from meetbot_sdk._exceptions import Secret, redact
 from meetbot_sdk._utils._logs import logger
 from meetbot_sdk.cli._output import FORMATS, Format, Stdout
 
@@ -37,6 +39,13 @@ class Settings:
     base_url: str | None = None
     timeout: float | None = None
     max_retries: int | None = None
+    no_color: bool = False
+
+    @property
+    def color(self) -> bool:
+        """Whether tables and bars may use colour (``--no-color`` says not; so does
+        ``NO_COLOR``, which rich reads itself)."""
+        return not self.no_color
 
     @contextmanager
     def client(self) -> Iterator[MeetBot]:
@@ -54,10 +63,18 @@ class Settings:
             client = MeetBot(self.api_key, **options)
         except MeetBotError:  # no key at all
             raise click.UsageError(f"no API key: pass --api-key or set {API_KEY_ENV}") from None
-        except ValueError as refused:  # e.g. plain http:// to another host
-            raise click.BadParameter(str(refused), param_hint="--base-url") from None
+        except ValueError as refused:  # a malformed key, plain http:// to another host...
+            raise self._bad_parameter(refused) from None
         with client:
             yield client
+
+    def _bad_parameter(self, refused: ValueError) -> click.BadParameter:
+        """The client's refusal, attributed to the option at fault, with no key in it (one
+        pasted into --base-url included)."""
+        message = str(refused)
+        hint = "--api-key" if message.startswith(("api_key", API_KEY_ENV)) else "--base-url"
+        secret = Secret(self.api_key or os.environ.get(API_KEY_ENV, ""))
+        return click.BadParameter(redact(message, secret), param_hint=hint)
 
 
 _SETTINGS = "meetbot_sdk.cli.settings"
@@ -69,7 +86,7 @@ def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
         if value:
             _log_to_stderr(logging.DEBUG if value > 1 else logging.INFO)
         return value
-    if value is not None and value != "":
+    if value is not None and value != "" and value is not False:  # False: a flag not given
         given = ctx.find_root().meta.setdefault(_SETTINGS, {})
         given[param.name] = value
     return value
@@ -97,28 +114,28 @@ def stop_verbose_logging() -> None:
 
 
 def global_options(*, from_environment: bool) -> Callable[[_F], _F]:
-    """``--api-key``, ``--base-url``, ``--timeout``, ``--max-retries`` and ``--verbose``.
+    """``--api-key``, ``--base-url``, ``--timeout``, ``--max-retries``, ``--no-color`` and
+    ``--verbose``.
 
     Args:
         from_environment: Read ``MEETBOT_API_KEY``/``MEETBOT_BASE_URL`` (the group only, so
             that a flag before the command's name is not overridden by the environment).
+            Every command's help names the variables all the same.
     """
     common: dict[str, Any] = {"expose_value": False, "callback": _remember}
     options = [
         click.option(
             "--api-key",
             envvar=API_KEY_ENV if from_environment else None,
-            show_envvar=from_environment,
             metavar="KEY",
-            help="The API key (or access token). Never printed.",
+            help=f"The API key (or access token). Never printed.  [env var: {API_KEY_ENV}]",
             **common,
         ),
         click.option(
             "--base-url",
             envvar=BASE_URL_ENV if from_environment else None,
-            show_envvar=from_environment,
             metavar="URL",
-            help=f"The API's base URL  [default: {DEFAULT_BASE_URL}]",
+            help=f"The API's base URL  [env var: {BASE_URL_ENV}; default: {DEFAULT_BASE_URL}]",
             **common,
         ),
         click.option(
@@ -133,6 +150,13 @@ def global_options(*, from_environment: bool) -> Callable[[_F], _F]:
             type=click.IntRange(min=0),
             metavar="N",
             help="Retries per request.",
+            **common,
+        ),
+        click.option(
+            "--no-color",
+            is_flag=True,
+            default=False,
+            help="No colour in tables and progress bars (NO_COLOR=1 does the same).",
             **common,
         ),
         click.option(

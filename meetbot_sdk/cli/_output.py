@@ -4,6 +4,8 @@ Records use the models' attribute names (snake_case) and ISO 8601 UTC timestamps
 jsonl and csv say the same as the Python objects. Machine formats are written as bytes, a
 batch per write, each with Ctrl-C held (:func:`~meetbot_sdk.cli._interrupts.shielded`): a
 reader never sees half a line. A reader that goes away (``| head``) ends the command quietly.
+Server text is written so that a terminal shows it rather than acts on it, and csv text cells
+are not formulas (:mod:`meetbot_sdk.cli._literal`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import attrs
 
 from meetbot_sdk._decoding._converter import as_utc, format_timestamp
 from meetbot_sdk.cli._interrupts import shielded
+from meetbot_sdk.cli._literal import json_visible, neutralise_formula, visible
 
 __all__ = [
     "FORMATS",
@@ -32,6 +35,7 @@ __all__ = [
     "encode_rows",
     "plain",
     "reader_gone",
+    "silence_stdout",
 ]
 
 Format = Literal["table", "json", "jsonl", "csv"]
@@ -70,11 +74,25 @@ def encode_rows(
     columns: Sequence[str],
     *,
     header: bool = False,
+    raw_cells: bool = False,
+    terminal: bool = False,
 ) -> bytes:
-    """Rows as jsonl lines or csv rows, UTF-8; ``header`` puts the csv header row first."""
+    """Rows as jsonl lines or csv rows, UTF-8.
+
+    Args:
+        rows: The records.
+        format: ``"jsonl"`` or ``"csv"``.
+        columns: The csv columns, in order.
+        header: Put the csv header row first.
+        raw_cells: Write csv text cells as they are, formulas included (``--csv-raw-cells``);
+            by default one starting with ``=``, ``+``, ``-``, ``@``, TAB or CR gets a ``'``.
+        terminal: The rows are for a terminal: csv text shows control and BIDI characters
+            as escapes, as tables do. (jsonl always escapes them, the JSON way.)
+    """
     if format == "jsonl":
         text = "".join(
-            json.dumps(dict(row), ensure_ascii=False, separators=(",", ":")) + "\n" for row in rows
+            json_visible(json.dumps(dict(row), ensure_ascii=False, separators=(",", ":"))) + "\n"
+            for row in rows
         )
         return text.encode()
     buffer = io.StringIO()
@@ -82,8 +100,14 @@ def encode_rows(
     if header:
         writer.writerow(columns)
     for row in rows:
-        writer.writerow(["" if row.get(name) is None else row[name] for name in columns])
-    return buffer.getvalue().encode()
+        cells = ["" if row.get(name) is None else row[name] for name in columns]
+        if not raw_cells:
+            cells = [neutralise_formula(cell) for cell in cells]
+        if terminal:
+            cells = [visible(cell) if isinstance(cell, str) else cell for cell in cells]
+        writer.writerow(cells)
+    # A lone surrogate (JSON allows "\ud800") cannot be UTF-8; it is written as its escape.
+    return buffer.getvalue().encode("utf-8", "backslashreplace")
 
 
 class Stdout:
@@ -105,7 +129,8 @@ class Stdout:
 
     def write_json(self, document: Any) -> None:
         """One JSON document, indented for reading."""
-        self.write((json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode())
+        text = json_visible(json.dumps(document, ensure_ascii=False, indent=2))
+        self.write((text + "\n").encode())
 
 
 @contextlib.contextmanager
@@ -115,11 +140,11 @@ def reader_gone() -> Iterator[None]:
         yield
         sys.stdout.flush()
     except BrokenPipeError:
-        _silence_stdout()
+        silence_stdout()
         raise PipeClosedError from None
 
 
-def _silence_stdout() -> None:
-    # Python flushes stdout once more at exit; pointing it at /dev/null keeps that quiet.
+def silence_stdout() -> None:
+    """Point stdout at /dev/null: Python flushes it once more at exit, which would fail."""
     with open(os.devnull, "wb") as devnull, contextlib.suppress(OSError, ValueError):
         os.dup2(devnull.fileno(), sys.stdout.fileno())  # ValueError: no real stdout (tests)

@@ -24,6 +24,8 @@ In-process and over loopback alike:
 ['/users/me/api-logs', '/users/me/analytics']
 """
 
+from types import FunctionType as _FunctionType
+
 from meetbot_sdk.testing._exchange import RecordedRequest
 from meetbot_sdk.testing._fake import TEST_API_KEY, FakeMeetBot
 from meetbot_sdk.testing._faults import Fault
@@ -31,7 +33,8 @@ from meetbot_sdk.testing._instant import instant_waits
 
 __all__ = ["TEST_API_KEY", "FakeMeetBot", "Fault", "RecordedRequest", "instant_waits"]
 
+# Classes and functions report this module, not the private one that defines them.
 for _name in __all__:
-    if isinstance(_obj := globals()[_name], type):
+    if isinstance(_obj := globals()[_name], type | _FunctionType):
         _obj.__module__ = __name__
 del _name, _obj

@@ -3,13 +3,16 @@ against a fake served on loopback."""
 
 from __future__ import annotations
 
+import http.server
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import attrs
+import httpx
 import pytest
 
 from meetbot_sdk.testing import FakeMeetBot
@@ -50,13 +53,12 @@ class Account:
         return ran
 
     def spawn(self, *argv: str, **options: Any) -> subprocess.Popen[str]:
+        streams: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
         return subprocess.Popen(  # noqa: S603 (this interpreter, our command)
             [sys.executable, "-m", "meetbot_sdk", *argv],
             env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
             text=True,
-            **options,
+            **{**streams, **options},
         )
 
 
@@ -79,3 +81,45 @@ def ids_of_jsonl(text: str) -> list[int]:
 def wire_ids(logs: Sequence[dict[str, Any]], **where: Any) -> list[int]:
     names = {"method": "method", "status_code": "statusCode"}
     return [log["id"] for log in logs if all(log[names[k]] == v for k, v in where.items())]
+
+
+class HeldServer:
+    """The fake on loopback, whose first request waits in the server until :meth:`release`
+    (``arrived`` is set once it is there): a run of ``meetbot`` caught mid-export."""
+
+    def __init__(self, fake: FakeMeetBot) -> None:
+        self.arrived, self._released = threading.Event(), threading.Event()
+        held = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if not held.arrived.is_set():
+                    held.arrived.set()
+                    held._released.wait(timeout=60)
+                answer = fake.handle(
+                    httpx.Request("GET", f"http://fake{self.path}", headers=dict(self.headers))
+                )
+                self.send_response(answer.status_code)
+                for name, value in answer.headers.items():
+                    if name.lower() not in {"content-length", "transfer-encoding", "connection"}:
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def release(self) -> None:
+        self._released.set()
+
+    def close(self) -> None:
+        self.release()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()

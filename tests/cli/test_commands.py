@@ -13,6 +13,7 @@ import sys
 import pytest
 
 from meetbot_sdk import MeetBot
+from meetbot_sdk.testing import Fault
 from tests.cli.support import SECRET, Account, ids_of_jsonl, wire_ids
 from tests.support import BARE_RUN
 from tests.support.frames import LOG_COLUMNS
@@ -186,15 +187,83 @@ def test_logs_output_file_without_checkpoint_is_written_afresh(
     assert len(target.read_text().splitlines()) == 8
 
 
+FORMULAS = [
+    '=HYPERLINK("http://evil.example","x")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "-2+3",
+    "\t=1+1",
+    "\r=1+1",
+]
+
+
+def _formula_page(account: Account) -> dict[str, object]:
+    first = account.fake.logs[0]
+    logs = [
+        {**first, "id": 900 + n, "path": text, "apiKeyName": text, "responseTimeMs": -5}
+        for n, text in enumerate(FORMULAS)
+    ]
+    return {"logs": logs, "total": len(logs), "page": 1, "page_size": 100}
+
+
+def test_csv_neutralises_formula_cells_and_keeps_numbers(
+    account: Account, tmp_path: pytest.TempPathFactory
+) -> None:
+    account.fake.inject(Fault.status(200, json=_formula_page(account)), path="/users/me/api-logs")
+    ran = account.run("logs", "--format", "csv")
+    assert ran.status == 0
+    rows = list(csv.DictReader(io.StringIO(ran.out)))
+    assert [row["path"] for row in rows] == ["'" + text for text in FORMULAS]
+    assert [row["api_key_name"] for row in rows] == ["'" + text for text in FORMULAS]
+    assert {row["response_time_ms"] for row in rows} == {"-5"}  # a number stays a number
+    assert ran.out.splitlines()[1].startswith("900,GET,\"'=HYPERLINK(")  # quoted: it has ","
+    target = tmp_path / "logs.csv"  # type: ignore[operator]
+    account.fake.inject(Fault.status(200, json=_formula_page(account)), path="/users/me/api-logs")
+    assert account.run("logs", "--output", str(target)).status == 0
+    written = list(csv.DictReader(io.StringIO(target.read_bytes().decode(), newline="")))
+    assert [row["path"] for row in written] == ["'" + text for text in FORMULAS]
+
+
+def test_csv_raw_cells_writes_them_as_received(account: Account) -> None:
+    account.fake.inject(Fault.status(200, json=_formula_page(account)), path="/users/me/api-logs")
+    ran = account.run("logs", "--format", "csv", "--csv-raw-cells")
+    rows = list(csv.DictReader(io.StringIO(ran.out, newline="")))
+    assert [row["path"] for row in rows] == FORMULAS
+
+
+def test_key_usage_csv_neutralises_formula_paths(account: Account) -> None:
+    import httpx
+
+    headers = {"Authorization": f"Bearer {SECRET}"}
+    usage = httpx.get(f"{account.base_url}/api-keys/2/usage", headers=headers).json()
+    usage["recentRequests"][0]["path"] = FORMULAS[0]
+    for raw in (False, True):
+        account.fake.inject(Fault.status(200, json=usage), path="/api-keys/2/usage")
+        argv = ["key-usage", "2", "--format", "csv", *(["--csv-raw-cells"] * raw)]
+        rows = list(csv.DictReader(io.StringIO(account.run(*argv).out)))
+        assert rows[0]["path"] == ("" if raw else "'") + FORMULAS[0]
+
+
 # --- errors -------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["logs", "--start-date", "yesterday"], "start_date must be an ISO 8601 date"),
-        (["logs", "--start-date", "2026-01-10", "--end-date", "2026-01-01"], "must not be after"),
-        (["logs", "--method", "G3T"], "method must be an HTTP method name"),
+        (
+            ["logs", "--start-date", "yesterday"],
+            "meetbot: error: --start-date must be an ISO 8601 date ('2024-01-15') or timestamp"
+            " ('2024-01-15T10:30:00Z'), got 'yesterday'",
+        ),
+        (
+            ["logs", "--start-date", "2026-01-10", "--end-date", "2026-01-01"],
+            "meetbot: error: --start-date (2026-01-10) must not be after --end-date (2026-01-01)",
+        ),
+        (
+            ["logs", "--method", "G3T"],
+            "meetbot: error: --method must be an HTTP method name such as 'GET', got 'G3T'",
+        ),
+        (["logs", "--all", "--limit", "3"], "--all and --limit exclude each other: choose one"),
         (["logs", "--status-code", "42"], "Invalid value for '--status-code'"),
         (["logs", "--page-size", "101"], "Invalid value for '--page-size'"),
         (["logs", "--checkpoint", "state"], "--checkpoint needs --output FILE"),
@@ -259,6 +328,21 @@ def test_verbose_logs_the_sdk_to_stderr_without_the_key(account: Account) -> Non
     assert "GET /v1/users/me/api-logs?page=1&page_size=100 -> 200" in ran.err
 
 
+@pytest.mark.parametrize("argv", [[], ["analytics"], ["key-usage"], ["logs"]])
+def test_help_everywhere_names_the_environment_variables(account: Account, argv: list[str]) -> None:
+    ran = account.run(*argv, "--help")
+    text = " ".join(ran.out.split())  # as wrapped for any width
+    assert (
+        "--api-key KEY The API key (or access token). Never printed. [env var: MEETBOT_API_KEY]"
+        in text
+    )
+    assert (
+        "--base-url URL The API's base URL [env var: MEETBOT_BASE_URL; default:"
+        " https://api.meetbot.dev/v1]"
+    ) in text
+    assert "--no-color" in text
+
+
 @pytest.mark.parametrize("argv", [[], ["analytics"], ["key-usage"], ["logs"], ["fake-server"]])
 def test_help_everywhere_has_examples(account: Account, argv: list[str]) -> None:
     ran = account.run(*argv, "--help")
@@ -274,6 +358,31 @@ def test_version(account: Account) -> None:
 
 
 # --- as a process: python -m meetbot_sdk, pipes, Ctrl-C, the fake server -----------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["logs", "--format", "table"],
+        ["logs", "--format", "json"],
+        ["analytics", "--format", "table"],
+        ["key-usage", "2", "--format", "table"],
+    ],
+)
+def test_a_reader_that_went_away_is_exit_141_in_every_format(
+    account: Account, argv: list[str]
+) -> None:
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # as `| head` that has read enough, before the first write
+    try:
+        process = account.spawn(*argv, stdout=write_end)
+        _, err = process.communicate(timeout=30)
+    finally:
+        os.close(write_end)
+    assert err == ""
+    assert process.returncode == 141
 
 
 def test_piped_into_head_it_ends_quietly(account: Account) -> None:
@@ -354,3 +463,35 @@ def test_importing_the_sdk_loads_no_part_of_the_command() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert "meetbot_sdk.cli" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "last_line"),
+    [
+        (  # the key pasted where the URL goes: not echoed
+            ["--base-url", SECRET, "analytics"],
+            "Error: Invalid value for --base-url: base_url must be an absolute http(s) URL, got"
+            f" {len(SECRET)} characters that are not a URL (not shown: perhaps a credential)",
+        ),
+        (  # inside a URL: redacted
+            ["--base-url", f"https://api.meetbot.dev/v1?key={SECRET}", "analytics"],
+            "Error: Invalid value for --base-url: base_url must not have a query or fragment,"
+            " got 'https://api.meetbot.dev/v1?key=[redacted]'",
+        ),
+        (  # a malformed key is the key's fault, not the URL's
+            ["--api-key", "mb_live two words", "analytics"],
+            "Error: Invalid value for --api-key: api_key must be a non-empty string of visible"
+            " ASCII characters (no spaces, control or non-ASCII characters), as an HTTP header"
+            " value must be; check for a stray quote, newline or a character pasted from a"
+            " document",
+        ),
+    ],
+)
+def test_a_key_in_the_wrong_option_is_never_echoed(
+    account: Account, argv: list[str], last_line: str
+) -> None:
+    ran = account.run(*argv)  # Ran checks that SECRET is in neither stream
+    assert ran.status == 2
+    assert ran.err.splitlines()[-1] == last_line
+    assert "mb_live two words" not in ran.err
+    assert account.fake.requests == []

@@ -9,7 +9,9 @@ import pathlib
 
 import pytest
 
-from tests.cli.support import Account, Ran, ids_of_jsonl, wire_ids
+from meetbot_sdk import WalkCheckpoint
+from meetbot_sdk._walk._checkpoint import account_fingerprint
+from tests.cli.support import Account, HeldServer, Ran, ids_of_jsonl, wire_ids
 
 pytestmark = pytest.mark.loopback
 
@@ -132,3 +134,139 @@ def test_a_failed_export_leaves_file_and_state_coherent(
     account.fake.clear_faults()
     assert export(account, tmp_path).status == 0
     assert ids_of_jsonl((tmp_path / "logs.jsonl").read_text()) == wire_ids(account.fake.logs)
+
+
+# --- two runs, hostile files, another account ---------------------------------------------------
+
+
+def test_a_second_export_on_the_same_state_stops_at_once_naming_the_first(
+    account: Account, tmp_path: pathlib.Path
+) -> None:
+    # Once, both wrote through one temporary name: one died, the other reported success,
+    # and FILE ended with a corrupt line and duplicates for good.
+    held = HeldServer(account.fake)
+    target, state = tmp_path / "logs.jsonl", tmp_path / "logs.jsonl.state"
+    argv = ["logs", "--base-url", held.base_url, "--page-size", "25", "--output", str(target)]
+    argv += ["--checkpoint", str(state)]
+    try:
+        first = account.spawn(*argv)
+        assert held.arrived.wait(timeout=60)  # its first page is in the server: it holds STATE
+        before = len(account.fake.requests)
+        second = account.run(*argv)
+        assert second.status == 1
+        assert second.err == (
+            f"Error: {state} is in use by another export (pid {first.pid}): let it finish,"
+            " or choose another --checkpoint\n"
+        )
+        assert len(account.fake.requests) == before  # refused before any request
+        held.release()
+        _, err = first.communicate(timeout=60)
+        assert first.returncode == 0, err
+        again = account.run(*argv)  # the lock is let go with the run
+    finally:
+        held.close()
+    expected = wire_ids(account.fake.logs)
+    assert ids_of_jsonl(target.read_text()) == expected
+    assert (again.status, again.err) == (
+        0,
+        f"meetbot: wrote 0 logs to {target} ({len(expected)} in the file)\n",
+    )
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        ".logs.jsonl.state.lock",
+        "logs.jsonl",
+        "logs.jsonl.state",
+    ]
+
+
+def test_the_state_is_written_through_a_temporary_file_of_its_own(
+    account: Account, tmp_path: pathlib.Path
+) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    # A link planted at the temporary name every run used to write through.
+    (tmp_path / ".logs.jsonl.state.tmp").symlink_to(victim)
+    (tmp_path / ".logs.jsonl.state.k2j4h5.tmp").write_text("left by a run killed with -9")
+    assert export(account, tmp_path, "--limit", "30").status == 0
+    assert victim.read_text() == "precious"
+    assert not (tmp_path / ".logs.jsonl.state.k2j4h5.tmp").exists()  # removed under the lock
+    assert json.loads((tmp_path / "logs.jsonl.state").read_text())["logs"] == 30
+
+
+@pytest.mark.parametrize("which", ["--output", "--checkpoint"])
+@pytest.mark.parametrize("dangling", [True, False])
+def test_a_symlink_as_file_or_state_is_refused(
+    account: Account, tmp_path: pathlib.Path, which: str, dangling: bool
+) -> None:
+    victim = tmp_path / "victim"
+    if not dangling:
+        victim.write_text("precious")
+    link = tmp_path / ("logs.jsonl" if which == "--output" else "logs.jsonl.state")
+    link.symlink_to(victim)
+    ran = export(account, tmp_path)
+    assert ran.status == 2
+    assert ran.err.splitlines()[-1] == (
+        f"Error: {link} is a symbolic link, and meetbot logs never writes through one"
+        f" ({which}): name the file itself"
+    )
+    assert victim.read_text() == "precious" if not dangling else not victim.exists()
+    assert account.fake.requests == []
+
+
+def test_a_symlink_as_file_is_refused_without_a_state_too(
+    account: Account, tmp_path: pathlib.Path
+) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    (tmp_path / "logs.jsonl").symlink_to(victim)
+    ran = account.run("logs", "--output", str(tmp_path / "logs.jsonl"))
+    assert ran.status == 2
+    assert "is a symbolic link, and meetbot logs never writes through one (--output)" in ran.err
+    assert victim.read_text() == "precious"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("[" * 60_000, "nested deeper than 64 levels"),
+        ('{"checkpoint": "' + "x" * 5_000_000 + '"}', "larger than 132096 bytes"),
+    ],
+)
+def test_a_hostile_state_is_a_one_line_usage_error(
+    account: Account, tmp_path: pathlib.Path, text: str, reason: str
+) -> None:
+    state = tmp_path / "logs.jsonl.state"
+    state.write_text(text)
+    ran = export(account, tmp_path)
+    assert ran.status == 2
+    assert ran.err.splitlines()[-1] == (
+        f"Error: {state} is not a checkpoint of meetbot logs ({reason})"
+    )
+    assert "Traceback" not in ran.err
+    assert account.fake.requests == []
+
+
+def test_a_state_of_another_account_or_api_is_refused_before_any_request(
+    account: Account, tmp_path: pathlib.Path
+) -> None:
+    # Once, the rerun against a second account exported 1 of its 80 logs and exited 0.
+    assert export(account, tmp_path, "--limit", "30").status == 0
+    state = tmp_path / "logs.jsonl.state"
+    checkpoint = WalkCheckpoint.from_json(json.loads(state.read_text())["checkpoint"])
+    before = len(account.fake.requests)
+    other_key = export(account, tmp_path, "--api-key", "mb_test_another_account_key")
+    assert other_key.status == 2
+    assert other_key.err.splitlines()[-1] == (
+        f"Error: {state} records an export made with another API key (key fingerprint"
+        f" {checkpoint.account}; this key's is"
+        f" {account_fingerprint('mb_test_another_account_key')}): pass that key, or start"
+        " another export (another --output and --checkpoint)"
+    )
+    assert "mb_test_another_account_key" not in other_key.err
+    other_api = export(account, tmp_path, "--base-url", "http://127.0.0.1:9/v1")
+    assert other_api.status == 2
+    assert other_api.err.splitlines()[-1] == (
+        f"Error: {state} records an export from {account.base_url}, and this run talks to"
+        " http://127.0.0.1:9/v1: pass that --base-url, or start another export (another"
+        " --output and --checkpoint)"
+    )
+    assert len(account.fake.requests) == before

@@ -27,6 +27,7 @@ from meetbot_sdk import (
 )
 from meetbot_sdk._decoding import _converter
 from meetbot_sdk._decoding._response import decode
+from meetbot_sdk._exceptions import Secret
 from meetbot_sdk.testing import FakeMeetBot
 from tests.support import API_KEY, BARE_RUN, BASE, needs_extra
 from tests.support.models import assert_like_constructed
@@ -133,7 +134,7 @@ def _decode(model: type[Any], content: bytes) -> tuple[str, Any]:
     call = _endpoints.APICall("GET", "/x", {}, model)
     response = httpx.Response(200, content=content, request=httpx.Request("GET", BASE + "/x"))
     try:
-        model_ = decode(call, response, secret=API_KEY)
+        model_ = decode(call, response, secret=Secret(API_KEY))
     except APIResponseValidationError as exc:
         return "error", (str(exc), exc.path, repr(exc.body))
     # What the model holds, NaN included (NaN != NaN would fail equal models); json.dumps
@@ -395,7 +396,7 @@ def test_a_model_the_mirror_cannot_express_is_decoded_the_standard_way(
     assert _converter._decoders[_Unmirrored] is None  # decided once
     call = _endpoints.APICall("GET", "/x", {}, _Unmirrored)
     response = httpx.Response(200, content=body, request=httpx.Request("GET", BASE + "/x"))
-    decoded = decode(call, response, secret=API_KEY)
+    decoded = decode(call, response, secret=Secret(API_KEY))
     assert decoded == _Unmirrored(datetime.datetime(2024, 1, 15, 10, 30, tzinfo=UTC), 2)
 
 
@@ -416,3 +417,30 @@ def test_dicts_optional_numbers_and_dates_are_mirrored(monkeypatch: pytest.Monke
     decoded = _converter.structure_json(json.dumps(data).encode(), flat)
     assert decoded == flat({"a": 1}, None, datetime.date(2024, 1, 15))
     assert _converter.structure_json(b'{"counts": {"a": 1}, "ratio": 1, "day": "x"}', flat) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "fits"),
+    [(2**63 - 1, True), (-(2**63), True), (2**63, False), (-(2**63) - 1, False), (10**30, False)],
+)
+def test_integers_are_64_bit_with_and_without_speedups(
+    value: int, fits: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An int field, a nullable one and a breakdown's values: the frames' int64 and most
+    # databases' BIGINT hold whatever is accepted.
+    if not BARE_RUN:
+        needs_extra("msgspec")
+    usage, page, bots = (_wire(m) for m in (ApiKeyUsage, _models.ApiLogPage, _models.BotStats))
+    usage["requestsTotal"] = value
+    page["logs"][0]["apiKeyId"] = value
+    bots["platformBreakdown"]["zoom"] = value
+    for model, body in ((ApiKeyUsage, usage), (_models.ApiLogPage, page), (_models.BotStats, bots)):
+        with_speedups, without = _both(model, json.dumps(body).encode(), monkeypatch)
+        assert with_speedups == without
+        assert with_speedups[0] == ("ok" if fits else "error")
+        if not fits:
+            message = with_speedups[1][0]
+            assert message.endswith(
+                f"expected a 64-bit integer (-9223372036854775808 to 9223372036854775807),"
+                f" got {value}"
+            )

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from meetbot_sdk import ApiKeyUsage, ApiLog, RecentRequest
+from meetbot_sdk import ApiKeyUsage, ApiLog, APIResponseValidationError, RecentRequest
 from meetbot_sdk._notebook import _frames as frames_module
-from meetbot_sdk.testing import FakeMeetBot
+from meetbot_sdk.testing import FakeMeetBot, Fault
 from tests.support import needs_extra
 from tests.support.frames import LOG_COLUMNS, analytics_of, call, expected_rows, parse_time, rows_of
 
@@ -298,3 +298,42 @@ def test_a_datetime_with_another_offset_is_the_same_instant_in_utc(library: str)
     assert row["created_at"].utcoffset() == datetime.timedelta(0)
     assert row["created_at"].hour == 10
     assert row["created_at"].microsecond == 123456
+
+
+# --- 64-bit integers: the frames' int64 holds every integer the SDK accepts -------------------
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _page_of_ids(fake: FakeMeetBot, *ids: int) -> dict[str, Any]:
+    first = fake.logs[0]
+    logs = [{**first, "id": value, "apiKeyId": value, "responseTimeMs": value} for value in ids]
+    return {"logs": logs, "total": len(logs), "page": 1, "page_size": 100}
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_ids_at_the_ends_of_int64_reach_the_frame_exactly(library: str) -> None:
+    needs_extra(library)
+    fake = FakeMeetBot(log_count=3)
+    fake.inject(Fault.status(200, json=_page_of_ids(fake, INT64_MAX, INT64_MIN, 0)))
+    with fake.client() as client:
+        frame = to_frame(client.api_logs.list(max_items=3), library)
+    check_log_dtypes(frame, library)
+    rows = rows_of(frame)
+    assert [row["id"] for row in rows] == [INT64_MAX, INT64_MIN, 0]
+    assert [row["api_key_id"] for row in rows] == [INT64_MAX, INT64_MIN, 0]
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+@pytest.mark.parametrize("beyond", [INT64_MAX + 1, INT64_MIN - 1, 2**64, 10**30])
+def test_an_id_beyond_int64_is_refused_before_any_frame(library: str, beyond: int) -> None:
+    needs_extra(library)
+    fake = FakeMeetBot(log_count=3)
+    fake.inject(Fault.status(200, json=_page_of_ids(fake, 5, beyond)))
+    with fake.client(max_retries=0) as client, pytest.raises(APIResponseValidationError) as caught:
+        to_frame(client.api_logs.list(), library)
+    assert str(caught.value) == (
+        f"response does not fit ApiLogPage: logs[1].id: expected a 64-bit integer"
+        f" ({INT64_MIN} to {INT64_MAX}), got {beyond} (and 2 more problems)"
+    )
+    assert caught.value.path == "logs[1].id"

@@ -63,7 +63,10 @@ def test_a_record_of_up_to_64_kib_is_read() -> None:
 @pytest.mark.parametrize(
     ("record", "why"),
     [
-        (b"\x00garbage", "Expecting value: line 1 column 1 (char 0)"),
+        (b"\x00garbage", "not JSON (Expecting value: line 1 column 1 (char 0))"),
+        (b"[" * 60_000, "nested deeper than 4 levels"),  # once a RecursionError in every call
+        (b'{"v": 1, "leases": {"x": [[[[]]]]}}', "nested deeper than 4 levels"),
+        (b'{"v": 1, "key": "k", "known": \xff}', "not UTF-8"),
         (b'{"v": 2}', "not a meetbot-sdk budget record"),
         (b"[1]", "not a meetbot-sdk budget record"),
         ("other", "written for another API key or base URL"),
@@ -91,7 +94,7 @@ def test_a_record_of_up_to_64_kib_is_read() -> None:
         ),
         ({"blocked": [150.0, 429, "", "r" * 201]}, "expected a string of at most 200 characters"),
         ({"blocked": [150.0, 429, 5, None]}, "expected a string of at most 2000 characters"),
-        (b" " * (64 * 1024 + 1), "too large"),
+        (b" " * (64 * 1024 + 1), "larger than 65536 bytes"),
         ({"unknown_field_missing": None}, "'known'"),
     ],
 )

@@ -255,3 +255,65 @@ def test_importing_the_sdk_and_using_a_file_budget_leave_redis_unimported() -> N
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_a_deeply_nested_record_never_fails_a_call_and_is_never_kept(
+    redis: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # 60 KB of "[" once raised RecursionError in every call of every process, and kept
+    # doing so after the key was deleted: each process had kept the record it last saw.
+    import redis as redis_py
+
+    fake = FakeMeetBot(log_count=5)
+    budget = RedisBudget(redis.url)
+    key = budget.key(budget_key(fake.base_url, fake.api_key))
+    with redis_py.Redis.from_url(redis.url) as server, fake.client(throttle=budget) as client:
+        assert client.api_keys.get_usage(1).requests_today >= 0
+        for _ in range(2):
+            server.set(key, b"[" * 60_000)
+            with caplog.at_level(logging.WARNING, "meetbot_sdk"):
+                assert client.api_keys.get_usage(1).requests_today >= 0
+                assert client.api_keys.get_usage(1).requests_today >= 0
+            assert [r.getMessage() for r in caplog.records] == [
+                f"Ignoring the shared rate budget in {budget.describe()}: nested deeper than 4"
+                " levels; starting afresh"
+            ]
+            caplog.clear()
+        assert server.get(key).startswith(b'{"v":1,')
+        server.set(key, b"[" * 60_000)
+        server.delete(key)  # deleted before this process read it: nothing of it is kept
+        with caplog.at_level(logging.WARNING, "meetbot_sdk"):
+            assert client.api_keys.get_usage(1).requests_today >= 0
+        assert caplog.records == []
+    budget.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://:hun@ter2@127.0.0.1:1/0", "redis://***@127.0.0.1:1/0"),  # an "@" in it
+        ("redis://127.0.0.1:1/0?password=hunter2", "redis://127.0.0.1:1/0?password=***"),
+        (
+            "unix:///nonexistent/redis.sock?db=0&password=hunter2",
+            "unix:///nonexistent/redis.sock?db=0&password=***",
+        ),
+    ],
+)
+def test_a_redis_password_shows_in_neither_repr_nor_the_warning(
+    url: str, shown: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    needs_extra("redis")
+    budget = RedisBudget(url)
+    assert repr(budget) == f"RedisBudget({shown}, namespace='meetbot')"
+    throttle = Throttle(store=budget, key="k")
+    with caplog.at_level(logging.WARNING, "meetbot_sdk"):
+        throttle.acquire(CAP, no_waits, lease_seconds=30)  # Redis is not there: stands in
+    assert len(caplog.records) == 1
+    assert (
+        caplog.records[0]
+        .getMessage()
+        .startswith(f"The shared rate budget {shown} is unavailable (")
+    )
+    assert "hunter2" not in caplog.text
+    assert "ter2" not in caplog.text
+    budget.close()

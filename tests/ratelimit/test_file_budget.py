@@ -156,3 +156,65 @@ def test_a_platform_without_file_locks_is_told_what_to_use_instead(
         'share the budget through Redis instead (RedisBudget, pip install "meetbot-sdk[redis]"), '
         "or keep it per process (throttle=True)"
     )
+
+
+# --- hostile files ------------------------------------------------------------------------------
+
+
+def test_a_deeply_nested_budget_file_never_fails_a_call(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # docs/fleets.rst: "the budget never fails a call"; 60 KB of "[" once raised
+    # RecursionError in every call of every process sharing the file
+    path = tmp_path / "budget"
+    path.write_bytes(b"[" * 60_000)
+    fake = FakeMeetBot(log_count=5)
+    with (
+        caplog.at_level(logging.WARNING, "meetbot_sdk"),
+        fake.client(throttle=FileBudget(path)) as client,
+    ):
+        for _ in range(3):
+            assert client.api_keys.get_usage(1).requests_today >= 0
+    assert [r.getMessage() for r in caplog.records] == [
+        f"Ignoring the shared rate budget in file {str(path)!r}: nested deeper than 4 levels;"
+        " starting afresh"
+    ]
+    assert path.read_bytes().startswith(b'{"v":1,')  # replaced by a record of ours
+
+
+def test_a_symlink_is_refused_as_the_budget_file(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere"
+    link = tmp_path / "budget"
+    link.symlink_to(target)  # dangling: the budget would create the file it points to
+    with pytest.raises(ValueError, match="symbolic link") as caught:
+        FileBudget(link)
+    assert str(caught.value) == (
+        f"the budget file {str(link)!r} is a symbolic link, which FileBudget never follows:"
+        " name the file itself"
+    )
+    assert not target.exists()
+    (tmp_path / "directory").mkdir()
+    with pytest.raises(ValueError, match="is not a regular file"):
+        FileBudget(tmp_path / "directory")
+
+
+@pytest.mark.parametrize("target_exists", [False, True])
+def test_a_symlink_planted_later_is_never_followed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, target_exists: bool
+) -> None:
+    path = tmp_path / "budget"
+    budget = FileBudget(path)  # nothing there yet: a link is planted before the first call
+    target = tmp_path / "victim"
+    if target_exists:
+        target.write_bytes(b"precious")
+    path.symlink_to(target)
+    throttle = Throttle(store=budget, key="k")
+    with caplog.at_level(logging.WARNING, "meetbot_sdk"):
+        throttle.acquire(CAP, no_waits, lease_seconds=30)  # the call goes on regardless
+    assert [r.getMessage() for r in caplog.records] == [
+        f"The shared rate budget file {str(path)!r} is unavailable (is a symbolic link, which"
+        " FileBudget never follows: name the file itself); this process keeps its own count"
+        " until it is back"
+    ]
+    assert target.read_bytes() == b"precious" if target_exists else not target.exists()
+    budget.close()

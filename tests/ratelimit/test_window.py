@@ -116,3 +116,56 @@ def test_a_lost_request_counts_against_a_shared_budget_for_at_most_an_hour(
     read: float | None, expected: float
 ) -> None:
     assert lease_seconds(httpx.Timeout(5.0, read=read)) == expected
+
+
+def test_a_lease_past_its_deadline_lapses_not_only_one_due_this_instant() -> None:
+    window = Window()
+    _known(window, 0.0, Budget(limit=5, remaining=5, reset_after=100.0))
+    gone = window.decide(0.0, CAP, lease="gone", lease_until=10.0)
+    assert isinstance(gone, Admit)
+    window.decide(11.0, CAP)  # a second after the deadline: its process is gone
+    assert "gone" not in window.leases
+    assert window.in_flight == 1
+
+
+@pytest.mark.parametrize("status", [404, 431, 451, 499])
+def test_a_4xx_without_rate_headers_says_no_limit_whatever_its_code_except_429(
+    status: int,
+) -> None:
+    window = Window()
+    window.decide(0.0, CAP)
+    window.observe(0.0, httpx.Response(status), None, None)
+    assert window.unlimited
+    window = Window()
+    window.decide(0.0, CAP)
+    window.observe(0.0, httpx.Response(429), None, None)
+    assert not window.known
+
+
+def test_a_later_server_wait_extends_the_block_and_an_earlier_one_does_not_shorten_it() -> None:
+    window = Window()
+    _known(window, 0.0, Budget(limit=5, remaining=5, reset_after=100.0))
+    window.observe(0.0, httpx.Response(429), None, 5.0)
+    window.observe(0.0, httpx.Response(503), None, 10.0)
+    window.observe(0.0, httpx.Response(503), None, 2.0)
+    held = window.decide(7.0, CAP)
+    assert isinstance(held, Wait)
+    assert held.seconds == 3.0
+
+
+def test_a_stated_budget_replaces_the_no_limit_belief_even_within_the_same_window() -> None:
+    window = Window()
+    _known(window, 0.0, Budget(limit=50, remaining=1, reset_after=60.0))
+    window.observe(0.0, httpx.Response(200), None, None)  # a response without rate headers
+    assert window.unlimited
+    window.observe(0.0, httpx.Response(200), Budget(limit=50, remaining=40, reset_after=60.0), None)
+    assert not window.unlimited
+    assert window.remaining == 40
+
+
+def test_a_budget_with_a_reset_is_believed_after_one_without() -> None:
+    window = Window()
+    _known(window, 0.0, Budget(limit=50, remaining=5, reset_after=None))
+    window.observe(0.0, httpx.Response(200), Budget(limit=50, remaining=40, reset_after=60.0), None)
+    assert window.remaining == 40
+    assert window.reset_at == 60.0

@@ -32,6 +32,7 @@ MODELS = sorted(
 
 OFFSETS = [UTC, datetime.timezone(datetime.timedelta(hours=5, minutes=30))]
 OFFSETS.append(datetime.timezone(datetime.timedelta(hours=-8)))
+INT64 = st.integers(-(2**63), 2**63 - 1)  # the integers the SDK accepts from the wire
 
 
 def strategy(tp: Any) -> st.SearchStrategy[Any]:
@@ -42,12 +43,12 @@ def strategy(tp: Any) -> st.SearchStrategy[Any]:
     if origin is list:
         return st.lists(strategy(typing.get_args(tp)[0]), max_size=3)
     if origin is dict:
-        return st.dictionaries(st.text(max_size=8), st.integers(), max_size=3)
+        return st.dictionaries(st.text(max_size=8), INT64, max_size=3)
     if attrs.has(tp):
         fields = attrs.fields(attrs.resolve_types(tp))
         return st.builds(tp, **{f.name: strategy(f.type) for f in fields})
     simple: dict[Any, st.SearchStrategy[Any]] = {
-        int: st.integers(),
+        int: INT64,
         float: st.floats(allow_nan=False, allow_infinity=False),
         str: st.text(max_size=20),
         type(None): st.none(),

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from meetbot_sdk import ApiLogPage, MeetBot, WalkCheckpoint
-from meetbot_sdk._walk._checkpoint import resumed_walk
+from meetbot_sdk._walk._checkpoint import account_fingerprint, resumed_walk
 from meetbot_sdk._walk._pagination import log_key
 from meetbot_sdk.testing import FakeMeetBot
 from tests.support import FIXED_NOW
@@ -28,6 +28,11 @@ def matching(fake: FakeMeetBot, **filters: Any) -> list[int]:
         for log in fake.logs
         if all(log[{"status_code": "statusCode"}.get(k, k)] == v for k, v in filters.items())
     ]
+
+
+def origin(fake: FakeMeetBot) -> dict[str, str]:
+    """What a checkpoint of a walk on ``fake`` records of its API and account."""
+    return {"base_url": fake.base_url, "account": account_fingerprint(fake.api_key)}
 
 
 def saved(walk: Any) -> WalkCheckpoint:
@@ -77,6 +82,10 @@ def _document(**changes: Any) -> str:
 
 
 INVALID = "not a valid walk checkpoint: "
+KEY = (
+    "'cursor' must be null or [timestamp, id] (a time from 1970 to 9998, an id from 0 to"
+    " 2**63 - 1), "
+)
 FOREIGN = "not a walk checkpoint: expected a JSON object with format 'meetbot_sdk.WalkCheckpoint'"
 
 
@@ -93,17 +102,17 @@ FOREIGN = "not a walk checkpoint: expected a JSON object with format 'meetbot_sd
             "walk checkpoint version 2 is not supported (this meetbot-sdk reads version 1)",
         ),
         (_document(offset=KeyError), INVALID + "the field 'offset' is missing"),
-        (_document(offset=-1), INVALID + "'offset' must be an int >= 0, got -1"),
-        (_document(offset=True), INVALID + "'offset' must be an int >= 0, got True"),
+        (_document(offset=-1), INVALID + "'offset' must be an int from 0 to 2**63 - 1, got -1"),
+        (_document(offset=True), INVALID + "'offset' must be an int from 0 to 2**63 - 1, got True"),
         (_document(finished="yes"), INVALID + "'finished' must be true or false, got 'yes'"),
         (_document(filters={"method": 1}), INVALID + "'filters' must be an object of strings"),
         (
             _document(cursor=["yesterday", 5]),
-            INVALID + "'cursor' must be null or [timestamp, id], got ['yesterday', 5]",
+            INVALID + KEY + "got ['yesterday', 5]",
         ),
         (
             _document(cursor=["2026-01-02T00:00:00Z", "5"]),
-            INVALID + "'cursor' must be null or [timestamp, id], got ['2026-01-02T00:00:00Z', '5']",
+            INVALID + KEY + "got ['2026-01-02T00:00:00Z', '5']",
         ),
         (_document(top=None), INVALID + "'cursor' and 'offset' need a 'top'"),
         (_document(top=None, cursor=None), INVALID + "'cursor' and 'offset' need a 'top'"),
@@ -221,7 +230,7 @@ def test_a_walk_that_has_yielded_nothing_yet_resumes_without_the_arrivals(
     one = walker(fake)
     walk = one.list(page_size=10, resume_from=checkpoint)
     assert ids(one.consume(walk)) == expected
-    assert saved(walk) == WalkCheckpoint(filters=(), watermark=top, finished=True)
+    assert saved(walk) == WalkCheckpoint(filters=(), watermark=top, finished=True, **origin(fake))
 
 
 def test_resuming_a_finished_walk_yields_only_the_arrivals(walker: Callable[..., Walker]) -> None:
@@ -370,3 +379,163 @@ def test_a_chain_over_loopback_through_faults_and_arrivals(kind: str) -> None:
     assert existing <= set(got)
     assert checkpoint.watermark is not None
     assert set(got) == {i for i in matching(fake, method="GET") if i <= checkpoint.watermark[1]}
+
+
+# --- hostile or foreign checkpoints -------------------------------------------------------------
+
+
+def _in_flight_document(**changes: Any) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(_document())
+    document.update(changes)
+    return document
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[" * 60_000, "not a walk checkpoint: the text is nested deeper than 64 levels"),
+        (
+            json.dumps(_in_flight_document(filters={"path": [[[[]]]]})).replace(
+                "[[[[]]]]", "[" * 70 + "]" * 70
+            ),
+            "not a walk checkpoint: the text is nested deeper than 64 levels",
+        ),
+        (
+            json.dumps(_in_flight_document(filters={"path": "x" * 1_000_000})),
+            "not a walk checkpoint: the text is larger than 65536 bytes",
+        ),
+        (b"\xff" + b" " * 10, "not a walk checkpoint: the text is not UTF-8"),
+        (
+            json.dumps(_in_flight_document(cursor=["x" * 60_000, 5])),
+            INVALID + KEY + "got ['" + "x" * 55 + "...",
+        ),
+        (
+            json.dumps(_in_flight_document(watermark=["0001-01-01T00:00:00Z", 1])),
+            INVALID + KEY.replace("cursor", "watermark") + "got ['0001-01-01T00:00:00Z', 1]",
+        ),
+        (
+            json.dumps(_in_flight_document(top=["9999-12-31T23:59:59Z", 9])),
+            INVALID + KEY.replace("cursor", "top") + "got ['9999-12-31T23:59:59Z', 9]",
+        ),
+        (
+            json.dumps(_in_flight_document(cursor=["2026-01-02T00:00:00Z", 2**63])),
+            INVALID + KEY + "got ['2026-01-02T00:00:00Z', 9223372036854775808]",
+        ),
+        (
+            json.dumps(_in_flight_document(offset=2**63)),
+            INVALID + "'offset' must be an int from 0 to 2**63 - 1, got 9223372036854775808",
+        ),
+        (
+            json.dumps(_in_flight_document(version="v" * 10_000)),
+            "walk checkpoint version '" + "v" * 60 + "...' is not supported"
+            " (this meetbot-sdk reads version 1)",
+        ),
+        (
+            json.dumps(_in_flight_document(account="the key itself")),
+            INVALID + "'account' must be null or 16 hex digits, got 'the key itself'",
+        ),
+        (
+            json.dumps(_in_flight_document(base_url=7)),
+            INVALID + "'base_url' must be null or a URL, got 7",
+        ),
+    ],
+)
+def test_a_hostile_checkpoint_is_the_documented_short_value_error(
+    text: str | bytes, message: str
+) -> None:
+    # docs/pagination.rst: bounded before parsing, ranges checked, a short excerpt quoted
+    with pytest.raises(ValueError, match="checkpoint") as caught:
+        WalkCheckpoint.from_json(text)
+    assert str(caught.value) == message
+    assert len(str(caught.value)) < 300
+
+
+def test_a_year_one_watermark_made_by_hand_resumes_without_overflow() -> None:
+    fake = FakeMeetBot(log_count=30)
+    first = datetime.datetime(1, 1, 1, tzinfo=UTC)
+    checkpoint = WalkCheckpoint(filters=(), watermark=(first, 1), finished=True)
+    with fake.client() as client:
+        assert ids(list(client.api_logs.list(resume_from=checkpoint))) == matching(fake)
+    assert "start_date" not in page_requests(fake)[0]
+
+
+def test_an_offset_past_the_end_walks_again_from_the_head_and_loses_nothing(
+    walker: Callable[..., Walker],
+) -> None:
+    # The list shrank below the checkpoint's offset (logs deleted meanwhile, or a checkpoint
+    # edited by hand): the resumed walk must not end there, "finished", with its band unread.
+    fake = FakeMeetBot(log_count=60)
+    keys = [
+        (datetime.datetime.fromisoformat(entry["createdAt"].replace("Z", "+00:00")), entry["id"])
+        for entry in fake.logs
+    ]
+    checkpoint = WalkCheckpoint(filters=(), top=keys[0], cursor=keys[19], offset=10_000)
+    one = walker(fake)
+    walk = one.list(page_size=10, resume_from=checkpoint)
+    assert ids(one.consume(walk)) == matching(fake)[20:]
+    assert saved(walk).finished
+    assert saved(walk).watermark == keys[0]
+    pages = [request["page"] for request in page_requests(fake)]
+    assert pages[:2] == ["1001", "1"]
+
+
+# --- the API and account a checkpoint belongs to -----------------------------------------------
+
+
+def test_a_checkpoint_records_the_base_url_and_a_fingerprint_never_the_key() -> None:
+    fake = FakeMeetBot(log_count=30)
+    with fake.client() as client:
+        text = client.api_logs.list().checkpoint().to_json()
+    document = json.loads(text)
+    assert document["base_url"] == fake.base_url
+    assert document["account"] == account_fingerprint(fake.api_key)
+    assert len(document["account"]) == 16
+    assert fake.api_key not in text
+
+
+def test_a_checkpoint_of_another_account_or_api_is_refused_before_any_request() -> None:
+    fake = FakeMeetBot(log_count=30)
+    with fake.client() as client:
+        walk = client.api_logs.list(page_size=10)
+        next(iter(walk))
+        checkpoint = saved(walk)
+    other_key = FakeMeetBot(log_count=30, api_key="mb_live_other_account_key")
+    with other_key.client() as client, pytest.raises(ValueError, match="another API key") as caught:
+        client.api_logs.list(resume_from=checkpoint)
+    assert str(caught.value) == (
+        "resume_from holds a walk of another API key (key fingerprint"
+        f" {account_fingerprint(fake.api_key)}; this client's is"
+        f" {account_fingerprint(other_key.api_key)}): a checkpoint resumes only the walk of"
+        " the API and account that wrote it (for a new key of the same account, resume from"
+        " attrs.evolve(checkpoint, account=None))"
+    )
+    assert "mb_live_other_account_key" not in str(caught.value)
+    assert fake.api_key not in str(caught.value)
+    with MeetBot(fake.api_key, base_url="http://127.0.0.1:9/v1") as client:
+        with pytest.raises(ValueError, match="holds a walk against") as caught:
+            client.api_logs.list(resume_from=checkpoint)
+    assert str(caught.value) == (
+        f"resume_from holds a walk against {fake.base_url!r}, and this client talks to"
+        " 'http://127.0.0.1:9/v1': a checkpoint resumes only the walk of the API and account"
+        " that wrote it"
+    )
+    assert other_key.requests == []
+
+
+def test_a_checkpoint_without_a_fingerprint_is_accepted_and_gains_one(
+    walker: Callable[..., Walker],
+) -> None:
+    # Written by meetbot-sdk before checkpoints recorded their API and account.
+    fake = FakeMeetBot(log_count=50)
+    first = walker(fake)
+    walk = first.list(page_size=10)
+    head = ids(first.consume(walk, stop_after=15))
+    document = json.loads(walk.checkpoint().to_json())
+    del document["base_url"], document["account"]
+    old = WalkCheckpoint.from_json(json.dumps(document))
+    assert (old.base_url, old.account) == (None, None)
+    second = walker(fake)
+    rest = second.list(page_size=10, resume_from=old)
+    assert head + ids(second.consume(rest)) == matching(fake)
+    assert saved(rest) == attrs.evolve(saved(rest), **origin(fake))
+    assert saved(rest).account == account_fingerprint(fake.api_key)

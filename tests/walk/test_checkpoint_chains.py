@@ -19,6 +19,8 @@ from tests.support.walking import Walker, ids
 
 FILTERS: list[dict[str, Any]] = [{}, {"method": "GET"}, {"status_code": 200}]
 
+ORIGIN = {"base_url": "https://api.meetbot.dev/v1", "account": "0123456789abcdef"}
+
 
 class StrictestStartDate(httpx.BaseTransport, httpx.AsyncBaseTransport):
     """The fake, reading a bare ``start_date`` as narrowly as the API's words allow: only
@@ -182,7 +184,7 @@ def test_ties_in_created_at_are_ordered_by_id_across_checkpoints(
             yielded.append(log.id)
             taken += 1
         checkpoint = WalkCheckpoint.from_json(
-            checkpoint_of(walk, {}, checkpoint.watermark).to_json()
+            checkpoint_of(walk, {}, checkpoint.watermark, **ORIGIN).to_json()
         )
     assert checkpoint.finished
     assert len(yielded) == len(set(yielded))

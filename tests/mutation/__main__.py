@@ -1,0 +1,268 @@
+"""Mutation testing of the core modules with cosmic-ray: ``make mutate`` (on demand, never in
+``make test``).
+
+cosmic-ray makes the mutants (every comparison, operator, boolean, number, exception and loop it
+knows), writes each into the module on disk, runs the module's tests in a fresh process and
+restores the file. This driver only does what cosmic-ray leaves to its users: it runs cosmic-ray
+in a scratch copy of the repository (so the working tree is never touched), once per core module
+with that module's tests (``tests/mutation/cosmic-ray.toml``), marks the mutants listed as
+equivalent in ``tests/mutation/equivalents.md`` as skipped before they run (a filter over the
+session database, as cosmic-ray's own filters do), and prints a score per module with every
+survivor.
+
+Usage::
+
+    python -m tests.mutation [MODULE ...] [--max N] [--seed S] [--keep DIR] [--list]
+
+``MODULE`` is a core module's name (``_window``) or path under ``meetbot_sdk/``; none means all.
+``--max`` samples that many mutants per module (a fixed ``--seed`` gives the same sample).
+
+A mutant's key names it by the function or class around it (cosmic-ray's definition name) and
+the line before and after the change, not by a line number, so keys in the equivalents file hold
+while code moves: ``_retry:backoff 'exponent = min(attempt, 16)' -> 'exponent = min(attempt, 17)'``.
+A key that repeats is told apart by ``(#2)``, ``(#3)``... in source order. Keys listed as
+equivalent that match no mutant any more are reported as *stale*.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import difflib
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import NamedTuple
+
+import tomllib
+from cosmic_ray.mutating import mutate_code
+from cosmic_ray.plugins import get_operator
+from cosmic_ray.work_db import WorkDB, use_db
+from cosmic_ray.work_item import MutationSpec, TestOutcome, WorkerOutcome, WorkResult
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+CONFIG = HERE / "cosmic-ray.toml"
+EQUIVALENTS = HERE / "equivalents.md"
+
+
+def core_modules() -> dict[str, list[str]]:
+    """Each core module's path under ``meetbot_sdk/`` and the test files that exercise it."""
+    with CONFIG.open("rb") as f:
+        modules: dict[str, list[str]] = tomllib.load(f)["meetbot"]["modules"]
+    return modules
+
+
+def equivalents() -> dict[str, str]:
+    """Keys listed in the equivalents file (lines ``- `KEY` — why``) and their reasons."""
+    listed = {}
+    for line in EQUIVALENTS.read_text(encoding="utf-8").splitlines():
+        if line.startswith("- `") and "` — " in line:
+            key, why = line[3:].split("` — ", 1)
+            listed[key] = why
+    return listed
+
+
+class Mutant(NamedTuple):
+    job_id: str
+    key: str
+    line: int
+    in_annotation: bool  # changes only a function's annotations, which are never evaluated
+
+
+def _without_function_annotations(code: str) -> str:
+    """The module's syntax tree with its functions' argument and return annotations removed:
+    under ``from __future__ import annotations`` (every core module) they are strings nobody
+    evaluates, so a mutant that changes only them is not a mutant of behaviour."""
+    tree = ast.parse(code)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arg):
+            node.annotation = None
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            node.returns = None
+    return ast.dump(tree)
+
+
+def _keys(module: str, source: str, items: list[tuple[str, MutationSpec]]) -> list[Mutant]:
+    """Name each mutant by its scope and the line it changes (see the module docstring)."""
+    original = source.splitlines()
+    found: list[Mutant] = []
+    seen: Counter[str] = Counter()
+    plain = _without_function_annotations(source)
+    for job_id, spec in sorted(items, key=lambda item: (item[1].start_pos, item[1].occurrence)):
+        operator = get_operator(spec.operator_name)(**spec.operator_args)
+        mutated = mutate_code(source, operator, spec.occurrence)
+        before, after, in_annotation = "?", "?", False
+        if mutated is not None:
+            try:
+                in_annotation = _without_function_annotations(mutated) == plain
+            except SyntaxError:
+                in_annotation = False
+            changed = difflib.SequenceMatcher(None, original, mutated.splitlines()).get_opcodes()
+            for tag, i1, i2, j1, j2 in changed:
+                if tag != "equal":
+                    before = " ".join(s.strip() for s in original[i1:i2])
+                    after = " ".join(s.strip() for s in mutated.splitlines()[j1:j2])
+                    break
+        base = f"{module}:{spec.definition_name or '<module>'} {before!r} -> {after!r}"
+        seen[base] += 1
+        key = base if seen[base] == 1 else f"{base} (#{seen[base]})"
+        found.append(Mutant(job_id, key, spec.start_pos[0], in_annotation))
+    return found
+
+
+class Score(NamedTuple):
+    module: str
+    mutants: int
+    tested: int
+    killed: int
+    equivalent: int
+    survivors: list[Mutant]
+
+    @property
+    def percent(self) -> float:
+        scored = self.tested - self.equivalent
+        return 100.0 if scored == 0 else 100.0 * self.killed / scored
+
+
+def _skip(db: WorkDB, job_id: str, why: str) -> None:
+    db.set_result(job_id, WorkResult(output=why, worker_outcome=WorkerOutcome.SKIPPED))
+
+
+def _filter(
+    session: Path, module: str, source: str, *, limit: int | None, seed: int, listed: dict[str, str]
+) -> tuple[list[Mutant], list[Mutant]]:
+    """Mark as skipped, before anything runs, the mutants that change only annotations, those
+    left out of a sample, and those listed as equivalent; return all mutants and those of
+    behaviour."""
+    with use_db(str(session)) as db:
+        items = [(item.job_id, item.mutations[0]) for item in db.pending_work_items]
+        mutants = _keys(module, source, items)
+        behaviour = [m for m in mutants if not m.in_annotation]
+        sample = (
+            behaviour
+            if limit is None
+            else random.Random(seed).sample(behaviour, min(limit, len(behaviour)))  # noqa: S311
+        )
+        chosen = {m.job_id for m in sample}
+        for mutant in mutants:
+            if mutant.in_annotation:
+                _skip(db, mutant.job_id, "annotation only")
+            elif mutant.job_id not in chosen:
+                _skip(db, mutant.job_id, "not sampled")
+            elif mutant.key in listed:
+                _skip(db, mutant.job_id, "equivalent")
+    return mutants, behaviour
+
+
+def run_module(
+    path: str, tests: list[str], scratch: Path, limit: int | None, seed: int, *, dry: bool = False
+) -> Score:
+    module = Path(path).stem
+    target = Path("meetbot_sdk") / path
+    config = scratch / f"{module}.toml"
+    session = scratch / f"{module}.sqlite"
+    test_files = " ".join(f"tests/{t}" for t in tests)
+    config.write_text(
+        CONFIG.read_text(encoding="utf-8")
+        .replace('module-path = ""', f'module-path = "{target}"')
+        .replace(
+            'test-command = ""',
+            f'test-command = "{sys.executable} -m pytest -x -q -p no:cacheprovider {test_files}"',
+        ),
+        encoding="utf-8",
+    )
+    cosmic_ray = [sys.executable, "-m", "cosmic_ray.cli"]
+    # our own interpreter and arguments
+    subprocess.run([*cosmic_ray, "init", str(config), str(session)], cwd=scratch, check=True)  # noqa: S603
+
+    listed = equivalents()
+    source = (scratch / target).read_text(encoding="utf-8")
+    mutants, behaviour = _filter(session, module, source, limit=limit, seed=seed, listed=listed)
+    current = {m.key for m in mutants}
+    for key in sorted(k for k in listed if k.startswith(f"{module}:") and k not in current):
+        print(f"  stale equivalent (matches no mutant today): {key}", flush=True)
+    if dry:  # --list: name the mutants, run none
+        for mutant in sorted(behaviour, key=lambda m: m.line):
+            mark = "equivalent" if mutant.key in listed else "mutant"
+            print(f"  {mark} [line {mutant.line}]: {mutant.key}", flush=True)
+        return Score(module, len(behaviour), 0, 0, 0, [])
+
+    exec_ = ["nice", "-n", "19", *cosmic_ray, "exec", str(config), str(session)]
+    subprocess.run(exec_, cwd=scratch, check=True)  # noqa: S603 (nice, on PATH everywhere)
+
+    killed, equivalent, survivors = 0, 0, []
+    by_id = {m.job_id: m for m in mutants}
+    with use_db(str(session)) as db:
+        for item, result in db.completed_work_items:
+            mutant = by_id[item.job_id]
+            if result.output == "equivalent":
+                equivalent += 1
+            elif result.worker_outcome == WorkerOutcome.SKIPPED:
+                continue
+            elif result.test_outcome == TestOutcome.SURVIVED:
+                survivors.append(mutant)
+            else:  # killed, or incompetent (the mutant does not even import): not a survivor
+                killed += 1
+    return Score(
+        module,
+        len(behaviour),
+        killed + equivalent + len(survivors),
+        killed,
+        equivalent,
+        sorted(survivors, key=lambda m: m.line),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.mutation", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("modules", nargs="*", help="core modules (e.g. _window); default: all")
+    parser.add_argument("--max", type=int, default=None, help="sample this many mutants per module")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--list", action="store_true", help="list the mutants and run none")
+    parser.add_argument(
+        "--keep", type=Path, default=None, help="keep the scratch copy and sessions here"
+    )
+    args = parser.parse_args(argv)
+
+    table = core_modules()
+    wanted = args.modules or list(table)
+    unknown = [m for m in wanted if not any(m in (p, Path(p).stem) for p in table)]
+    if unknown:
+        parser.error(
+            f"not a core module: {', '.join(unknown)}; the core modules are {', '.join(table)}"
+        )
+    chosen = [p for p in table if any(m in (p, Path(p).stem) for m in wanted)]
+
+    scratch = Path(tempfile.mkdtemp(prefix="meetbot-mutation-")) if args.keep is None else args.keep
+    ignore = shutil.ignore_patterns("__pycache__", ".pytest_cache", ".hypothesis")
+    for part in ("meetbot_sdk", "tests"):
+        shutil.copytree(ROOT / part, scratch / part, ignore=ignore, dirs_exist_ok=True)
+    shutil.copy2(ROOT / "pyproject.toml", scratch / "pyproject.toml")
+
+    scores = []
+    for path in chosen:
+        print(f"== {path}", flush=True)
+        score = run_module(path, table[path], scratch, args.max, args.seed, dry=args.list)
+        scores.append(score)
+        for mutant in score.survivors:
+            print(f"  survived [line {mutant.line}]: {mutant.key}", flush=True)
+    print()
+    print(f"{'module':<18}{'mutants':>8}{'tested':>8}{'killed':>8}{'equiv':>7}{'score':>8}")
+    for s in scores:
+        print(
+            f"{s.module:<18}{s.mutants:>8}{s.tested:>8}{s.killed:>8}{s.equivalent:>7}{s.percent:>7.1f}%"
+        )
+    if args.keep is None:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0 if args.list or all(s.percent >= 95.0 for s in scores) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
