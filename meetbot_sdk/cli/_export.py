@@ -220,6 +220,7 @@ def export_to_file(
             filters=filters,
             walk_options=walk_options,
             on_page=on_page,
+            raw_cells=raw_cells,
         )
 
 
@@ -232,6 +233,7 @@ def _export_resumably(
     filters: Mapping[str, Any],
     walk_options: Mapping[str, Any],
     on_page: OnPage,
+    raw_cells: bool,
 ) -> tuple[int, int]:
     state = _settle(output, state_path, format)
     if state.checkpoint is not None:
