@@ -159,7 +159,9 @@ def test_connection_errors_name_the_host_the_port_and_the_attempts() -> None:
     )
     assert timeout.request is REQUEST
     ipv6 = httpx.Request("GET", "http://[::1]:8080/v1/users/me/analytics")
-    local = connection_error(httpx.ConnectError("refused"), request=ipv6, secret=Secret(""), attempts=2)
+    local = connection_error(
+        httpx.ConnectError("refused"), request=ipv6, secret=Secret(""), attempts=2
+    )
     assert "could not connect to [::1]:8080 after 2 attempts" in str(local)
 
 
