@@ -22,6 +22,7 @@ from meetbot_sdk import (
     __version__,
 )
 from meetbot_sdk._constants import API_KEY_ENV
+from meetbot_sdk.cli._export import ExportStopped
 from meetbot_sdk.cli._interrupts import Interrupts
 from meetbot_sdk.cli._literal import visible
 from meetbot_sdk.cli._options import global_options, stop_verbose_logging
@@ -85,19 +86,25 @@ def run(argv: list[str]) -> int:  # noqa: PLR0911 (one status per way a run ends
         return usage.exit_code
     except PipeClosedError:
         return PIPE_CLOSED
-    except MeetBotError as failed:
-        click.echo(f"meetbot: error: {_one_line(failed)}{_hint(failed)}", err=True)
+    except (MeetBotError, OSError) as failed:  # OSError: a file to write, a port to listen on
+        _say_failed(failed)
+        return API_ERROR
+    except ExportStopped as stopped:
+        _say_failed(stopped.failed)
+        click.echo(f"meetbot: {stopped.resume}", err=True)
         return API_ERROR
     except (ValueError, TypeError) as bad:  # the SDK's argument checks, before any request
         click.echo(f"meetbot: error: {_as_flags(_one_line(bad))}", err=True)
         return USAGE_ERROR
-    except OSError as failed:  # a file to write, a port to listen on
-        click.echo(f"meetbot: error: {_one_line(failed)}", err=True)
-        return API_ERROR
     finally:
         interrupts.uninstall()
         stop_verbose_logging()
     return status if isinstance(status, int) else 0
+
+
+def _say_failed(failed: MeetBotError | OSError) -> None:
+    hint = _hint(failed) if isinstance(failed, MeetBotError) else ""
+    click.echo(f"meetbot: error: {_one_line(failed)}{hint}", err=True)
 
 
 def _one_line(error: BaseException) -> str:

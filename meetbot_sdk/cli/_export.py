@@ -27,7 +27,7 @@ from typing import Any, BinaryIO, Literal
 import attrs
 import click
 
-from meetbot_sdk import ApiLog, ApiLogPager, MeetBot, WalkCheckpoint
+from meetbot_sdk import ApiLog, ApiLogPager, MeetBot, MeetBotError, WalkCheckpoint
 from meetbot_sdk._constants import MAX_JSON_DEPTH
 from meetbot_sdk._utils._stored_json import excerpt, load_stored_json
 from meetbot_sdk._walk._checkpoint import MAX_CHECKPOINT_BYTES, account_fingerprint
@@ -169,6 +169,17 @@ def _append(out: BinaryIO, data: bytes) -> None:
     out.write(data)
     out.flush()
     os.fsync(out.fileno())
+
+
+class ExportStopped(Exception):  # noqa: N818 (not an error of its own: it carries one)
+    """A checkpointed export stopped by a failure (the API's, the network's or a file's): FILE
+    and STATE agree, so running the same command goes on. ``meetbot`` prints the failure's
+    line, then ``resume``."""
+
+    def __init__(self, failed: MeetBotError | OSError, resume: str) -> None:
+        super().__init__(str(failed))
+        self.failed = failed
+        self.resume = resume
 
 
 def export_to_file(

@@ -13,11 +13,11 @@ from typing import Any
 import attrs
 import click
 
-from meetbot_sdk import ApiLog, ApiLogPager
+from meetbot_sdk import ApiLog, ApiLogPager, MeetBotError
 from meetbot_sdk._constants import DEFAULT_TERMINAL_LOGS
 from meetbot_sdk._endpoints import MAX_PAGE_SIZE
 from meetbot_sdk._walk._pagination import MAX_CONCURRENCY
-from meetbot_sdk.cli._export import FileFormat, OnPage, export_to_file
+from meetbot_sdk.cli._export import ExportStopped, FileFormat, OnPage, export_to_file
 from meetbot_sdk.cli._literal import json_visible
 from meetbot_sdk.cli._options import Settings, format_option, pass_settings, resolve_format
 from meetbot_sdk.cli._output import Stdout, columns_of, encode_rows, plain
@@ -157,12 +157,17 @@ def command(
             )
     except KeyboardInterrupt:
         if state is not None:  # said once the progress bar is gone
-            click.echo(
-                f"\nmeetbot: {output} and {state} agree; run the same command to go on",
-                err=True,
-            )
+            click.echo(f"\nmeetbot: {_resume_line(output, state)}", err=True)
+        raise
+    except (MeetBotError, OSError) as failed:
+        if state is not None:  # said after the error line, by the run's end
+            raise ExportStopped(failed, _resume_line(output, state)) from failed
         raise
     click.echo(f"meetbot: wrote {_logs(written)} to {output} ({held:,} in the file)", err=True)
+
+
+def _resume_line(output: Path, state: Path) -> str:
+    return f"{output} and {state} agree; run the same command to go on"
 
 
 def _logs(count: int) -> str:

@@ -47,6 +47,7 @@ def test_a_rerun_appends_only_the_logs_that_arrived(
         first.err.strip()
         == f"meetbot: wrote {len(expected)} logs to {target} ({len(expected)} in the file)"
     )
+    assert "agree" not in first.err
     again = export(account, tmp_path, "--method", "GET", name=name)
     assert again.err.strip().startswith("meetbot: wrote 0 logs")
     new = [log["id"] for log in reversed(account.fake.add_logs(60)) if log["method"] == "GET"]
@@ -126,7 +127,11 @@ def test_a_failed_export_leaves_file_and_state_coherent(
     account.fake.set_rate_limit(3, per=3600)  # the fourth page is refused for an hour
     failed = export(account, tmp_path)
     assert failed.status == 1
-    assert "429" in failed.err
+    error, resume = failed.err.strip().splitlines()[-2:]
+    assert error.startswith("meetbot: error: ")
+    assert "429" in error
+    target, state_path = tmp_path / "logs.jsonl", tmp_path / "logs.jsonl.state"
+    assert resume == f"meetbot: {target} and {state_path} agree; run the same command to go on"
     assert ids_of_jsonl((tmp_path / "logs.jsonl").read_text()) == wire_ids(account.fake.logs)[:75]
     state = json.loads((tmp_path / "logs.jsonl.state").read_text())
     assert state["logs"] == 75
