@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 # Every extra users can install, and the development tools (the `dev` dependency group; pip
 # reads dependency groups from 25.1 on).
-EXTRAS := pandas,polars,plot,cli,speedups,redis,httpx2
+EXTRAS := pandas,polars,plot,cli,speedups,redis,httpx2,arrow,dlt
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade 'pip>=25.1'
