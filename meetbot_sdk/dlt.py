@@ -60,11 +60,13 @@ def meetbot_source(
       ``api_key_usage__recent_requests``. Empty without ``key_ids``.
 
     Args:
-        api_key: The API key. Unless given, dlt's configuration provides it
+        api_key: The API key. Left out, dlt's configuration provides it
             (``[sources.meetbot] api_key`` in ``.dlt/secrets.toml``, or the environment
-            variable ``SOURCES__MEETBOT__API_KEY``), else ``MEETBOT_API_KEY``.
-        base_url: The API's base URL; from dlt's configuration (``base_url`` in the same
-            section), else ``MEETBOT_BASE_URL``, else the public API.
+            variable ``SOURCES__MEETBOT__API_KEY``); ``None`` there (or passed) falls back
+            to ``MEETBOT_API_KEY``.
+        base_url: The API's base URL. Left out, from dlt's configuration (``base_url`` in
+            the same section); ``None`` falls back to ``MEETBOT_BASE_URL``, then the
+            public API.
         key_ids: The API keys whose usage ``api_key_usage`` loads.
         timeout: The client's timeout in seconds (default: the client's).
         max_retries: The client's retries per request (default: the client's).

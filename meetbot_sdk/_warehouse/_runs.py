@@ -61,8 +61,9 @@ def run_to_the_end(
     if pipeline.has_pending_data:
         if on_pending is not None:
             on_pending()
-        pending: LoadInfo = pipeline.run()
-        finished = len(pending.loads_ids)
+        # None when the packages left had nothing to load once normalised.
+        pending: LoadInfo | None = pipeline.run()
+        finished = 0 if pending is None else len(pending.loads_ids)
     info: LoadInfo = pipeline.run(source)
     trace = pipeline.last_trace
     normalized = trace.last_normalize_info if trace is not None else None

@@ -76,20 +76,28 @@ def command(
     key_ids: Sequence[int],
 ) -> None:
     """Load the request logs, daily usage and key usage into a warehouse, each log once."""
-    require("dlt", "dlt", feature="meetbot load")
+    try:
+        require("dlt", "dlt", feature="meetbot load")
+    except ImportError as missing:
+        raise _MissingExtra(str(missing)) from None
     from dlt.common.exceptions import DltException  # extra: dlt
 
     from meetbot_sdk import dlt as meetbot_dlt  # extra: dlt
     from meetbot_sdk._warehouse import _resources, _runs  # extra: dlt
 
+    # Left out when not given, so that dlt's configuration can provide them.
     options: dict[str, Any] = {"key_ids": list(key_ids)}
+    if settings.api_key is not None:
+        options["api_key"] = settings.api_key
+    if settings.base_url is not None:
+        options["base_url"] = settings.base_url
     if start_date is not None:
         options["start_date"] = start_date
     if settings.timeout is not None:
         options["timeout"] = settings.timeout
     if settings.max_retries is not None:
         options["max_retries"] = settings.max_retries
-    source = meetbot_dlt.meetbot_source(settings.api_key, settings.base_url, **options)
+    source = meetbot_dlt.meetbot_source(**options)
     pipeline = _runs.make_pipeline(
         destination=destination,
         dataset=dataset,
@@ -109,6 +117,13 @@ def command(
     width = max((len(table) for table in report.row_counts), default=0)
     for table, count in sorted(report.row_counts.items()):
         click.echo(f"  {table:<{width}}  {count:>10,} rows", err=True)
+
+
+class _MissingExtra(click.ClickException):
+    exit_code = 2  # bad usage, as for the cli extra itself
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"meetbot: {self.message}", err=True)
 
 
 def _cause_of(failed: BaseException, dlt_error: type[BaseException]) -> Exception:
