@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format typecheck unit docs test-bare bench mutate clean redis-server
+.PHONY: demo test lint format typecheck unit docs test-bare test-postgres bench mutate clean redis-server
 
 # Every extra users can install, and the development tools (the `dev` dependency group; pip
 # reads dependency groups from 25.1 on).
@@ -42,7 +42,7 @@ typecheck: $(STAMP)
 # (pytest-httpx mocks, @pytest.mark.httpx_backend, the tests of the choice itself).
 # test-bare runs the whole suite on httpx.
 unit: $(STAMP)
-	MEETBOT_HTTP_LIBRARY=httpx2 $(BIN)/pytest --cov --cov-branch --cov-report=term --cov-fail-under=90
+	RUNTIME__DLTHUB_TELEMETRY=false MEETBOT_HTTP_LIBRARY=httpx2 $(BIN)/pytest --cov --cov-branch --cov-report=term --cov-fail-under=90
 
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
@@ -77,7 +77,16 @@ $(BARE)/.installed: pyproject.toml Makefile
 
 test-bare: $(BARE)/.installed
 	$(BARE)/bin/python -c "import sys, httpx, attrs, cattrs, tenacity; from importlib.metadata import version as v; print('bare run: python', sys.version.split()[0], *(f'{n} {v(n)}' for n in ('httpx', 'attrs', 'cattrs', 'tenacity')))"
-	MEETBOT_TEST_BARE=1 $(BARE)/bin/python -m pytest -q -p no:cacheprovider
+	RUNTIME__DLTHUB_TELEMETRY=false MEETBOT_TEST_BARE=1 $(BARE)/bin/python -m pytest -q -p no:cacheprovider
+
+# On demand, never in `make test`, and before every change to the dlt source: the warehouse
+# kill test (ten kill -9 in extraction, normalisation and load, then a run to the end) on
+# DuckDB and on a real PostgreSQL, which the test starts on a unix socket in a temporary
+# folder (initdb, pg_ctl: Debian's postgresql package; as root it runs as the postgres user).
+# dlt's postgres extra brings psycopg2.
+test-postgres: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'dlt[postgres]'
+	RUNTIME__DLTHUB_TELEMETRY=false MEETBOT_TEST_POSTGRES=1 $(BIN)/pytest -q -p no:cacheprovider -s tests/warehouse/test_kill.py
 
 
 # On demand, never in `make test`: client CPU per call against raw httpx + pydantic and the

@@ -1,9 +1,12 @@
 """The request logs and usage of a MeetBot account as a dlt source (the ``dlt`` extra).
 
->>> import dlt  # doctest: +SKIP
->>> from meetbot_sdk.dlt import meetbot_source
->>> pipeline = dlt.pipeline("meetbot_pipeline", destination="duckdb", dataset_name="meetbot")
->>> pipeline.run(meetbot_source())  # doctest: +SKIP
+.. code-block:: python
+
+   import dlt
+   from meetbot_sdk.dlt import meetbot_source
+
+   pipeline = dlt.pipeline("meetbot_pipeline", destination="duckdb", dataset_name="meetbot")
+   pipeline.run(meetbot_source())
 
 See :doc:`warehouse` for other destinations, scheduling and what "exactly once" covers.
 """
