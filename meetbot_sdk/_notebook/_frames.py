@@ -207,7 +207,8 @@ class LogFrameBuilder:
             self._columns = _PolarsColumns(_polars(feature), schema)
         else:
             self._columns = ArrowColumns(pyarrow_module(feature), schema, model)
-        self._get = attrgetter(*(name for name, _ in schema))
+        # One getter per column, mapped over a page: in C, with no row tuple in between.
+        self._getters = [attrgetter(name) for name, _ in schema]
         # The batch: one list of values per column (no model, no row tuple is kept).
         self._batch: list[list[Any]] = [[] for _ in schema]
         self._limit, self._added = limit, 0
@@ -233,9 +234,8 @@ class LogFrameBuilder:
     def add(self, records: Sequence[Any]) -> None:
         """Add the values of ``records`` (models of the builder's ``model``)."""
         batch = self._batch
-        rows = map(self._get, records)
-        for values, column in zip(batch, zip(*rows, strict=True), strict=False):
-            values.extend(column)
+        for values, get in zip(batch, self._getters, strict=True):
+            values.extend(map(get, records))
         if len(batch[0]) >= BATCH_ROWS:
             self._flush()
 
