@@ -91,10 +91,10 @@ test-postgres: $(STAMP)
 
 # On demand, never in `make test`: client CPU per call against raw httpx + pydantic and the
 # Stainless runtime (plain and with speedups), decoding, import time, event-loop blocking, then
-# the pagination and resilience figures. `python -m benchmarks targets` runs only the first four.
+# the pagination and resilience figures, and the warehouse (dlt into DuckDB, to_arrow). `python -m benchmarks targets` runs only the first four.
 bench: $(STAMP) redis-server
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]' --group dev --group bench
-	$(BIN)/python -m benchmarks
+	RUNTIME__DLTHUB_TELEMETRY=false $(BIN)/python -m benchmarks
 
 # On demand, never in `make test`: mutation testing of the core modules (tests/mutate.py), each
 # mutant in a fresh pytest process against its module's tests; a score per module and the

@@ -17,6 +17,7 @@ from meetbot_sdk._utils._extras import require
 
 for _module in ("dlt", "pyarrow"):  # the install line rather than a bare ModuleNotFoundError
     require(_module, "dlt", feature="meetbot_sdk.dlt")
+del _module
 
 from collections.abc import Sequence  # noqa: E402 (after the extra's check)
 from typing import TYPE_CHECKING  # noqa: E402

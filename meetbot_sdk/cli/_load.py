@@ -127,9 +127,15 @@ class _MissingExtra(click.ClickException):
 
 
 def _cause_of(failed: BaseException, dlt_error: type[BaseException]) -> Exception:
-    """The SDK's error under dlt's wrappers (the app reports it), else dlt's, on one line."""
+    """The SDK's error under dlt's wrappers (the app reports it), else dlt's, on one line.
+
+    Raises:
+        KeyboardInterrupt: The run was interrupted (dlt wraps that too): status 130.
+    """
     seen: BaseException | None = failed
     while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            raise KeyboardInterrupt from None
         if isinstance(seen, (MeetBotError, ValueError, TypeError)) and not isinstance(
             seen, dlt_error
         ):

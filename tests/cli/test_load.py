@@ -105,3 +105,22 @@ def test_without_dlt_load_names_the_install_line(
         "meetbot: meetbot load needs the optional 'dlt' package."
         ' Install it with: pip install "meetbot-sdk[dlt]"\n'
     )
+
+
+def test_an_interrupted_load_ends_with_status_130(
+    account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dlt.common.exceptions import DltException
+
+    from meetbot_sdk._warehouse import _runs
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as stop:  # dlt wraps an interrupt in its step's error
+            raise DltException("Pipeline execution failed at step=extract") from stop
+
+    monkeypatch.setattr(_runs, "run_to_the_end", interrupted)
+    ran = account.run("load")
+    assert ran.status == 130
+    assert ran.err.endswith("meetbot: interrupted\n")
