@@ -124,3 +124,29 @@ def test_an_interrupted_load_ends_with_status_130(
     ran = account.run("load")
     assert ran.status == 130
     assert ran.err.endswith("meetbot: interrupted\n")
+
+
+def test_a_run_after_an_interrupted_one_finishes_it_and_still_extracts(
+    account: Account, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dlt
+
+    from meetbot_sdk.dlt import meetbot_source
+
+    monkeypatch.chdir(tmp_path)
+    pipelines = str(tmp_path / "pipelines")
+    assert account.run("load", "--pipeline-dir", pipelines).status == 0
+    # A run that stopped after extracting 3 new logs: its package waits in the folder.
+    account.fake.add_logs(3)
+    pipeline = dlt.pipeline(
+        "meetbot_pipeline", pipelines, destination="duckdb", dataset_name="meetbot"
+    )
+    pipeline.extract(meetbot_source(SECRET, account.base_url))
+    account.fake.add_logs(5)  # plain pipeline.run(source) would load the 3, and stop there
+    ran = account.run("load", "--pipeline-dir", pipelines)
+    assert ran.status == 0, ran.err
+    assert ran.err.splitlines()[:2] == [
+        "meetbot: finishing the load an interrupted run left",
+        "meetbot: extracted 5 new logs; loading",
+    ]
+    assert log_ids(tmp_path) == sorted(log["id"] for log in account.fake.logs)  # 408

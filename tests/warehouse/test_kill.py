@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import pathlib
 import random
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -97,6 +98,9 @@ def test_kill_9_at_any_step_then_a_run_to_the_end_loads_every_log_once(
                 check=False,
             )
 
+        first = load("none", 0)  # the kills then hit runs that go on from a loaded table
+        assert first.returncode == 0, first.stderr
+        fake.add_logs(150)
         for step, calls in plan:
             killed = load(step, calls)
             assert killed.returncode == -9, f"not killed in {step} at call {calls}: {killed}"
@@ -106,6 +110,10 @@ def test_kill_9_at_any_step_then_a_run_to_the_end_loads_every_log_once(
         final = load("none", 0)
         assert final.returncode == 0, final.stderr
         assert SECRET not in final.stderr + final.stdout
+        # The checkpoint survived the kills: the last run walked only what was still new.
+        extracted = re.search(r"extracted ([\d,]+) new logs", final.stderr)
+        assert extracted is not None, final.stderr
+        assert int(extracted[1].replace(",", "")) < 150, final.stderr
     [(rows, ids)] = ask("select count(*), count(distinct id) from meetbot.api_logs")
     assert rows == ids == len(fake.logs), f"kills {plan}"
     assert {row[0] for row in ask("select id from meetbot.api_logs")} == {
