@@ -119,6 +119,6 @@ def test_kill_9_at_any_step_then_a_run_to_the_end_loads_every_log_once(
     assert {row[0] for row in ask("select id from meetbot.api_logs")} == {
         log["id"] for log in fake.logs
     }
-    print(
-        f"{name}: {KILLS} runs killed ({', '.join(f'{s}@{c}' for s, c in plan)}); {rows} logs once"
-    )
+    kills = ", ".join(f"{step}@{calls}" for step, calls in plan)
+    print(f"{name}: {KILLS} runs killed ({kills}); the last run walked {extracted[1]} new logs;")
+    print(f"  {rows} logs in the table, each once")
