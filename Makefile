@@ -4,11 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format typecheck unit docs test-bare bench mutate clean redis-server
+.PHONY: demo test lint format typecheck unit docs test-bare test-postgres bench mutate clean redis-server
 
 # Every extra users can install, and the development tools (the `dev` dependency group; pip
 # reads dependency groups from 25.1 on).
-EXTRAS := pandas,polars,plot,cli,speedups,redis,httpx2
+EXTRAS := pandas,polars,plot,cli,speedups,redis,httpx2,arrow,dlt
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade 'pip>=25.1'
@@ -42,7 +42,7 @@ typecheck: $(STAMP)
 # (pytest-httpx mocks, @pytest.mark.httpx_backend, the tests of the choice itself).
 # test-bare runs the whole suite on httpx.
 unit: $(STAMP)
-	MEETBOT_HTTP_LIBRARY=httpx2 $(BIN)/pytest --cov --cov-branch --cov-report=term --cov-fail-under=90
+	RUNTIME__DLTHUB_TELEMETRY=false MEETBOT_HTTP_LIBRARY=httpx2 $(BIN)/pytest --cov --cov-branch --cov-report=term --cov-fail-under=90
 
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
@@ -77,15 +77,24 @@ $(BARE)/.installed: pyproject.toml Makefile
 
 test-bare: $(BARE)/.installed
 	$(BARE)/bin/python -c "import sys, httpx, attrs, cattrs, tenacity; from importlib.metadata import version as v; print('bare run: python', sys.version.split()[0], *(f'{n} {v(n)}' for n in ('httpx', 'attrs', 'cattrs', 'tenacity')))"
-	MEETBOT_TEST_BARE=1 $(BARE)/bin/python -m pytest -q -p no:cacheprovider
+	RUNTIME__DLTHUB_TELEMETRY=false MEETBOT_TEST_BARE=1 $(BARE)/bin/python -m pytest -q -p no:cacheprovider
+
+# On demand, never in `make test`, and before every change to the dlt source: the warehouse
+# kill test (ten kill -9 in extraction, normalisation and load, then a run to the end) on
+# DuckDB and on a real PostgreSQL, which the test starts on a unix socket in a temporary
+# folder (initdb, pg_ctl: Debian's postgresql package; as root it runs as the postgres user).
+# dlt's postgres extra brings psycopg2.
+test-postgres: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'dlt[postgres]'
+	RUNTIME__DLTHUB_TELEMETRY=false MEETBOT_TEST_POSTGRES=1 $(BIN)/pytest -q -p no:cacheprovider -s tests/warehouse/test_kill.py
 
 
 # On demand, never in `make test`: client CPU per call against raw httpx + pydantic and the
 # Stainless runtime (plain and with speedups), decoding, import time, event-loop blocking, then
-# the pagination and resilience figures. `python -m benchmarks targets` runs only the first four.
+# the pagination and resilience figures, and the warehouse (dlt into DuckDB, to_arrow). `python -m benchmarks targets` runs only the first four.
 bench: $(STAMP) redis-server
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]' --group dev --group bench
-	$(BIN)/python -m benchmarks
+	RUNTIME__DLTHUB_TELEMETRY=false $(BIN)/python -m benchmarks
 
 # On demand, never in `make test`: mutation testing of the core modules with cosmic-ray (the
 # `mutation` dependency group), each mutant in a fresh pytest process against its module's tests

@@ -17,6 +17,7 @@ from benchmarks import (
     bench_loop_lag,
     bench_pagination,
     bench_resilience,
+    bench_warehouse,
 )
 
 
@@ -24,6 +25,7 @@ def main() -> None:
     benches = [bench_client_cpu, bench_import, bench_loop_lag]
     if sys.argv[1:] != ["targets"]:
         benches += [bench_calls, bench_resilience, bench_pagination, bench_frames, bench_fleet]
+        benches.append(bench_warehouse)
     for bench in benches:
         print(f"== {bench.__name__.rpartition('.')[2]}", flush=True)
         bench.main()

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import matplotlib.axes
     import pandas
     import polars
+    import pyarrow
 
     if sys.version_info >= (3, 11):
         from typing import Self
@@ -221,6 +222,13 @@ class Analytics(_Model):
 
         return _frames.analytics_to_polars(self)
 
+    def to_arrow(self) -> "pyarrow.Table":
+        """As :meth:`to_polars`, a :class:`pyarrow.Table`: ``date`` (``date32``), ``api_calls``
+        and ``bots_created`` (``int64``). Needs the ``arrow`` extra."""
+        from meetbot_sdk._notebook import _frames  # with the first frame or chart
+
+        return _frames.analytics_to_arrow(self)
+
     def plot(self, ax: "matplotlib.axes.Axes | None" = None) -> "matplotlib.axes.Axes":
         """Chart API calls (line) and bots created (bars) per day. Needs the ``plot`` extra.
 
@@ -304,6 +312,18 @@ class ApiLogPage(_Model):
 
         return _frames.records_to_polars(self.logs, ApiLog, "ApiLogPage.to_polars()")
 
+    def to_arrow(self) -> "pyarrow.Table":
+        """The page's logs as a :class:`pyarrow.Table`, one row each. Needs the ``arrow`` extra.
+
+        Columns are the :class:`ApiLog` attributes: ``created_at``
+        ``timestamp[us, tz=UTC]``, ``id``, ``status_code``, ``response_time_ms`` and
+        ``api_key_id`` ``int64`` (``api_key_id`` null for access-token requests), text
+        ``string``; only the ``... | None`` attributes are nullable.
+        """
+        from meetbot_sdk._notebook import _frames  # with the first frame or chart
+
+        return _frames.records_to_arrow(self.logs, ApiLog, "ApiLogPage.to_arrow()")
+
     def _repr_html_(self) -> str:
         from meetbot_sdk._notebook import _html  # with its html import, on the first notebook cell
 
@@ -350,6 +370,12 @@ class ApiKeyUsage(_Model):
 
         return _frames.records_to_polars(self.recent_requests, RecentRequest, _USAGE_POLARS)
 
+    def to_arrow(self) -> "pyarrow.Table":
+        """As :meth:`to_pandas`, as a :class:`pyarrow.Table`. Needs the ``arrow`` extra."""
+        from meetbot_sdk._notebook import _frames  # with the first frame or chart
+
+        return _frames.records_to_arrow(self.recent_requests, RecentRequest, _USAGE_ARROW)
+
     def _repr_html_(self) -> str:
         from meetbot_sdk._notebook import _html  # with its html import, on the first notebook cell
 
@@ -357,3 +383,4 @@ class ApiKeyUsage(_Model):
 
 
 _USAGE_PANDAS, _USAGE_POLARS = "ApiKeyUsage.to_pandas()", "ApiKeyUsage.to_polars()"
+_USAGE_ARROW = "ApiKeyUsage.to_arrow()"

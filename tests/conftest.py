@@ -3,6 +3,7 @@ that does the same for walks over the fake."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -12,6 +13,10 @@ from meetbot_sdk._transport import _http
 from meetbot_sdk.testing import FakeMeetBot
 from tests.support import Twin
 from tests.support.walking import Walker
+
+# dlt's telemetry sends nothing from a test run: set before any test, or any subprocess a test
+# starts, imports dlt.
+os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
 
 
 @pytest.fixture(params=["sync", "async"])

@@ -1,6 +1,7 @@
-"""DataFrames and charts: ``to_pandas()``, ``to_polars()`` and ``Analytics.plot()``.
+"""DataFrames, Arrow tables and charts: ``to_pandas()``, ``to_polars()``, ``to_arrow()`` and
+``Analytics.plot()``.
 
-Each imports its extra (``pandas``, ``polars``, ``plot``) when called, through
+Each imports its extra (``pandas``, ``polars``, ``arrow``, ``plot``) when called, through
 :func:`meetbot_sdk._utils._extras.require`, so ``import meetbot_sdk`` needs none of them.
 
 Columns are the model's attribute names in order, typed from its annotations: ``int`` ->
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
+from meetbot_sdk._notebook._arrow import ArrowColumns, pyarrow_module
 from meetbot_sdk._notebook._progress import Progress, start_progress
 from meetbot_sdk._utils._extras import require
 
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     import matplotlib.axes
     import pandas
     import polars
+    import pyarrow
 
     from meetbot_sdk._models import Analytics, ApiLogPage
     from meetbot_sdk._walk._pagination import Walk
@@ -41,16 +44,18 @@ if TYPE_CHECKING:
 __all__ = [
     "FrameSlot",
     "LogFrameBuilder",
+    "analytics_to_arrow",
     "analytics_to_pandas",
     "analytics_to_polars",
     "columns_of",
     "daily_rows",
     "plot_analytics",
+    "records_to_arrow",
     "records_to_pandas",
     "records_to_polars",
 ]
 
-Library = Literal["pandas", "polars"]
+Library = Literal["pandas", "polars", "arrow"]
 Kind = Literal["int", "nullable_int", "text", "datetime"]
 
 # Rows gathered (as a list of values per column) before they become column arrays: enough
@@ -179,7 +184,7 @@ class LogFrameBuilder:
     """Turns records (logs, recent requests) into one frame, a batch at a time.
 
     Args:
-        library: ``"pandas"`` or ``"polars"``; imported now, so a missing extra raises
+        library: ``"pandas"``, ``"polars"`` or ``"arrow"``; imported now, so a missing extra raises
             before any request is sent.
         feature: What the user called, for the ImportError (``"ApiLogPager.to_pandas()"``).
         model: The record class: its attributes are the columns.
@@ -195,12 +200,15 @@ class LogFrameBuilder:
     ) -> None:
         schema = columns_of(model)
         self.library, self._feature = library, feature
-        self._columns: _PandasColumns | _PolarsColumns = (
-            _PandasColumns(_pandas(feature), schema)
-            if library == "pandas"
-            else _PolarsColumns(_polars(feature), schema)
-        )
-        self._get = attrgetter(*(name for name, _ in schema))
+        self._columns: _PandasColumns | _PolarsColumns | ArrowColumns
+        if library == "pandas":
+            self._columns = _PandasColumns(_pandas(feature), schema)
+        elif library == "polars":
+            self._columns = _PolarsColumns(_polars(feature), schema)
+        else:
+            self._columns = ArrowColumns(pyarrow_module(feature), schema, model)
+        # One getter per column, mapped over a page: in C, with no row tuple in between.
+        self._getters = [attrgetter(name) for name, _ in schema]
         # The batch: one list of values per column (no model, no row tuple is kept).
         self._batch: list[list[Any]] = [[] for _ in schema]
         self._limit, self._added = limit, 0
@@ -226,9 +234,8 @@ class LogFrameBuilder:
     def add(self, records: Sequence[Any]) -> None:
         """Add the values of ``records`` (models of the builder's ``model``)."""
         batch = self._batch
-        rows = map(self._get, records)
-        for values, column in zip(batch, zip(*rows, strict=True), strict=False):
-            values.extend(column)
+        for values, get in zip(batch, self._getters, strict=True):
+            values.extend(map(get, records))
         if len(batch[0]) >= BATCH_ROWS:
             self._flush()
 
@@ -247,6 +254,16 @@ class LogFrameBuilder:
             if self._limit is not None:
                 remaining = min(remaining, max(self._limit - self._added, 0))
             self._progress.advance(count, remaining=remaining)
+
+    def take_batches(self) -> list[pyarrow.RecordBatch]:
+        """The Arrow record batches completed since the last call, handed over.
+
+        For an ``"arrow"`` builder fed page by page (the dlt source): the batches hold every
+        row added up to the last :data:`BATCH_ROWS` boundary; :meth:`frame` has the rest.
+        """
+        if not isinstance(self._columns, ArrowColumns):
+            raise TypeError("take_batches() is for an arrow builder")
+        return self._columns.take_batches()
 
     def frame(self) -> Any:
         """The frame of every record added (its per-batch parts are released)."""
@@ -301,6 +318,14 @@ def records_to_pandas(records: Sequence[Any], model: type[Any], feature: str) ->
     return frame
 
 
+def records_to_arrow(records: Sequence[Any], model: type[Any], feature: str) -> pyarrow.Table:
+    """An Arrow table of ``records`` in one go."""
+    builder = LogFrameBuilder("arrow", feature=feature, model=model)
+    builder.add(records)
+    table: pyarrow.Table = builder.frame()
+    return table
+
+
 def records_to_polars(records: Sequence[Any], model: type[Any], feature: str) -> polars.DataFrame:
     """A polars frame of ``records`` in one go."""
     builder = LogFrameBuilder("polars", feature=feature, model=model)
@@ -344,6 +369,24 @@ def analytics_to_polars(analytics: Analytics) -> polars.DataFrame:
     data = {"date": dates, "api_calls": calls, "bots_created": bots}
     frame: polars.DataFrame = pl.DataFrame(data, schema=schema)
     return frame
+
+
+def analytics_to_arrow(analytics: Analytics) -> pyarrow.Table:
+    """``Analytics.to_arrow()``: as :func:`analytics_to_polars`, an Arrow table."""
+    pa = pyarrow_module("Analytics.to_arrow()")
+    dates, calls, bots = daily_rows(analytics)
+    schema = pa.schema(
+        [
+            pa.field("date", pa.date32(), nullable=False),
+            pa.field("api_calls", pa.int64(), nullable=False),
+            pa.field("bots_created", pa.int64(), nullable=False),
+        ]
+    )
+    table: pyarrow.Table = pa.Table.from_arrays(
+        [pa.array(dates, pa.date32()), pa.array(calls, pa.int64()), pa.array(bots, pa.int64())],
+        schema=schema,
+    )
+    return table
 
 
 def plot_analytics(analytics: Analytics, ax: matplotlib.axes.Axes | None) -> matplotlib.axes.Axes:

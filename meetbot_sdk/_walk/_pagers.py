@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
     import pandas
     import polars
+    import pyarrow
 
     from meetbot_sdk._notebook._frames import FrameBuilding
     from meetbot_sdk._sender import AsyncSender, Sender
@@ -174,7 +175,7 @@ class _PagerBase(Generic[_ClientT]):
     def _repr_html_(self) -> str:
         return _html.pager_html(self)
 
-    _frame_slot: FrameSlot | None = None  # made by the first to_pandas()/to_polars()
+    _frame_slot: FrameSlot | None = None  # made by the first to_pandas()/to_polars()/to_arrow()
 
     def _building(self, library: Library, progress: bool) -> FrameBuilding:
         if self._frame_slot is None:
@@ -313,6 +314,15 @@ class ApiLogPager(_PagerBase["Sender"]):
             frame: polars.DataFrame = builder.frame()
         return frame
 
+    def to_arrow(self, *, progress: bool = False) -> pyarrow.Table:
+        """As :meth:`to_pandas`, as a :class:`pyarrow.Table` (the schema of
+        :meth:`ApiLogPage.to_arrow`), built page by page. Needs the ``arrow`` extra."""
+        with self._building("arrow", progress) as builder:
+            for page in self.pages():
+                builder.add_page(page)
+            table: pyarrow.Table = builder.frame()
+        return table
+
 
 class AsyncApiLogPager(_PagerBase["AsyncSender"]):
     """Every request log matching the filters, newest first, fetched page by page.
@@ -430,6 +440,14 @@ class AsyncApiLogPager(_PagerBase["AsyncSender"]):
                 builder.add_page(page)
             frame: polars.DataFrame = builder.frame()
         return frame
+
+    async def to_arrow(self, *, progress: bool = False) -> pyarrow.Table:
+        """As :meth:`ApiLogPager.to_arrow`, awaited: ``table = await pager.to_arrow()``."""
+        with self._building("arrow", progress) as builder:
+            async for page in self.pages():
+                builder.add_page(page)
+            table: pyarrow.Table = builder.frame()
+        return table
 
 
 _IN_USE = (

@@ -61,10 +61,11 @@ def _register() -> None:
         _analytics,
         _fake_server,
         _key_usage,
+        _load,
         _logs,
     )
 
-    for module in (_analytics, _key_usage, _logs, _fake_server):
+    for module in (_analytics, _key_usage, _logs, _load, _fake_server):
         cli.add_command(module.command)
 
 

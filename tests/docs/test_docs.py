@@ -69,6 +69,10 @@ def reader(
         monkeypatch.setenv("MEETBOT_API_KEY", fake.api_key)
         monkeypatch.setenv("MEETBOT_BASE_URL", base_url)
         monkeypatch.chdir(tmp_path)
+        # dlt's pipelines (the Warehouse page) keep their files here, not in ~/.dlt; and its
+        # telemetry is off (tests/conftest.py), as the page tells readers how to do.
+        monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt"))
+        monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
         yield fake
 
 
@@ -79,6 +83,9 @@ _NEEDS = {
     "polars": (r"^\s*(?:import|from) polars\b", r"\.to_polars\("),
     "matplotlib": (r"^\s*(?:import|from) matplotlib\b", r"\.plot\("),
     "redis": (r"^\s*(?:import|from) redis\b",),
+    "dlt": (r"^\s*(?:import|from) dlt\b", r"meetbot_sdk\.dlt\b"),
+    "duckdb": (r"^\s*(?:import|from) duckdb\b",),
+    "pyarrow": (r"\.to_arrow\(",),
     "starlette": (r"^\s*(?:import|from) starlette\b",),
     "fastapi": (r"^\s*(?:import|from) fastapi\b",),
 }

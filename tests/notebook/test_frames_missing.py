@@ -50,6 +50,9 @@ MODEL_CALLS: list[tuple[str, str, str, Callable[[Any], Any]]] = [
     ("Analytics", "plot", "matplotlib", lambda m: m.plot()),
     ("ApiKeyUsage", "pandas", "pandas", lambda m: m.to_pandas()),
     ("ApiKeyUsage", "polars", "polars", lambda m: m.to_polars()),
+    ("ApiLogPage", "arrow", "pyarrow", lambda m: m.to_arrow()),
+    ("Analytics", "arrow", "pyarrow", lambda m: m.to_arrow()),
+    ("ApiKeyUsage", "arrow", "pyarrow", lambda m: m.to_arrow()),
 ]
 
 
@@ -88,6 +91,21 @@ def test_a_pager_names_the_install_line_before_any_request(
     assert str(caught.value) == (
         f"{pager}.to_{library}() needs the optional {library!r} package. "
         + INSTALL.format(extra=library)
+    )
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_pager_names_the_arrow_install_line_before_any_request(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hide(monkeypatch, "pyarrow")
+    fake = FakeMeetBot(log_count=20)
+    with pytest.raises(ImportError) as caught:
+        call(fake, kind, "in-process", lambda c: c.api_logs.list().to_arrow())
+    pager = "ApiLogPager" if kind == "sync" else "AsyncApiLogPager"
+    assert str(caught.value) == (
+        f"{pager}.to_arrow() needs the optional 'pyarrow' package. " + INSTALL.format(extra="arrow")
     )
     assert fake.requests == []
 

@@ -10,6 +10,7 @@ import httpx2
 import matplotlib.axes
 import pandas
 import polars
+import pyarrow
 from typing_extensions import assert_type
 
 from meetbot_sdk import (
@@ -177,11 +178,24 @@ def data_and_notebooks(client: MeetBot) -> None:
     assert_type(client.api_keys.get_usage(1).to_pandas(), pandas.DataFrame)
     assert_type(client.api_logs.list().to_pandas(progress=True), pandas.DataFrame)
     assert_type(client.api_logs.list().to_polars(), polars.DataFrame)
+    assert_type(analytics.to_arrow(), pyarrow.Table)
+    assert_type(page.to_arrow(), pyarrow.Table)
+    assert_type(client.api_keys.get_usage(1).to_arrow(), pyarrow.Table)
+    assert_type(client.api_logs.list().to_arrow(progress=True), pyarrow.Table)
 
 
 async def async_frames(client: AsyncMeetBot) -> None:
     assert_type(await client.api_logs.list().to_pandas(progress=True), pandas.DataFrame)
     assert_type(await client.api_logs.list(max_items=5).to_polars(), polars.DataFrame)
+    assert_type(await client.api_logs.list().to_arrow(), pyarrow.Table)
+
+
+def warehouse() -> None:
+    from meetbot_sdk.dlt import meetbot_source
+
+    meetbot_source("key", "http://127.0.0.1:8080/v1", key_ids=[3], status_code=500)
+    meetbot_source(method="GET", start_date="2026-01-01", concurrency=2)
+    meetbot_source(colour="red")  # type: ignore[call-arg]
 
 
 def the_fake_in_a_notebook() -> None:
