@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 from benchmarks import (
+    bench_big_body,
     bench_calls,
     bench_client_cpu,
     bench_fleet,
@@ -23,7 +24,14 @@ from benchmarks import (
 def main() -> None:
     benches = [bench_client_cpu, bench_import, bench_loop_lag]
     if sys.argv[1:] != ["targets"]:
-        benches += [bench_calls, bench_resilience, bench_pagination, bench_frames, bench_fleet]
+        benches += [
+            bench_calls,
+            bench_resilience,
+            bench_big_body,
+            bench_pagination,
+            bench_frames,
+            bench_fleet,
+        ]
     for bench in benches:
         print(f"== {bench.__name__.rpartition('.')[2]}", flush=True)
         bench.main()
