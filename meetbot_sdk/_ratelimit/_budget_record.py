@@ -52,6 +52,7 @@ def dump(window: Window, key: str) -> str:
         "limit": window.limit,
         "remaining": window.remaining,
         "reset_at": window.reset_at,
+        "rolled_at": window.rolled_at,
         "leases": window.leases,
         "probe": window.probe,
         "blocked": blocked,
@@ -94,6 +95,8 @@ def _fill(window: Window, record: dict[str, Any], now: float) -> None:
     window.remaining = _count(record["remaining"], minimum=0)
     reset_at = record["reset_at"]
     window.reset_at = None if reset_at is None else _time(reset_at, now, _MAX_HORIZON)
+    rolled_at = record.get("rolled_at")  # absent from records of earlier versions
+    window.rolled_at = None if rolled_at is None else _time(rolled_at, now, _MAX_HORIZON)
     leases = record["leases"]
     if not isinstance(leases, dict) or len(leases) > _MAX_LEASES:
         raise _MalformedError("leases is not a small mapping")

@@ -10,6 +10,10 @@ The rules:
   for the reset. After the reset the budget is taken as full again (``limit``).
 - A request in flight holds a *lease* that ends when it is released or, should its process
   die first, at its deadline.
+- An answer from the window that was already taken over (sent before the reset, answered
+  after it) is not believed: its low count would refill the new window a second time.
+- A 5xx without rate-limit headers tells nothing of the budget, but its request may have
+  been counted: its place stays spent (until a later budget says otherwise).
 - A 429 (or any ``Retry-After``) blocks every request until the wait is over. Requests that
   would wait longer than the client's cap are refused at once, without being sent.
 - A wait longer than the cap for a spent budget is not slept either: one probe asks the
@@ -90,6 +94,9 @@ class Window:
         self.limit: int | None = None
         self.remaining = 0
         self.reset_at: float | None = None
+        # The reset of the window this one took over from: a late answer from that window
+        # (sent before the reset, answered after it) says nothing of this one.
+        self.rolled_at: float | None = None
         self.leases: dict[str, float] = {}  # in flight: lease -> when it lapses
         self.probe: str | None = None  # the lease of the request whose answer others await
         self.blocked_until: float | None = None
@@ -150,7 +157,7 @@ class Window:
 
     def _spend(self, now: float, max_wait: float, name: str, until: float) -> Decision:
         if self.reset_at is not None and now >= self.reset_at:
-            self.reset_at = None
+            self.rolled_at, self.reset_at = self.reset_at, None
             if self.limit is None:  # the size of the new window is unknown: ask first
                 self.known = False
                 return self._probe(name, until, "waiting for the first response of the new window")
@@ -198,6 +205,11 @@ class Window:
             # No headers: no known limit. A 429 is a limit though, and a proxy's 5xx page
             # without headers says nothing either way.
             self.known = self.unlimited = True
+        elif status >= 500 and self.known and not self.unlimited and self.remaining > 0:
+            # ...except that the server may well have counted it (a gateway counts every
+            # request it answers): its place stays spent until a budget says otherwise.
+            # Forgetting it let a fan-out overshoot the window by its last few 503s.
+            self.remaining -= 1
         if wait is not None and status in BLOCKING_STATUSES:
             until = now + wait
             if self.blocked_until is None or until > self.blocked_until:
@@ -205,6 +217,16 @@ class Window:
 
     def _learn(self, now: float, budget: Budget) -> None:
         reset_at = None if budget.reset_after is None else now + budget.reset_after
+        if (
+            reset_at is not None
+            and self.rolled_at is not None
+            and reset_at <= self.rolled_at + _SAME_WINDOW_SECONDS
+            and self.known
+            and not self.unlimited
+        ):
+            # The window already taken over: believing its low count would refill this
+            # one a second time at its (past) reset, overshooting by what was spent since.
+            return
         fresh = (
             not self.known
             or self.unlimited
