@@ -12,6 +12,7 @@ from benchmarks import (
     bench_big_body,
     bench_calls,
     bench_client_cpu,
+    bench_fan_out,
     bench_fleet,
     bench_frames,
     bench_import,
@@ -27,6 +28,7 @@ def main() -> None:
         benches += [
             bench_calls,
             bench_resilience,
+            bench_fan_out,
             bench_big_body,
             bench_pagination,
             bench_frames,

@@ -59,6 +59,7 @@ def dump(window: Window, key: str) -> str:
         "guessed": window.reset_guessed,
         "checking": window.checking_guess,
         "early": window.early_resets,
+        "length": window.window_seconds,
         "leases": window.leases,
         "probe": window.probe,
         "blocked": blocked,
@@ -112,6 +113,8 @@ def _fill(window: Window, record: dict[str, Any], now: float) -> None:
     window.first_answer_at = None if answered_at is None else _time(answered_at, now, _MAX_HORIZON)
     window.reset_guessed = _bool(record.get("guessed", False))
     window.checking_guess = _bool(record.get("checking", False))
+    length = record.get("length")
+    window.window_seconds = None if length is None else _count(length, minimum=1)
     window.early_resets = _bool(record.get("early", True))
     leases = record["leases"]
     if not isinstance(leases, dict) or len(leases) > _MAX_LEASES:

@@ -111,6 +111,7 @@ class Window:
         self.first_answer_at: float | None = None  # when that request's answer came
         self.reset_guessed = False
         self.checking_guess = False  # the first request after a guessed end is out
+        self.window_seconds: int | None = None  # the length such windows were seen to have
         self.early_resets = True
         self.leases: dict[str, float] = {}  # in flight: lease -> when it lapses
         self.probe: str | None = None  # the lease of the request whose answer others await
@@ -271,7 +272,9 @@ class Window:
             and self.opened_at is not None
             and self.first_answer_at is not None
         ):
-            reset_at = likely_end(stated, self.opened_at, self.first_answer_at)
+            reset_at, self.window_seconds = likely_end(
+                stated, self.opened_at, self.first_answer_at, self.window_seconds
+            )
             guessed = reset_at < stated
         fresh = (
             not self.known
@@ -290,7 +293,9 @@ class Window:
             self.reset_guessed = guessed
 
 
-def likely_end(reset_at: float, opened_at: float, answered_at: float) -> float:
+def likely_end(
+    reset_at: float, opened_at: float, answered_at: float, length: int | None
+) -> tuple[float, int | None]:
     """When a window stated to reset at ``reset_at``, a whole second, most likely ends.
 
     A server that keeps time finer than it states (``X-RateLimit-Reset`` in epoch seconds,
@@ -303,11 +308,21 @@ def likely_end(reset_at: float, opened_at: float, answered_at: float) -> float:
     counted from the answer at the latest), plus :data:`EARLY_MARGIN_SECONDS`, is when one
     request goes to ask; should the server refuse it, the stated resets are believed as they
     are from then on (see :attr:`Window.early_resets`).
+
+    Returns:
+        That end, and the window's length in seconds as far as it is known: ``length``
+        (what earlier windows told), or the length this one tells.
     """
-    seconds = math.floor(reset_at - opened_at)
-    if seconds < 1:  # the window opened before that request (with another): no reading
-        return reset_at
-    return min(answered_at + seconds + EARLY_MARGIN_SECONDS, reset_at)
+    longest = math.floor(reset_at - opened_at)
+    if longest < 1:  # the window opened before that request (with another): no reading
+        return reset_at, length
+    shortest = max(1, math.floor(reset_at - answered_at))
+    if shortest == longest:  # no whole second passed while the request was out: learnt
+        length = longest
+    # Else a whole second passed on the way, and either could be the window's length: the
+    # one learnt from an earlier window, else the longer (a second late, never early).
+    seconds = length if length is not None and shortest <= length <= longest else longest
+    return min(answered_at + seconds + EARLY_MARGIN_SECONDS, reset_at), length
 
 
 def lease_seconds(timeout: httpx.Timeout) -> float:
