@@ -54,6 +54,7 @@ def dump(window: Window, key: str) -> str:
         "reset_at": window.reset_at,
         "stated": window.stated_reset,
         "rolled_at": window.rolled_at,
+        "span": window.rolled_span,
         "opened_at": window.opened_at,
         "answered_at": window.first_answer_at,
         "guessed": window.reset_guessed,
@@ -106,6 +107,8 @@ def _fill(window: Window, record: dict[str, Any], now: float) -> None:
     window.stated_reset = None if stated is None else _time(stated, now, _MAX_HORIZON)
     rolled_at = record.get("rolled_at")
     window.rolled_at = None if rolled_at is None else _time(rolled_at, now, _MAX_HORIZON)
+    span = record.get("span")
+    window.rolled_span = None if span is None else _time(span, 0.0, _MAX_HORIZON)
     # The reading of whole-second resets (see _window.likely_end); absent from older records.
     opened_at = record.get("opened_at")
     window.opened_at = None if opened_at is None else _time(opened_at, now, _MAX_HORIZON)

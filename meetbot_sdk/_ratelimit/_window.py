@@ -104,6 +104,7 @@ class Window:
         # The stated reset of the window this one took over from: a late answer from that
         # window (sent before the reset, answered after it) says nothing of this one.
         self.rolled_at: float | None = None
+        self.rolled_span: float | None = None  # how long that window was open
         # When the current window's first request went, and whether ``reset_at`` is the
         # likely end read from a whole-second reset (then one request asks first), and
         # whether such resets are read so at all: a 429 says this server does not round up.
@@ -178,6 +179,9 @@ class Window:
         if self.reset_at is not None and now >= self.reset_at:
             self.rolled_at = self.reset_at if self.stated_reset is None else self.stated_reset
             self.reset_at = self.stated_reset = None
+            opened, self.rolled_span = self.opened_at, None
+            if opened is not None and opened < self.rolled_at:
+                self.rolled_span = self.rolled_at - opened
             guessed, self.reset_guessed = self.reset_guessed, False
             self.checking_guess = guessed
             self.opened_at, self.first_answer_at = now, None
@@ -252,10 +256,13 @@ class Window:
 
     def _learn(self, now: float, budget: Budget) -> None:
         stated = None if budget.reset_after is None else now + budget.reset_after
+        # How far past the taken-over reset an answer from that window may still be stated
+        # (each answer's reset is read on arrival): within half of that window's span.
+        slack = 0.0 if self.rolled_span is None else min(_SAME_WINDOW_SECONDS, self.rolled_span / 2)
         if (
             stated is not None
             and self.rolled_at is not None
-            and stated <= self.rolled_at + _SAME_WINDOW_SECONDS
+            and stated <= self.rolled_at + slack
             and self.known
             and not self.unlimited
         ):
