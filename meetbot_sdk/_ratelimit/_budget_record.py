@@ -51,6 +51,7 @@ def dump(window: Window, key: str) -> str:
         "unlimited": window.unlimited,
         "limit": window.limit,
         "remaining": window.remaining,
+        "untold": window.untold,
         "reset_at": window.reset_at,
         "stated": window.stated_reset,
         "rolled_at": window.rolled_at,
@@ -101,6 +102,7 @@ def _fill(window: Window, record: dict[str, Any], now: float) -> None:
     limit = record["limit"]
     window.limit = None if limit is None else _count(limit, minimum=1)
     window.remaining = _count(record["remaining"], minimum=0)
+    window.untold = _count(record.get("untold", 0), minimum=0)
     reset_at = record["reset_at"]
     window.reset_at = None if reset_at is None else _time(reset_at, now, _MAX_HORIZON)
     stated = record.get("stated")  # absent, as what follows, from records of earlier versions

@@ -13,7 +13,7 @@ The rules:
 - An answer from the window that was already taken over (sent before the reset, answered
   after it) is not believed: its low count would refill the new window a second time.
 - A 5xx without rate-limit headers tells nothing of the budget, but its request may have
-  been counted: its place stays spent (until a later budget says otherwise).
+  been counted: its place stays spent until the window resets.
 - A whole-second epoch reset (``X-RateLimit-Reset: 1733620001``) is read as the window's
   likely end (see :func:`likely_end`), when one request asks first; a 429 then makes the
   stated resets believed as they are.
@@ -99,6 +99,9 @@ class Window:
         self.unlimited = False
         self.limit: int | None = None
         self.remaining = 0
+        # Answers without a budget (a 5xx) since the window began: the server may have
+        # counted each, and no stated count can be told to include them or not.
+        self.untold = 0
         self.reset_at: float | None = None
         self.stated_reset: float | None = None  # reset_at as stated, before any reading
         # The stated reset of the window this one took over from: a late answer from that
@@ -177,6 +180,7 @@ class Window:
 
     def _spend(self, now: float, max_wait: float, name: str, until: float) -> Decision:
         if self.reset_at is not None and now >= self.reset_at:
+            self.untold = 0
             self.rolled_at = self.reset_at if self.stated_reset is None else self.stated_reset
             self.reset_at = self.stated_reset = None
             opened, self.rolled_span = self.opened_at, None
@@ -191,7 +195,7 @@ class Window:
                     name, until, "waiting for the first response of the new window", opens=now
                 )
             self.remaining = self.limit
-        if self.remaining - self.in_flight > 0:
+        if self.remaining - self.untold - self.in_flight > 0:
             return self._admit(name, until)
         if self.reset_at is None:
             return self._probe(
@@ -244,11 +248,12 @@ class Window:
             # No headers: no known limit. A 429 is a limit though, and a proxy's 5xx page
             # without headers says nothing either way.
             self.known = self.unlimited = True
-        elif status >= 500 and self.known and not self.unlimited and self.remaining > 0:
+        elif status >= 500 and self.known and not self.unlimited:
             # ...except that the server may well have counted it (a gateway counts every
-            # request it answers): its place stays spent until a budget says otherwise.
-            # Forgetting it let a fan-out overshoot the window by its last few 503s.
-            self.remaining -= 1
+            # request it answers): its place stays spent until the window resets (a count
+            # stated later may or may not include it). Forgetting it let a fan-out
+            # overshoot the window by its last few 503s.
+            self.untold += 1
         if wait is not None and status in BLOCKING_STATUSES:
             until = now + wait
             if self.blocked_until is None or until > self.blocked_until:
@@ -294,6 +299,9 @@ class Window:
         self.known, self.unlimited = True, False
         if budget.limit is not None:
             self.limit = budget.limit
+        before = self.stated_reset
+        if stated is not None and before is not None and stated > before + _SAME_WINDOW_SECONDS:
+            self.untold = 0  # a window not seen before: its count is all there is
         if fresh:
             self.remaining = budget.remaining
             self.reset_at, self.stated_reset = reset_at, stated
