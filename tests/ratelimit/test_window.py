@@ -152,3 +152,18 @@ def test_a_late_answer_from_the_window_before_does_not_refill_the_new_one() -> N
     # One place is left in the new window, not a whole new budget of three.
     assert isinstance(window.decide(1.03, CAP), Admit)
     assert isinstance(window.decide(1.03, CAP), Wait)
+
+
+def test_a_503_read_before_an_earlier_counted_answer_still_counts() -> None:
+    window = Window()
+    _known(window, 0.0, Budget(limit=4, remaining=3, reset_after=1.0))
+    counted_first, counted_second = window.decide(0.1, CAP), window.decide(0.1, CAP)
+    assert isinstance(counted_first, Admit)
+    assert isinstance(counted_second, Admit)
+    # The server counted both (2 left, then 1); the 503 of the second is read first.
+    window.release(counted_second)
+    window.observe(0.2, httpx.Response(503), None, None)
+    window.release(counted_first)
+    window.observe(0.21, httpx.Response(200), Budget(limit=4, remaining=2, reset_after=0.8), None)
+    assert isinstance(window.decide(0.22, CAP), Admit)  # the one place left
+    assert isinstance(window.decide(0.22, CAP), Wait)
