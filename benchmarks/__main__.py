@@ -9,8 +9,10 @@ from __future__ import annotations
 import sys
 
 from benchmarks import (
+    bench_big_body,
     bench_calls,
     bench_client_cpu,
+    bench_fan_out,
     bench_fleet,
     bench_frames,
     bench_import,
@@ -24,8 +26,16 @@ from benchmarks import (
 def main() -> None:
     benches = [bench_client_cpu, bench_import, bench_loop_lag]
     if sys.argv[1:] != ["targets"]:
-        benches += [bench_calls, bench_resilience, bench_pagination, bench_frames, bench_fleet]
-        benches.append(bench_warehouse)
+        benches += [
+            bench_calls,
+            bench_resilience,
+            bench_fan_out,
+            bench_big_body,
+            bench_pagination,
+            bench_frames,
+            bench_fleet,
+            bench_warehouse,
+        ]
     for bench in benches:
         print(f"== {bench.__name__.rpartition('.')[2]}", flush=True)
         bench.main()

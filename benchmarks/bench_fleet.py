@@ -1,10 +1,15 @@
 """A fleet of worker processes on one API key against the fake's 10/s window over loopback:
-no shared budget vs FileBudget vs RedisBudget (a redis-server of our own on a unix socket).
+no shared budget vs FileBudget vs RedisBudget (a redis-server of our own on a unix socket),
+the reset stated in seconds from now and as whole epoch seconds (as GitHub states it).
 429s and wall time against the ideal (calls / rate); then what each store adds to one
-uncontended call."""
+uncontended call.
+
+``python -m benchmarks.bench_fleet whole-seconds`` runs the fleets against whole-second
+resets only."""
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,7 +28,7 @@ OVERHEAD_CALLS = 200
 ROUNDS = 7
 
 
-def main() -> None:
+def main(*, whole_seconds_only: bool = False) -> None:
     with tempfile.TemporaryDirectory(prefix="meetbot-bench-") as directory:
         redis = RedisServer(Path(directory))
         redis.start()
@@ -35,7 +40,13 @@ def main() -> None:
             }
             for processes in FLEETS:
                 for label, budget in stores.items():
-                    fleet(processes, label, budget.format(processes=processes))
+                    if not whole_seconds_only:
+                        fleet(processes, label, budget.format(processes=processes))
+                    if budget != "none":
+                        where = budget.format(processes=f"{processes}-epoch")
+                        fleet(processes, label, where, reset_format="epoch")
+            if whole_seconds_only:
+                return
             local = per_call_us(throttle=True)
             print(f"{'uncontended call, throttle=True (this process)':48} {local:6.0f} us/call")
             for label, budget_made in (
@@ -51,9 +62,9 @@ def main() -> None:
             redis.stop()
 
 
-def fleet(processes: int, label: str, budget: str) -> None:
+def fleet(processes: int, label: str, budget: str, reset_format: str = "delta") -> None:
     fake = FakeMeetBot(log_count=10)
-    fake.set_rate_limit(RATE, per=1.0)
+    fake.set_rate_limit(RATE, per=1.0, reset_format="epoch" if reset_format == "epoch" else "delta")
     args = ["--threads", str(THREADS), "--calls", str(CALLS_PER_THREAD)]
     reports, seconds = run_fleet(fake, budget, processes, args)
     calls = processes * THREADS * CALLS_PER_THREAD
@@ -61,8 +72,9 @@ def fleet(processes: int, label: str, budget: str) -> None:
     refused = len(fake.requests) - calls
     ideal = calls / RATE
     failed = "" if succeeded == calls else f"  ({calls - succeeded} calls FAILED)"
+    label += ", whole-second resets" if reset_format == "epoch" else ""
     print(
-        f"{processes} processes x {THREADS} threads, {label:17} {refused:3d} x 429  "
+        f"{processes} processes x {THREADS} threads, {label:38} {refused:3d} x 429  "
         f"{seconds:5.2f} s = {seconds / ideal:4.2f} x ideal ({ideal:.0f} s){failed}"
     )
 
@@ -88,4 +100,4 @@ def per_call_us(throttle: bool | FileBudget | RedisBudget) -> float:
 
 
 if __name__ == "__main__":
-    main()
+    main(whole_seconds_only=sys.argv[1:] == ["whole-seconds"])

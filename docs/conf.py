@@ -55,6 +55,10 @@ def _substitutions() -> str:
         "DEFAULT_TIMEOUT": f"{timeout.connect:g} s to connect, {timeout.read:g} s for the rest",
         "DEFAULT_MAX_RETRIES": f"{_constants.DEFAULT_MAX_RETRIES}",
         "DEFAULT_MAX_RETRY_WAIT": f"{_constants.DEFAULT_MAX_RETRY_WAIT:g}",
+        "DEFAULT_MAX_RESPONSE_BYTES": (
+            f"{_constants.DEFAULT_MAX_RESPONSE_BYTES >> 20} MiB "
+            f"({_constants.DEFAULT_MAX_RESPONSE_BYTES} bytes)"
+        ),
         "MAX_PAGE_SIZE": f"{_constants.MAX_PAGE_SIZE}",
         "MAX_CONCURRENCY": f"{_constants.MAX_CONCURRENCY}",
         "PERIODS": ", ".join(f"``{period!r}``" for period in _constants.PERIODS),

@@ -19,6 +19,7 @@ from meetbot_sdk import _endpoints
 from meetbot_sdk._config import (
     Config,
     make_config,
+    resolve_max_response_bytes,
     resolve_max_retry_wait,
     resolve_throttle,
     resolve_timeout,
@@ -26,13 +27,16 @@ from meetbot_sdk._config import (
 from meetbot_sdk._constants import DEFAULT_BASE_URL
 from meetbot_sdk._decoding._response import RawResponse, decode
 from meetbot_sdk._exceptions import (
+    APIResponseValidationError,
     APIStatusError,
+    APITimeoutError,
     MeetBotError,
     RateLimitError,
     Secret,
     connection_error,
     status_error,
     status_reason,
+    validation_error,
 )
 from meetbot_sdk._ratelimit._budgets import SharedBudget, budget_key
 from meetbot_sdk._ratelimit._throttle import Admit, RateLimit, Refuse, Throttle, Wait, lease_seconds
@@ -42,6 +46,7 @@ from meetbot_sdk._retry import (
     rate_headers,
     server_wait,
 )
+from meetbot_sdk._transport._bounds import BodyTooLarge, attempt_deadline
 from meetbot_sdk._transport._http import (
     Backend,
     backend_for,
@@ -105,6 +110,7 @@ class BaseClient(Generic[_HttpT]):
         throttle: bool | SharedBudget,
         http_client: httpx.Client | httpx.AsyncClient | httpx2.Client | httpx2.AsyncClient | None,
         http_library: str | None = None,
+        max_response_bytes: int,
     ) -> None:
         if http_client is None:
             backend = chosen_backend(http_library)
@@ -117,6 +123,7 @@ class BaseClient(Generic[_HttpT]):
             max_retries=max_retries,
             max_retry_wait=max_retry_wait,
             throttle=throttle,
+            max_response_bytes=max_response_bytes,
             backend=backend,
         )
         if http_client is not None:
@@ -229,6 +236,8 @@ class BaseClient(Generic[_HttpT]):
         self._throttle = throttle
         self._pool_headers = None
         self._timeout_extension = config.timeout.as_dict()
+        # Seconds one attempt may take in all (see meetbot_sdk._transport._bounds).
+        self._deadline = attempt_deadline(config.timeout)
         self._request_url = backend.url_joiner(config.base_url)
         self._headers = {
             "Authorization": f"Bearer {config.api_key}",
@@ -259,6 +268,11 @@ class BaseClient(Generic[_HttpT]):
         return self._config.max_retry_wait
 
     @property
+    def max_response_bytes(self) -> int:
+        """The largest response body the client reads; a larger one raises at once."""
+        return self._config.max_response_bytes
+
+    @property
     def throttle(self) -> bool:
         """Whether requests wait for a spent rate-limit budget to reset before being sent."""
         return self._config.throttle
@@ -280,6 +294,7 @@ class BaseClient(Generic[_HttpT]):
         max_retry_wait: float | None = None,
         throttle: bool | SharedBudget | None = None,
         http_library: Literal["httpx", "httpx2"] | None = None,
+        max_response_bytes: int | None = None,
     ) -> Self:
         """Return a copy of the client with some options changed.
 
@@ -300,6 +315,7 @@ class BaseClient(Generic[_HttpT]):
                 pool cannot serve two libraries, so a copy on the other library creates a
                 pool of its own, which it closes when it is closed (use it in a ``with``
                 block). Refused for a client given an ``http_client``.
+            max_response_bytes: ``None`` keeps the current value.
         """
         backend = self._backend
         if http_library is not None:
@@ -320,6 +336,8 @@ class BaseClient(Generic[_HttpT]):
             changes["max_retries"] = check_int("max_retries", max_retries, minimum=0)
         if max_retry_wait is not None:
             changes["max_retry_wait"] = resolve_max_retry_wait(max_retry_wait)
+        if max_response_bytes is not None:
+            changes["max_response_bytes"] = resolve_max_response_bytes(max_response_bytes)
         shared_throttle = self._throttle
         if throttle is not None:
             changes["throttle"] = resolve_throttle(throttle)
@@ -434,6 +452,52 @@ class BaseClient(Generic[_HttpT]):
             )
         return RetryableError(error, wait=None, target=_target(request), reason=reason)
 
+    def _deadline_passed(
+        self, request: httpx.Request, started: float, attempt: int
+    ) -> RetryableError:
+        """An attempt past its deadline: a timeout, retried as one."""
+        seconds = cast("float", self._deadline)
+        error = APITimeoutError(
+            f"Request timed out (the attempt took longer than {seconds:g} s, the sum of the "
+            "timeout's pool, connect, write and read parts)",
+            request=request,
+        )
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s -> past its %g s deadline after %.1f ms (attempt %d)",
+                _target(request),
+                seconds,
+                (CLOCK.monotonic() - started) * 1000,
+                attempt,
+            )
+        return RetryableError(
+            error, wait=None, target=_target(request), reason="the attempt's deadline passed"
+        )
+
+    def _too_large(self, exc: BodyTooLarge, response: httpx.Response) -> APIResponseValidationError:
+        """A body over ``max_response_bytes``: refused, never retried (it would be again)."""
+        limit = self._config.max_response_bytes
+        request = response.request
+        named = f"max_response_bytes={limit} ({_size(limit)})"
+        if exc.announced is not None:
+            what = f"announces {exc.announced} bytes (Content-Length), over {named}"
+            what += "; its body was not read"
+        else:
+            what = f"is larger than {named}; reading stopped there"
+        empty = self._backend.Response(
+            response.status_code,
+            request=request,
+            extensions=response.extensions,
+        )
+        empty.headers = response.headers
+        return validation_error(
+            f"{response.status_code} response to {_target(request)} {what}. Pass a larger "
+            "max_response_bytes= to the client (or to with_options()) to accept it",
+            response=empty,
+            body=None,
+            secret=self._config.api_key,
+        )
+
     def _answered(self, response: httpx.Response, started: float, attempt: int) -> httpx.Response:
         """Pass a 2xx response on; raise a retry signal or the final error otherwise."""
         # httpx binds a response's stream back to the response (to time it): a reference
@@ -532,6 +596,13 @@ class BaseClient(Generic[_HttpT]):
 
 
 _ACCOUNT_PATHS = "/users/me/"
+
+
+def _size(limit: int) -> str:
+    for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if limit >= size:
+            return f"{limit / size:.3g} {unit}"
+    return f"{limit} bytes"
 
 
 def _target(request: httpx.Request) -> str:

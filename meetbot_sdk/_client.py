@@ -5,17 +5,30 @@ between them; everything else they inherit from :class:`~meetbot_sdk._base_clien
 from __future__ import annotations
 
 import functools
+import time
 from types import TracebackType
 from typing import TYPE_CHECKING, ClassVar, Literal, overload
 
 from meetbot_sdk import _endpoints
 from meetbot_sdk._base_client import BaseClient, T
-from meetbot_sdk._constants import DEFAULT_MAX_RETRIES, DEFAULT_MAX_RETRY_WAIT, DEFAULT_TIMEOUT
+from meetbot_sdk._constants import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_WAIT,
+    DEFAULT_TIMEOUT,
+)
 from meetbot_sdk._decoding._response import RawResponse
 from meetbot_sdk._exceptions import Secret
 from meetbot_sdk._ratelimit._budgets import SharedBudget
 from meetbot_sdk._ratelimit._throttle import Abandoned, Admit
 from meetbot_sdk._retry import RetryableError, async_retrying, retrying
+from meetbot_sdk._transport._bounds import (
+    BodyTooLarge,
+    DeadlinePassed,
+    read_body,
+    read_body_async,
+    within,
+)
 from meetbot_sdk._utils._clock import CLOCK
 from meetbot_sdk.resources._resources import (
     AnalyticsResource,
@@ -42,6 +55,9 @@ class MeetBot(BaseClient["httpx.Client"]):
         base_url: Defaults to ``MEETBOT_BASE_URL``, then ``https://api.meetbot.dev/v1``.
             ``http://`` is accepted for loopback hosts only.
         timeout: Seconds, or an :class:`httpx.Timeout` (default :data:`DEFAULT_TIMEOUT`).
+            Each part bounds one operation (a read, say); each attempt as a whole also ends
+            within the sum of the four parts, however slowly the server sends (see
+            :ref:`attempt-deadline`).
         max_retries: How often a failed request may be retried (default 2): connection
             errors, timeouts, 408, 409, 429, 500, 502, 503 and 504, with exponential backoff
             or the wait the server names. See :doc:`retries`.
@@ -61,6 +77,9 @@ class MeetBot(BaseClient["httpx.Client"]):
             pool the client creates; defaults to the ``MEETBOT_HTTP_LIBRARY`` environment
             variable, then httpx. Never chosen by what else is installed. See
             :ref:`http-library`.
+        max_response_bytes: The largest response body read, as received and once
+            decompressed (default :data:`DEFAULT_MAX_RESPONSE_BYTES`, 16 MiB); a larger one
+            raises :class:`APIResponseValidationError` without being read whole.
 
     Raises:
         MeetBotError: No API key was given and ``MEETBOT_API_KEY`` is not set.
@@ -99,6 +118,7 @@ class MeetBot(BaseClient["httpx.Client"]):
         throttle: bool | SharedBudget = True,
         http_client: httpx.Client | httpx2.Client | None = None,
         http_library: Literal["httpx", "httpx2"] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         credential = None if api_key is None else Secret(api_key)
         del api_key  # no frame's locals hold the key in plain text, should a check fail
@@ -111,6 +131,7 @@ class MeetBot(BaseClient["httpx.Client"]):
             throttle=throttle,
             http_client=http_client,
             http_library=http_library,
+            max_response_bytes=max_response_bytes,
         )
 
     def _sleep(self, seconds: float) -> None:
@@ -148,12 +169,19 @@ class MeetBot(BaseClient["httpx.Client"]):
         admit = self._admit(request)
         response = None
         started = CLOCK.monotonic()
+        deadline = None if self._deadline is None else time.monotonic() + self._deadline
         try:
             # auth=None: an injected client's own auth must not replace our bearer token;
             # no redirects, so the token never travels to another host.
-            response = self._http.send(request, auth=None, follow_redirects=False)
+            response = self._http.send(request, auth=None, follow_redirects=False, stream=True)
+            response = read_body(response, self._config.max_response_bytes, deadline, self._backend)
         except self._backend.RequestError as exc:
             raise self._connection_failed(exc, request, started, number) from None
+        except DeadlinePassed:
+            raise self._deadline_passed(request, started, number) from None
+        except BodyTooLarge as exc:
+            response = exc.response
+            raise self._too_large(exc, response) from None
         finally:
             self._throttle.release(admit, response)
         return self._answered(response, started, number)
@@ -222,6 +250,7 @@ class AsyncMeetBot(BaseClient["httpx.AsyncClient"]):
         throttle: bool | SharedBudget = True,
         http_client: httpx.AsyncClient | httpx2.AsyncClient | None = None,
         http_library: Literal["httpx", "httpx2"] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         credential = None if api_key is None else Secret(api_key)
         del api_key  # no frame's locals hold the key in plain text, should a check fail
@@ -234,6 +263,7 @@ class AsyncMeetBot(BaseClient["httpx.AsyncClient"]):
             throttle=throttle,
             http_client=http_client,
             http_library=http_library,
+            max_response_bytes=max_response_bytes,
         )
 
     _sleep = staticmethod(CLOCK.async_sleep)
@@ -273,12 +303,21 @@ class AsyncMeetBot(BaseClient["httpx.AsyncClient"]):
         response = None
         started = CLOCK.monotonic()
         try:
-            response = await self._http.send(request, auth=None, follow_redirects=False)
+            response = await within(self._deadline, self._send_async(request))
         except self._backend.RequestError as exc:
             raise self._connection_failed(exc, request, started, number) from None
+        except DeadlinePassed:
+            raise self._deadline_passed(request, started, number) from None
+        except BodyTooLarge as exc:
+            response = exc.response
+            raise self._too_large(exc, response) from None
         finally:
             await self._throttle.release_async(admit, response)
         return self._answered(response, started, number)
+
+    async def _send_async(self, request: httpx.Request) -> httpx.Response:
+        response = await self._http.send(request, auth=None, follow_redirects=False, stream=True)
+        return await read_body_async(response, self._config.max_response_bytes, self._backend)
 
     async def _admit(self, request: httpx.Request) -> Admit | None:
         if not self._config.throttle:

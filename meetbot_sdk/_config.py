@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Config",
     "make_config",
+    "resolve_max_response_bytes",
     "resolve_max_retry_wait",
     "resolve_throttle",
     "resolve_timeout",
@@ -42,6 +43,7 @@ class Config:
     max_retries: int
     max_retry_wait: float
     throttle: bool
+    max_response_bytes: int
 
 
 _HEADER_VALUE = re.compile(r"[\x21-\x7e]+")  # visible ASCII: what a bearer token may hold
@@ -154,6 +156,10 @@ def resolve_throttle(throttle: bool | SharedBudget) -> bool:
     return throttle
 
 
+def resolve_max_response_bytes(limit: int) -> int:
+    return check_int("max_response_bytes", limit, minimum=1)
+
+
 def make_config(
     api_key: Secret | None,
     *,
@@ -162,6 +168,7 @@ def make_config(
     max_retries: int,
     max_retry_wait: float,
     throttle: bool | SharedBudget,
+    max_response_bytes: int,
     backend: Backend,
 ) -> Config:
     return Config(
@@ -171,4 +178,5 @@ def make_config(
         max_retries=check_int("max_retries", max_retries, minimum=0),
         max_retry_wait=resolve_max_retry_wait(max_retry_wait),
         throttle=resolve_throttle(throttle),
+        max_response_bytes=resolve_max_response_bytes(max_response_bytes),
     )

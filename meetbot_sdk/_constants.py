@@ -12,6 +12,7 @@ __all__ = [
     "BASE_URL_ENV",
     "DEFAULT_BASE_URL",
     "DEFAULT_LIST_PAGE_SIZE",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_MAX_RETRY_WAIT",
     "DEFAULT_PAGE_SIZE",
@@ -34,6 +35,11 @@ DEFAULT_BASE_URL = "https://api.meetbot.dev/v1"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 """5 s to connect, 30 s for each read, write and wait for a pooled connection (an
 ``httpx.Timeout``; a client on httpx2 converts it)."""
+
+DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+"""The largest response body a client reads (16 MiB), as received and once decompressed. A
+page of 100 logs is tens of kilobytes (about 2 MB even if every string were 8 KB long);
+nothing the API sends comes near it."""
 
 DEFAULT_MAX_RETRIES = 2
 """How many times a client retries a failed request (connection errors, timeouts, 408, 409,

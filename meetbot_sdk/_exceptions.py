@@ -3,7 +3,8 @@
     MeetBotError
     ├── APIConnectionError          the request did not get a response; .request .cause
     │   └── APITimeoutError
-    ├── APIResponseValidationError  a 2xx body that is not JSON or does not fit the model
+    ├── APIResponseValidationError  a 2xx body that is not JSON or does not fit the model,
+    │                               or any body over max_response_bytes
     └── APIStatusError              a non-2xx response; .status_code .response .body .message
         │                           .request_id
         ├── BadRequestError             400
@@ -102,7 +103,9 @@ class APITimeoutError(APIConnectionError):
 
 
 class APIResponseValidationError(MeetBotError):
-    """A successful (2xx) response whose body is not JSON or does not fit the model.
+    """A successful (2xx) response whose body is not JSON or does not fit the model, or a
+    response of any status whose body is larger than the client's ``max_response_bytes``
+    (then ``body`` is ``None`` and ``response`` has the headers only).
 
     Attributes:
         response: The HTTP response.

@@ -100,11 +100,14 @@ class Budget(NamedTuple):
         limit: Requests allowed per window, when the server said.
         remaining: Requests left in the current window.
         reset_after: Seconds from the response until the window resets, when the server said.
+        whole_seconds: The reset was an epoch time in whole seconds (as GitHub sends it):
+            the window may end up to a second before it, should the server round up.
     """
 
     limit: int | None
     remaining: int
     reset_after: float | None
+    whole_seconds: bool = False
 
 
 def parse_budget(headers: Mapping[str, str], *, now: float | None = None) -> Budget | None:
@@ -124,10 +127,15 @@ def parse_budget(headers: Mapping[str, str], *, now: float | None = None) -> Bud
         if remaining is None:
             continue
         reset = _number(_first_item(headers.get(prefix + "reset")))
+        whole = False
         if reset is not None and epoch_allowed and reset >= _EPOCH_THRESHOLD:
+            whole = reset == int(reset)
             reset = max(0.0, reset - (time.time() if now is None else now))
         return Budget(
-            limit=_count(headers.get(prefix + "limit")), remaining=remaining, reset_after=reset
+            limit=_count(headers.get(prefix + "limit")),
+            remaining=remaining,
+            reset_after=reset,
+            whole_seconds=whole,
         )
     return None
 

@@ -61,15 +61,19 @@ def test_retry_after(headers: dict[str, str], expected: float | None) -> None:
             {"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "12", "X-RateLimit-Reset": "30"},
             Budget(limit=60, remaining=12, reset_after=30.0),
         ),
-        # an epoch reset is turned into seconds from now
+        # an epoch reset is turned into seconds from now; whole seconds are marked so
         (
             {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(NOW) + 42)},
-            Budget(limit=None, remaining=0, reset_after=42.0),
+            Budget(limit=None, remaining=0, reset_after=42.0, whole_seconds=True),
+        ),
+        (
+            {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": f"{int(NOW) + 42}.5"},
+            Budget(limit=None, remaining=0, reset_after=42.5),
         ),
         # an epoch in the past: the window has already reset
         (
             {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(NOW) - 5)},
-            Budget(limit=None, remaining=0, reset_after=0.0),
+            Budget(limit=None, remaining=0, reset_after=0.0, whole_seconds=True),
         ),
         # fractional deltas, as some servers send
         (

@@ -55,7 +55,17 @@ def dump(window: Window, key: str) -> str:
         "unlimited": window.unlimited,
         "limit": window.limit,
         "remaining": window.remaining,
+        "untold": window.untold,
         "reset_at": window.reset_at,
+        "stated": window.stated_reset,
+        "rolled_at": window.rolled_at,
+        "span": window.rolled_span,
+        "opened_at": window.opened_at,
+        "answered_at": window.first_answer_at,
+        "guessed": window.reset_guessed,
+        "checking": window.checking_guess,
+        "early": window.early_resets,
+        "length": window.window_seconds,
         "leases": window.leases,
         "probe": window.probe,
         "blocked": blocked,
@@ -101,8 +111,25 @@ def _fill(window: Window, record: dict[str, Any], now: float) -> None:
     limit = record["limit"]
     window.limit = None if limit is None else _count(limit, minimum=1)
     window.remaining = _count(record["remaining"], minimum=0)
+    window.untold = _count(record.get("untold", 0), minimum=0)
     reset_at = record["reset_at"]
     window.reset_at = None if reset_at is None else _time(reset_at, now, _MAX_HORIZON)
+    stated = record.get("stated")  # absent, as what follows, from records of earlier versions
+    window.stated_reset = None if stated is None else _time(stated, now, _MAX_HORIZON)
+    rolled_at = record.get("rolled_at")
+    window.rolled_at = None if rolled_at is None else _time(rolled_at, now, _MAX_HORIZON)
+    span = record.get("span")
+    window.rolled_span = None if span is None else _time(span, 0.0, _MAX_HORIZON)
+    # The reading of whole-second resets (see _window.likely_end); absent from older records.
+    opened_at = record.get("opened_at")
+    window.opened_at = None if opened_at is None else _time(opened_at, now, _MAX_HORIZON)
+    answered_at = record.get("answered_at")
+    window.first_answer_at = None if answered_at is None else _time(answered_at, now, _MAX_HORIZON)
+    window.reset_guessed = _bool(record.get("guessed", False))
+    window.checking_guess = _bool(record.get("checking", False))
+    length = record.get("length")
+    window.window_seconds = None if length is None else _count(length, minimum=1)
+    window.early_resets = _bool(record.get("early", True))
     leases = record["leases"]
     if not isinstance(leases, dict) or len(leases) > _MAX_LEASES:
         raise _MalformedError("leases is not a small mapping")

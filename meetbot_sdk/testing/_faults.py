@@ -293,6 +293,7 @@ class RateLimitWindow:
     reset_format: ResetFormat
     header_style: HeaderStyle
     clock: Callable[[], float] | None  # None: the SDK's clock (see meetbot_sdk._utils._clock)
+    count_faults: bool = False  # status faults count too (their answers tell no budget)
     _opened_at: float | None = attrs.field(default=None, init=False)
     _count: int = attrs.field(default=0, init=False)
 
@@ -318,13 +319,20 @@ class RateLimitWindow:
                 " use reset_format='delta'"
             )
             raise ValueError(msg)
+        count_faults: object = self.count_faults  # callers without type checking pass "yes"
+        if not isinstance(count_faults, bool):
+            msg = f"count_faults must be True or False, got {count_faults!r}"
+            raise TypeError(msg)
         clock: object = self.clock  # callers without type checking pass time.time() too
         if clock is not None and not callable(clock):
             msg = f"clock must be a callable returning seconds, such as time.time; got {clock!r}"
             raise TypeError(msg)
 
-    def admit(self, route: Callable[[], FakeResponse]) -> FakeResponse:
-        """Count one request and answer it with ``route``, or refuse it with a 429."""
+    def admit(self, route: Callable[[], FakeResponse], *, tell: bool = True) -> FakeResponse:
+        """Count one request and answer it with ``route``, or refuse it with a 429.
+
+        ``tell``: add the rate-limit headers to the answer (a counted fault's has none).
+        """
         now = CLOCK.monotonic() if self.clock is None else self.clock()
         if self._opened_at is None or now >= self._opened_at + self.per:
             self._opened_at, self._count = now, 0
@@ -341,6 +349,8 @@ class RateLimitWindow:
             )
         self._count += 1
         response = route()
+        if not tell:
+            return response
         headers = self._headers(self.limit - self._count, now, ends_at)
         return attrs.evolve(response, headers=(*response.headers, *headers))
 
@@ -390,4 +400,7 @@ def respond(
     headers = fault.headers
     if not any(name.lower() == "content-type" for name, _ in headers):
         headers = (("Content-Type", "application/json"), *headers)
-    return FakeResponse(status=cast("int", fault.status_code), headers=headers, body=fault.body)
+    scripted = FakeResponse(status=cast("int", fault.status_code), headers=headers, body=fault.body)
+    if fault.kind == "status" and window is not None and window.count_faults:
+        return window.admit(lambda: scripted, tell=False)
+    return scripted

@@ -138,6 +138,7 @@ class Scripting:
         reset_format: Literal["delta", "epoch"] = "delta",
         header_style: Literal["x-ratelimit", "ietf"] = "x-ratelimit",
         clock: Callable[[], float] | None = None,
+        count_faults: bool = False,
     ) -> None:
         """Allow ``limit`` requests per fixed window of ``per`` seconds; refuse more with 429.
 
@@ -164,6 +165,10 @@ class Scripting:
                 time without waiting. By default the window runs on the SDK's own clock,
                 which :func:`instant_waits` moves on by every wait it skips, so the window
                 ends when the client's (skipped) wait for it does.
+            count_faults: Count :meth:`Fault.status` faults (injected or random) against the
+                window too, as a gateway in front of an API counts every request it answers;
+                their answers still carry none of the rate-limit headers, and once the window
+                is used up they are refused with the 429 instead.
 
         Raises:
             ValueError: An argument is out of range or not one of the allowed values, or
@@ -191,6 +196,7 @@ class Scripting:
             reset_format=reset_format,
             header_style=header_style,
             clock=clock,
+            count_faults=count_faults,
         )
         with self._lock:
             self._rate_limit = window

@@ -400,3 +400,54 @@ def test_the_async_path_reports_its_waits() -> None:
     assert len(waits) == 1
     assert math.isinf(waits[0].seconds)
     assert "first response" in waits[0].reason
+
+
+def test_whole_second_resets_cost_no_extra_second_per_window() -> None:
+    # A server keeping fine time opens a window of 1 s with the first request and states
+    # its end rounded up to a whole epoch second (X-RateLimit-Reset, as GitHub sends it).
+    # Waiting for the stated reset opened every next window just after a whole second,
+    # whose end was rounded up again: 2 s for each window of 1 s.
+    window, now, latency = Window(), 1_000.3, 0.001
+    started, opened, counted, answered, refused = now, -math.inf, 0, 0, 0
+    while answered < 80:  # 80 calls one after the other, 10 per second allowed
+        decision = window.decide(now, CAP)
+        if isinstance(decision, Wait):
+            now += decision.seconds
+            continue
+        admit = admitted(decision)
+        arrival = now + latency
+        if arrival >= opened + 1.0:
+            opened, counted = arrival, 0
+        reset_after = math.ceil(opened + 1.0) - (arrival + latency)
+        status = 429 if counted >= 10 else 200
+        counted += status == 200
+        budget = Budget(10, 10 - counted, reset_after, whole_seconds=True)
+        now = arrival + latency
+        answer(window, admit, now, budget, status=status, wait=reset_after)
+        answered += status == 200
+        refused += status == 429
+    assert refused == 0
+    assert now - started <= 1.15 * 8  # the ideal: 8 s for 80 calls at 10 per second
+
+
+def test_a_429_to_the_first_request_after_a_guessed_end_makes_resets_believed() -> None:
+    window = Window()
+    probe = admitted(window.decide(0.3, CAP))  # the window opens with it
+    answer(window, probe, 0.31, Budget(10, 9, reset_after=1.69, whole_seconds=True))
+    # Stated reset 2.0; the window of whole seconds that opened by 0.31 ends by 1.31.
+    assert window.reset_at == pytest.approx(1.33)
+    assert window.stated_reset == pytest.approx(2.0)
+    for left in range(8, -1, -1):
+        sent = admitted(window.decide(0.4, CAP))
+        answer(window, sent, 0.41, Budget(10, left, 1.59, whole_seconds=True))
+    waited = window.decide(0.5, CAP)
+    assert isinstance(waited, Wait)
+    assert waited.seconds == pytest.approx(0.83)
+    # At the likely end one request asks first; the others wait for its answer.
+    first = admitted(window.decide(1.33, CAP))
+    assert first.probe
+    assert isinstance(window.decide(1.33, CAP), Wait)
+    # This server does not round up: a 429, and the stated resets are believed from now on.
+    answer(window, first, 1.34, Budget(10, 0, 0.66, whole_seconds=True), status=429, wait=1.0)
+    assert not window.early_resets
+    assert window.reset_at == pytest.approx(2.0)

@@ -169,3 +169,54 @@ def test_a_budget_with_a_reset_is_believed_after_one_without() -> None:
     window.observe(0.0, httpx.Response(200), Budget(limit=50, remaining=40, reset_after=60.0), None)
     assert window.remaining == 40
     assert window.reset_at == 60.0
+
+
+def test_a_5xx_without_budget_headers_keeps_its_place_spent() -> None:
+    # A server counts every request it answers, a 503 too, whether or not it says so in
+    # headers: the place such an answer held stays spent until a budget says otherwise.
+    window = Window()
+    _known(window, 0.0, Budget(limit=3, remaining=2, reset_after=1.0))
+    first, second = window.decide(0.1, CAP), window.decide(0.1, CAP)
+    assert isinstance(first, Admit)
+    assert isinstance(second, Admit)
+    window.release(first)
+    window.observe(0.2, httpx.Response(503), None, None)
+    held = window.decide(0.2, CAP)
+    assert isinstance(held, Wait), "the 503 was counted: no place is left in this window"
+    assert held.seconds == pytest.approx(0.8)
+
+
+def test_a_late_answer_from_the_window_before_does_not_refill_the_new_one() -> None:
+    window = Window()
+    _known(window, 0.0, Budget(limit=3, remaining=1, reset_after=1.0))
+    straggler = window.decide(0.5, CAP)  # the last place of the first window
+    assert isinstance(straggler, Admit)
+    assert isinstance(window.decide(0.5, CAP), Wait)
+    # At the reset the window is full again: two more go (the straggler is still out).
+    decided = [window.decide(1.0, CAP), window.decide(1.0, CAP)]
+    new = [each for each in decided if isinstance(each, Admit)]
+    assert len(new) == 2
+    for left, each in zip([2, 1], new, strict=True):  # answered in the new window
+        window.release(each)
+        window.observe(1.01, httpx.Response(200), Budget(3, left, 0.99), None)
+    # The straggler was counted by the first window; its answer comes only now.
+    window.release(straggler)
+    window.observe(1.02, httpx.Response(200), Budget(limit=3, remaining=0, reset_after=0.0), None)
+    # One place is left in the new window, not a whole new budget of three.
+    assert isinstance(window.decide(1.03, CAP), Admit)
+    assert isinstance(window.decide(1.03, CAP), Wait)
+
+
+def test_a_503_read_before_an_earlier_counted_answer_still_counts() -> None:
+    window = Window()
+    _known(window, 0.0, Budget(limit=4, remaining=3, reset_after=1.0))
+    counted_first, counted_second = window.decide(0.1, CAP), window.decide(0.1, CAP)
+    assert isinstance(counted_first, Admit)
+    assert isinstance(counted_second, Admit)
+    # The server counted both (2 left, then 1); the 503 of the second is read first.
+    window.release(counted_second)
+    window.observe(0.2, httpx.Response(503), None, None)
+    window.release(counted_first)
+    window.observe(0.21, httpx.Response(200), Budget(limit=4, remaining=2, reset_after=0.8), None)
+    assert isinstance(window.decide(0.22, CAP), Admit)  # the one place left
+    assert isinstance(window.decide(0.22, CAP), Wait)

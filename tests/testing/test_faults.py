@@ -394,3 +394,22 @@ def test_inject_arguments_are_validated(
         fake.inject(*faults, path=path)
 
     assert fake.pending_faults == 0
+
+
+def test_a_window_counting_faults_spends_its_budget_on_them_silently(
+    fake: FakeMeetBot, client: httpx.Client
+) -> None:
+    fake.set_rate_limit(2, per=60, count_faults=True)
+    fake.inject(Fault.status(503))
+
+    failed, answered, refused = (client.get(ANALYTICS) for _ in range(3))
+
+    assert failed.status_code == 503
+    assert "x-ratelimit-remaining" not in failed.headers  # counted, but untold
+    assert answered.headers["x-ratelimit-remaining"] == "0"  # the 503 took one place
+    assert refused.status_code == 429
+
+
+def test_count_faults_must_be_a_bool(fake: FakeMeetBot) -> None:
+    with pytest.raises(TypeError, match="count_faults must be True or False, got 'yes'"):
+        fake.set_rate_limit(2, count_faults="yes")  # type: ignore[arg-type]
