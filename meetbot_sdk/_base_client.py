@@ -27,6 +27,7 @@ from meetbot_sdk._config import (
 from meetbot_sdk._constants import DEFAULT_BASE_URL
 from meetbot_sdk._decoding._response import RawResponse, decode
 from meetbot_sdk._exceptions import (
+    APIConnectionError,
     APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
@@ -34,6 +35,8 @@ from meetbot_sdk._exceptions import (
     RateLimitError,
     Secret,
     connection_error,
+    host_and_port,
+    redact,
     status_error,
     status_reason,
     validation_error,
@@ -457,9 +460,11 @@ class BaseClient(Generic[_HttpT]):
     ) -> RetryableError:
         """An attempt past its deadline: a timeout, retried as one."""
         seconds = cast("float", self._deadline)
+        tries = f"{attempt} attempt" + ("" if attempt == 1 else "s")
         error = APITimeoutError(
-            f"Request timed out (the attempt took longer than {seconds:g} s, the sum of the "
-            "timeout's pool, connect, write and read parts)",
+            f"Request timed out: no whole response from {host_and_port(request)} after {tries}"
+            f" (an attempt took longer than {seconds:g} s, the sum of the timeout's pool,"
+            " connect, write and read parts)",
             request=request,
         )
         if logger.isEnabledFor(logging.DEBUG):
@@ -495,7 +500,18 @@ class BaseClient(Generic[_HttpT]):
             "max_response_bytes= to the client (or to with_options()) to accept it",
             response=empty,
             body=None,
-            secret=self._config.api_key,
+            secret=self._secret,
+        )
+
+    def _bad_redirect(self, exc: Exception, request: httpx.Request) -> APIConnectionError:
+        """A redirect whose ``Location`` is no URL: the library refuses it while answering
+        (it prepares every redirect, even one not followed), so no response is left to show.
+        Not retried: the server would answer the same."""
+        return APIConnectionError(
+            f"Connection error: {host_and_port(request)} answered with a redirect to a Location"
+            f" that is not a URL ({redact(str(exc), self._secret)}); the SDK follows no redirect",
+            request=request,
+            cause=exc,
         )
 
     def _answered(self, response: httpx.Response, started: float, attempt: int) -> httpx.Response:

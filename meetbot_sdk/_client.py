@@ -177,6 +177,8 @@ class MeetBot(BaseClient["httpx.Client"]):
             response = read_body(response, self._config.max_response_bytes, deadline, self._backend)
         except self._backend.RequestError as exc:
             raise self._connection_failed(exc, request, started, number) from None
+        except self._backend.InvalidURL as exc:
+            raise self._bad_redirect(exc, request) from None
         except DeadlinePassed:
             raise self._deadline_passed(request, started, number) from None
         except BodyTooLarge as exc:
@@ -306,6 +308,8 @@ class AsyncMeetBot(BaseClient["httpx.AsyncClient"]):
             response = await within(self._deadline, self._send_async(request))
         except self._backend.RequestError as exc:
             raise self._connection_failed(exc, request, started, number) from None
+        except self._backend.InvalidURL as exc:
+            raise self._bad_redirect(exc, request) from None
         except DeadlinePassed:
             raise self._deadline_passed(request, started, number) from None
         except BodyTooLarge as exc:

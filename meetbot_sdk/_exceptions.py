@@ -390,7 +390,7 @@ def connection_error(
         secret: The credential, redacted from everything the exception shows.
         attempts: How many attempts the call made, this one included.
     """
-    where = _host_and_port(request)
+    where = host_and_port(request)
     tries = f"{attempts} attempt" + ("" if attempts == 1 else "s")
     error: APIConnectionError
     if is_timeout_error(exc):
@@ -412,7 +412,7 @@ def connection_error(
     return APIConnectionError(redact(message, secret), request=request, cause=exc)
 
 
-def _host_and_port(request: httpx.Request) -> str:
+def host_and_port(request: httpx.Request) -> str:
     """``api.meetbot.dev:443``, ``127.0.0.1:9``, ``[::1]:8080``: where the request went."""
     url = request.url
     host = url.host

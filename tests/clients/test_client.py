@@ -332,6 +332,23 @@ def test_redirects_are_never_followed_even_by_an_injected_client(
     assert [r.url.host for r in httpx_mock.get_requests()] == ["api.meetbot.dev"]
 
 
+def test_a_redirect_to_a_location_that_is_no_url_is_a_typed_error_not_retried(
+    twin: Twin, httpx_mock: HTTPXMock
+) -> None:
+    # httpx prepares every redirect, followed or not, and refuses this Location while
+    # answering: the caller gets the SDK's error, never the library's InvalidURL.
+    httpx_mock.add_response(status_code=301, headers={"Location": "A:0"})
+    with pytest.raises(mb.APIConnectionError) as info:
+        twin.run(lambda c: c.analytics.get(), max_retries=3)
+    assert str(info.value) == (
+        "Connection error: api.meetbot.dev:443 answered with a redirect to a Location that is"
+        " not a URL (For absolute URLs, path must be empty or begin with '/'); the SDK follows"
+        " no redirect"
+    )
+    assert isinstance(info.value.cause, httpx.InvalidURL)
+    assert len(httpx_mock.get_requests()) == 1
+
+
 def test_an_injected_clients_auth_does_not_replace_the_token(
     twin: Twin, httpx_mock: HTTPXMock
 ) -> None:
