@@ -197,10 +197,31 @@ async def within(seconds: float | None, awaitable: Awaitable[_T]) -> _T:
         return await awaitable
     import asyncio  # import time: loaded already, this runs in an event loop
 
-    try:
-        if sys.version_info >= (3, 11):
+    if sys.version_info >= (3, 11):
+        try:
             async with asyncio.timeout(seconds):
                 return await awaitable
-        return await asyncio.wait_for(awaitable, seconds)
-    except asyncio.TimeoutError:
-        raise DeadlinePassed from None
+        except TimeoutError:
+            raise DeadlinePassed from None
+    # 3.10 has no asyncio.timeout, and wait_for would run the attempt in a task of its own (a
+    # copy of the context, and a cancellation from outside it may lose): cancel this task at
+    # the deadline instead, as asyncio.timeout does, and tell that cancellation from others.
+    task = asyncio.current_task()
+    if task is None:  # not awaited in a task: nothing to cancel
+        return await awaitable
+    expired = False
+
+    def expire() -> None:
+        nonlocal expired
+        expired = True
+        task.cancel()
+
+    timer = asyncio.get_running_loop().call_later(seconds, expire)
+    try:
+        return await awaitable
+    except asyncio.CancelledError:
+        if expired:
+            raise DeadlinePassed from None
+        raise
+    finally:
+        timer.cancel()

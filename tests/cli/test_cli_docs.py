@@ -58,11 +58,11 @@ def test_completion_completes_commands_and_flags(
 
     monkeypatch.setenv("_MEETBOT_COMPLETE", "bash_complete")
     for words, cword, expected in (
-        ("meetbot lo", "1", "plain,logs"),
-        ("meetbot logs --no", "2", "plain,--no-color"),
+        ("meetbot lo", "1", ["plain,load", "plain,logs"]),
+        ("meetbot logs --no", "2", ["plain,--no-color"]),
     ):
         monkeypatch.setenv("COMP_WORDS", words)
         monkeypatch.setenv("COMP_CWORD", cword)
         with pytest.raises(SystemExit):
             main([])
-        assert capsys.readouterr().out.splitlines() == [expected]
+        assert capsys.readouterr().out.splitlines() == expected

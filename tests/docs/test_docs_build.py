@@ -100,6 +100,7 @@ def test_the_api_reference_is_a_page_per_group_saying_shared_text_once(
         "api-models",
         "api-resources",
         "api-types",
+        "api-warehouse",
     ]
     for page in ("api-clients", "api-models", "api-exceptions"):
         assert f'href="{page}.html"' in pages["api"]
