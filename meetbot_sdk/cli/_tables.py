@@ -96,27 +96,33 @@ def _two_columns(title: str, second: str = "value", justify: str = "left") -> Ta
 
 
 def analytics_tables(analytics: Analytics, period: str) -> list[Table]:
-    """A summary table and one row per day."""
+    """The summary, each figure labelled with what it covers, and one row per day.
+
+    Only the daily series and the bots created cover the period: ``total`` is every call
+    the account ever made, so the summary says "all time" where the API means it.
+    """
     calls, bots = analytics.api_calls, analytics.bots
     rec, tr, hooks = analytics.recordings, analytics.transcriptions, analytics.webhooks
-    summary = _two_columns(f"Usage over the last {period}")
+    summary = _two_columns(f"Usage: the last {period}, and all time")
     summary.add_row(
         "API calls",
-        f"today {calls.today:,} · this month {calls.this_month:,} · total {calls.total:,}",
+        f"today {calls.today:,} · this month {calls.this_month:,} · all time {calls.total:,}",
     )
-    summary.add_row("Bots", f"{bots.created:,} created · {bots.active:,} active now")
-    summary.add_row("  by platform", _text(_breakdown(bots.platform_breakdown)))
-    summary.add_row("  by status", _text(_breakdown(bots.status_breakdown)))
+    summary.add_row(
+        "Bots", f"{bots.created:,} created in the last {period} · {bots.active:,} active now"
+    )
+    summary.add_row("  by platform", _text(f"{_breakdown(bots.platform_breakdown)} (all time)"))
+    summary.add_row("  by status", _text(f"{_breakdown(bots.status_breakdown)} (all time)"))
     summary.add_row(
         "Recordings",
         f"{rec.total:,} · {rec.total_duration_seconds / 3600:,.1f} h · "
-        f"{rec.storage_used_mb:,.1f} MB stored",
+        f"{rec.storage_used_mb:,.1f} MB stored (all time)",
     )
-    summary.add_row("Transcripts", f"{tr.total:,} · {tr.total_minutes:,.1f} min")
+    summary.add_row("Transcripts", f"{tr.total:,} · {tr.total_minutes:,.1f} min (all time)")
     summary.add_row(
         "Webhooks",
         f"{hooks.total_deliveries:,} deliveries · {hooks.success_rate:.1f}% ok · "
-        f"{hooks.avg_response_time_ms:.0f} ms average",
+        f"{hooks.avg_response_time_ms:.0f} ms average (all time)",
     )
     daily = Table(title="Per day (UTC)", title_justify="left")
     daily.add_column("date", overflow="fold")
