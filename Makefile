@@ -21,10 +21,11 @@ demo: $(STAMP)
 	$(BIN)/python examples/cli_demo.py
 
 # The docs are built (with -W) once, by tests/test_docs_build.py in `unit`; `make docs` builds
-# them on their own into docs/_build/html. The two suite runs are independent, so they run side
-# by side on two cores, each one's output printed whole when it ends.
-test: lint typecheck redis-server
-	$(MAKE) --no-print-directory -j2 --output-sync=target unit test-bare
+# them on their own into docs/_build/html. The checks are independent, so they run two at a
+# time on two cores (the longest, the suite with every extra, first; lint and mypy after the
+# bare run), each one's output printed whole when it ends; any failure fails `make test`.
+test: redis-server
+	$(MAKE) --no-print-directory -j2 --output-sync=target unit test-bare lint typecheck
 
 lint: $(STAMP)
 	$(BIN)/ruff check meetbot_sdk tests examples benchmarks docs/conf.py
