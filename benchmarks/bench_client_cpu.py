@@ -36,9 +36,9 @@ PARAMS = {"page": 1, "page_size": PAGE_SIZE}
 # installs: the Stainless yardstick (anthropic) needs it, and httpcore uses it in both runs.
 SPEEDUPS = ("msgspec",)
 
-TARGETS = {
-    "plain": {"call": 1.05, "walk": 1.00},
-    "speedups": {"call": 0.85, "walk": 0.85},
+TARGETS = {  # the lines the Performance page holds the SDK to
+    "plain": {"call": 1.00, "walk": 1.00},
+    "speedups": {"call": 0.80, "walk": 0.80},
 }
 
 
