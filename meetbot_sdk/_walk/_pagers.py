@@ -279,6 +279,13 @@ class ApiLogPager(_PagerBase["Sender"]):
 
     # --- DataFrames (meetbot_sdk._notebook._frames) ---
 
+    def _build(self, library: Library, progress: bool) -> Any:
+        """Walk on, page by page, into a frame or table of ``library``."""
+        with self._building(library, progress) as builder:
+            for page in self.pages():
+                builder.add_page(page)
+            return builder.frame()
+
     def to_pandas(self, *, progress: bool = False) -> pandas.DataFrame:
         """Walk on to the end (or ``max_items``) and return the logs as a pandas frame.
 
@@ -300,27 +307,18 @@ class ApiLogPager(_PagerBase["Sender"]):
             ImportError: pandas is missing; the message is the install line.
             TypeError: ``progress`` is not a bool.
         """
-        with self._building("pandas", progress) as builder:
-            for page in self.pages():
-                builder.add_page(page)
-            frame: pandas.DataFrame = builder.frame()
+        frame: pandas.DataFrame = self._build("pandas", progress)
         return frame
 
     def to_polars(self, *, progress: bool = False) -> polars.DataFrame:
         """As :meth:`to_pandas`, as a polars frame. Needs the ``polars`` extra."""
-        with self._building("polars", progress) as builder:
-            for page in self.pages():
-                builder.add_page(page)
-            frame: polars.DataFrame = builder.frame()
+        frame: polars.DataFrame = self._build("polars", progress)
         return frame
 
     def to_arrow(self, *, progress: bool = False) -> pyarrow.Table:
         """As :meth:`to_pandas`, as a :class:`pyarrow.Table` (the schema of
         :meth:`ApiLogPage.to_arrow`), built page by page. Needs the ``arrow`` extra."""
-        with self._building("arrow", progress) as builder:
-            for page in self.pages():
-                builder.add_page(page)
-            table: pyarrow.Table = builder.frame()
+        table: pyarrow.Table = self._build("arrow", progress)
         return table
 
 
@@ -425,28 +423,26 @@ class AsyncApiLogPager(_PagerBase["AsyncSender"]):
 
     # --- DataFrames (meetbot_sdk._notebook._frames) ---
 
-    async def to_pandas(self, *, progress: bool = False) -> pandas.DataFrame:
-        """As :meth:`ApiLogPager.to_pandas`, awaited: ``frame = await pager.to_pandas()``."""
-        with self._building("pandas", progress) as builder:
+    async def _build(self, library: Library, progress: bool) -> Any:
+        """Walk on, page by page, into a frame or table of ``library``."""
+        with self._building(library, progress) as builder:
             async for page in self.pages():
                 builder.add_page(page)
-            frame: pandas.DataFrame = builder.frame()
+            return builder.frame()
+
+    async def to_pandas(self, *, progress: bool = False) -> pandas.DataFrame:
+        """As :meth:`ApiLogPager.to_pandas`, awaited: ``frame = await pager.to_pandas()``."""
+        frame: pandas.DataFrame = await self._build("pandas", progress)
         return frame
 
     async def to_polars(self, *, progress: bool = False) -> polars.DataFrame:
         """As :meth:`ApiLogPager.to_polars`, awaited: ``frame = await pager.to_polars()``."""
-        with self._building("polars", progress) as builder:
-            async for page in self.pages():
-                builder.add_page(page)
-            frame: polars.DataFrame = builder.frame()
+        frame: polars.DataFrame = await self._build("polars", progress)
         return frame
 
     async def to_arrow(self, *, progress: bool = False) -> pyarrow.Table:
         """As :meth:`ApiLogPager.to_arrow`, awaited: ``table = await pager.to_arrow()``."""
-        with self._building("arrow", progress) as builder:
-            async for page in self.pages():
-                builder.add_page(page)
-            table: pyarrow.Table = builder.frame()
+        table: pyarrow.Table = await self._build("arrow", progress)
         return table
 
 
