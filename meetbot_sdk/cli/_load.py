@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 __all__ = ["command"]
 
+DEFAULT_PIPELINE_DIR = ".dlt_pipelines"
+
 
 EPILOG = """\b
 Examples:
@@ -31,7 +33,9 @@ Each run loads the logs that arrived since the last one, every log exactly once,
 run was killed: run it again and it finishes the interrupted load, then goes on. Destinations
 other than duckdb read their credentials from dlt's configuration (.dlt/secrets.toml or
 environment variables such as DESTINATION__POSTGRES__CREDENTIALS) and need their dlt extra
-(pip install "dlt[postgres]"). DuckDB writes PIPELINE-NAME.duckdb in the current directory."""
+(pip install "dlt[postgres]"). DuckDB writes PIPELINE-NAME.duckdb in the current directory,
+and dlt's working files (the pipeline's state) go beside it, in .dlt_pipelines: a folder holds
+one whole pipeline, and a run in another folder starts a pipeline of its own."""
 
 
 @click.command("load", epilog=EPILOG)
@@ -51,7 +55,7 @@ environment variables such as DESTINATION__POSTGRES__CREDENTIALS) and need their
 @click.option(
     "--pipeline-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Where dlt keeps the pipeline's working files  [default: dlt's, ~/.dlt/pipelines]",
+    help="Where dlt keeps the pipeline's working files  [default: ./.dlt_pipelines]",
 )
 @click.option(
     "--start-date", metavar="DATE", help="The first run loads only logs after it (2026-01-08)."
@@ -102,7 +106,10 @@ def command(
         destination=destination,
         dataset=dataset,
         pipeline_name=pipeline_name,
-        pipelines_dir=None if pipeline_dir is None else str(pipeline_dir),
+        # Beside the DuckDB file by default, not dlt's ~/.dlt/pipelines: a pipeline's state
+        # there remembers the DuckDB file of the folder it first ran in, so a run from another
+        # folder loaded into (or failed on) that file.
+        pipelines_dir=str(Path(DEFAULT_PIPELINE_DIR) if pipeline_dir is None else pipeline_dir),
     )
     with _progress() as on_logs:
         reset = _resources.ON_LOGS.set(on_logs)

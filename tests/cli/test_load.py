@@ -48,6 +48,22 @@ def test_load_writes_a_duckdb_file_and_says_how_many_rows(
     assert files_holding(tmp_path, SECRET) == []
 
 
+def test_each_folder_holds_a_pipeline_of_its_own_by_default(
+    account: Account, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # dlt's default working folder is per machine: a second folder's run found the first
+    # folder's pipeline, and loaded into its DuckDB file (or failed once that was gone).
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder in (first, second):
+        folder.mkdir()
+        monkeypatch.chdir(folder)
+        ran = account.run("load")
+        assert ran.status == 0, ran.err
+        assert f"(duckdb:///{folder}/meetbot_pipeline.duckdb)" in ran.err
+        assert (folder / ".dlt_pipelines" / "meetbot_pipeline").is_dir()
+        assert log_ids(folder) == sorted(log["id"] for log in account.fake.logs)
+
+
 def test_a_dataset_named_like_the_pipeline_is_refused_with_the_reason(
     account: Account, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
