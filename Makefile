@@ -42,8 +42,10 @@ typecheck: $(STAMP)
 # (MEETBOT_HTTP_LIBRARY): every test runs on httpx2 except those pinned to httpx, the default
 # (pytest-httpx mocks, @pytest.mark.httpx_backend, the tests of the choice itself).
 # test-bare runs the whole suite on httpx.
+# Two pytest workers (pytest-xdist, each taking the next test when it is free): many tests wait
+# on subprocesses and loopback servers, and another worker's test runs meanwhile.
 unit: $(STAMP)
-	RUNTIME__DLTHUB_TELEMETRY=false MEETBOT_HTTP_LIBRARY=httpx2 $(BIN)/pytest --cov --cov-branch --cov-report=term --cov-fail-under=90
+	RUNTIME__DLTHUB_TELEMETRY=false MEETBOT_HTTP_LIBRARY=httpx2 $(BIN)/pytest -n 2 --dist worksteal --cov --cov-branch --cov-report=term --cov-fail-under=90
 
 docs: $(STAMP)
 	$(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
