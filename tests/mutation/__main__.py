@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import argparse
 import ast
+import compileall
+import contextlib
 import difflib
 import random
 import shutil
@@ -35,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -160,7 +163,14 @@ def _filter(
 
 
 def run_module(
-    path: str, tests: list[str], scratch: Path, limit: int | None, seed: int, *, dry: bool = False
+    path: str,
+    tests: list[str],
+    scratch: Path,
+    limit: int | None,
+    seed: int,
+    *,
+    server: str = "",
+    dry: bool = False,
 ) -> Score:
     module = Path(path).stem
     target = Path("meetbot_sdk") / path
@@ -172,7 +182,8 @@ def run_module(
         .replace('module-path = ""', f'module-path = "{target}"')
         .replace(
             'test-command = ""',
-            f'test-command = "{sys.executable} -m pytest -x -q -p no:cacheprovider {test_files}"',
+            f'test-command = "{sys.executable} -S {HERE / "_ask.py"} {server} '
+            f'-x -q -p no:cacheprovider {test_files}"',
         ),
         encoding="utf-8",
     )
@@ -218,6 +229,27 @@ def run_module(
     )
 
 
+@contextlib.contextmanager
+def _fork_server(scratch: Path) -> Iterator[str]:
+    """Start ``_forkserver.py`` (see there) on a socket in ``scratch``; its path."""
+    path = str(scratch / "forkserver.sock")
+    server = subprocess.Popen(  # noqa: S603 (our own interpreter and script)
+        [sys.executable, str(HERE / "_forkserver.py"), path],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdout is not None
+    assert server.stdin is not None
+    if server.stdout.readline().strip() != "ready":
+        raise RuntimeError("the mutation fork server did not start")
+    try:
+        yield path
+    finally:
+        server.stdin.close()  # the server ends when its stdin closes
+        server.wait(timeout=60)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tests.mutation", description=__doc__.split("\n\n")[0]
@@ -246,13 +278,19 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copytree(ROOT / part, scratch / part, ignore=ignore, dirs_exist_ok=True)
     shutil.copy2(ROOT / "pyproject.toml", scratch / "pyproject.toml")
 
+    # Byte-compile the copy once: cosmic-ray's runs write no .pyc (a mutant's could be stale),
+    # so they read these, and compile only the mutated module.
+    compileall.compile_dir(scratch / "meetbot_sdk", quiet=1)
     scores = []
-    for path in chosen:
-        print(f"== {path}", flush=True)
-        score = run_module(path, table[path], scratch, args.max, args.seed, dry=args.list)
-        scores.append(score)
-        for mutant in score.survivors:
-            print(f"  survived [line {mutant.line}]: {mutant.key}", flush=True)
+    with _fork_server(scratch) as server:
+        for path in chosen:
+            print(f"== {path}", flush=True)
+            score = run_module(
+                path, table[path], scratch, args.max, args.seed, server=server, dry=args.list
+            )
+            scores.append(score)
+            for mutant in score.survivors:
+                print(f"  survived [line {mutant.line}]: {mutant.key}", flush=True)
     print()
     print(f"{'module':<18}{'mutants':>8}{'tested':>8}{'killed':>8}{'equiv':>7}{'score':>8}")
     for s in scores:
