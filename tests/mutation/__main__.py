@@ -31,6 +31,8 @@ import ast
 import compileall
 import contextlib
 import difflib
+import json
+import os
 import random
 import shutil
 import subprocess
@@ -41,6 +43,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
+import coverage
 import tomllib
 from cosmic_ray.mutating import mutate_code
 from cosmic_ray.plugins import get_operator
@@ -177,12 +180,13 @@ def run_module(
     config = scratch / f"{module}.toml"
     session = scratch / f"{module}.sqlite"
     test_files = " ".join(f"tests/{t}" for t in tests)
+    select = _coverage_map(target, [f"tests/{t}" for t in tests], scratch) if not dry else ""
     config.write_text(
         CONFIG.read_text(encoding="utf-8")
         .replace('module-path = ""', f'module-path = "{target}"')
         .replace(
             'test-command = ""',
-            f'test-command = "{sys.executable} -S {HERE / "_ask.py"} {server} '
+            f'test-command = "{sys.executable} -S {HERE / "_ask.py"} {server} {select}'
             f'-x -q -p no:cacheprovider {test_files}"',
         ),
         encoding="utf-8",
@@ -227,6 +231,36 @@ def run_module(
         equivalent,
         sorted(survivors, key=lambda m: m.line),
     )
+
+
+def _coverage_map(target: Path, files: list[str], scratch: Path) -> str:
+    """Run the module's tests once on the unmutated copy with coverage, one context per test,
+    and write, for the fork server, which tests ran each line of ``target``; the server's
+    option that names the map (a space-terminated argument of the test command)."""
+    data_file = scratch / f"{target.stem}.coverage"
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"]
+    command += ["--cov=meetbot_sdk", "--cov-context=test", "--cov-report=", "--cov-fail-under=0"]
+    command += files
+    env = {**os.environ, "COVERAGE_FILE": str(data_file)}
+    baseline = subprocess.run(  # noqa: S603 (our own interpreter and pytest)
+        command, cwd=scratch, env=env, capture_output=True, text=True, check=False
+    )
+    if baseline.returncode != 0:
+        raise SystemExit(f"the tests of {target} fail before any mutation:\n{baseline.stdout}")
+    data = coverage.CoverageData(basename=str(data_file))
+    data.read()
+    measured = next(
+        f for f in data.measured_files() if Path(f).resolve() == (scratch / target).resolve()
+    )
+    lines = {
+        str(line): sorted({context.partition("|")[0] for context in contexts})
+        for line, contexts in data.contexts_by_lineno(measured).items()
+    }
+    source = (scratch / target).read_text(encoding="utf-8")
+    path = scratch / f"{target.stem}.select.json"
+    document = {"module": str(target), "original": source, "files": files, "lines": lines}
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return f"--meetbot-select={path} "
 
 
 @contextlib.contextmanager

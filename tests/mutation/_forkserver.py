@@ -13,6 +13,7 @@ the server kills the fork.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import json
 import os
@@ -22,6 +23,7 @@ import socket
 import sys
 import tempfile
 import traceback
+from typing import Any
 
 # What every test run imports and no mutant changes (never the package nor the tests).
 PRELOAD = (
@@ -51,7 +53,9 @@ def serve(path: str) -> None:
             __import__(name)
     fresh = ("meetbot_sdk", "tests")  # what every run must import afresh
     assert not any(m.partition(".")[0] in fresh for m in sys.modules)
-    os.nice(19)  # mutation runs give way to anything else on the machine
+    # Mutation runs give way to other work, but not so far that a starved test run passes
+    # cosmic-ray's timeout (which counts as a kill).
+    os.nice(5)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(1)
@@ -65,8 +69,62 @@ def serve(path: str) -> None:
             _answer(connection)
 
 
+SELECT = "--meetbot-select="  # the driver's coverage map of the module (see _selected)
+
+
 def _answer(connection: socket.socket) -> None:
     request = json.loads(connection.makefile("r", encoding="utf-8").readline())
+    args = [a for a in request["args"] if not a.startswith(SELECT)]
+    maps = [a.removeprefix(SELECT) for a in request["args"] if a.startswith(SELECT)]
+    first = _selected(maps[0], args) if maps else None
+    if first is not None:
+        status, output = _run(first, request, connection)
+        if status in (1, 2, 3):  # a test failed, or the mutant broke collection: killed
+            connection.sendall(f"{status}\n".encode() + output)
+            return
+    status, output = _run(args, request, connection)  # all the module's tests decide
+    with contextlib.suppress(OSError):  # _ask may be gone (killed at its timeout)
+        connection.sendall(f"{status}\n".encode() + output)
+
+
+def _selected(path: str, args: list[str]) -> list[str] | None:
+    """``args`` with the test files replaced by the tests that ran the mutated statement, or
+    ``None`` where all must run.
+
+    The map (written by the driver from a coverage run of the module's tests with a context
+    per test) holds the module's original text and, per line, the tests that ran it. The
+    mutated statement is the innermost one holding the first changed line. Statements run at
+    import time, and statements no test ran, get no selection: all tests run. The selection
+    only orders the work: a mutant the selected tests do not kill runs against all of them.
+    """
+    with open(path, encoding="utf-8") as f:
+        coverage_map = json.load(f)
+    with open(coverage_map["module"], encoding="utf-8") as f:
+        mutated = f.read().splitlines()
+    original = coverage_map["original"].splitlines()
+    changed = next(
+        (i + 1 for i, (a, b) in enumerate(zip(original, mutated, strict=False)) if a != b), None
+    )
+    if changed is None:
+        return None
+    statements = [
+        node
+        for node in ast.walk(ast.parse(coverage_map["original"]))
+        if isinstance(node, ast.stmt) and node.lineno <= changed <= (node.end_lineno or 0)
+    ]
+    if not statements:
+        return None
+    innermost = max(statements, key=lambda node: node.lineno)
+    tests = coverage_map["lines"].get(str(innermost.lineno))
+    if not tests or "" in tests:  # no test ran it, or it runs at import: all tests
+        return None
+    files = coverage_map["files"]
+    ordered = sorted(tests, key=lambda t: (files.index(t.partition("::")[0]), t))
+    return [a for a in args if a not in files] + ordered
+
+
+def _run(args: list[str], request: dict[str, Any], connection: socket.socket) -> tuple[int, bytes]:
+    """One pytest run of ``args`` in a fork: its exit code and output."""
     with tempfile.TemporaryFile() as output:
         pid = os.fork()
         if pid == 0:  # the fork: one test run, then exit without returning to the server loop
@@ -84,7 +142,7 @@ def _answer(connection: socket.socket) -> None:
                 # warns of (an error under the suite's filterwarnings); only their own asserts
                 # would have been, never the tests'.
                 quiet = ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
-                code = int(pytest.main([*quiet, *request["args"]]))
+                code = int(pytest.main([*quiet, *args]))
             except BaseException:  # the run itself failed: say why, as a fresh process would
                 traceback.print_exc()
             finally:
@@ -93,8 +151,7 @@ def _answer(connection: socket.socket) -> None:
                 os._exit(code)
         status = _wait(pid, connection)
         output.seek(0)
-        with contextlib.suppress(OSError):  # _ask may be gone (killed at its timeout)
-            connection.sendall(f"{status}\n".encode() + output.read())
+        return status, output.read()
 
 
 def _wait(pid: int, connection: socket.socket) -> int:
