@@ -69,6 +69,7 @@ def serve(path: str) -> None:
             _answer(connection)
 
 
+TEST_TIMEOUT = 15  # seconds for one test: 5x the slowest test a core module's list runs
 SELECT = "--meetbot-select="  # the driver's coverage map of the module (see _selected)
 
 
@@ -142,7 +143,10 @@ def _run(args: list[str], request: dict[str, Any], connection: socket.socket) ->
                 # warns of (an error under the suite's filterwarnings); only their own asserts
                 # would have been, never the tests'.
                 quiet = ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
-                code = int(pytest.main([*quiet, *args]))
+                # A mutant that makes a test hang fails that test (pytest-timeout), instead of
+                # holding the whole run until cosmic-ray's own timeout.
+                hang = [f"--timeout={TEST_TIMEOUT}"]
+                code = int(pytest.main([*quiet, *hang, *args]))
             except BaseException:  # the run itself failed: say why, as a fresh process would
                 traceback.print_exc()
             finally:
