@@ -34,6 +34,7 @@ import difflib
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -61,6 +62,14 @@ def core_modules() -> dict[str, list[str]]:
     with CONFIG.open("rb") as f:
         modules: dict[str, list[str]] = tomllib.load(f)["meetbot"]["modules"]
     return modules
+
+
+def excluded_operators() -> list[str]:
+    """The operators left out (patterns of their names): cosmic-ray's own filter setting."""
+    with CONFIG.open("rb") as f:
+        config = tomllib.load(f)["cosmic-ray"]
+    patterns: list[str] = config["filters"]["operators-filter"]["exclude-operators"]
+    return patterns
 
 
 def equivalents() -> dict[str, str]:
@@ -146,7 +155,15 @@ def _filter(
     left out of a sample, and those listed as equivalent; return all mutants and those of
     behaviour."""
     with use_db(str(session)) as db:
-        items = [(item.job_id, item.mutations[0]) for item in db.pending_work_items]
+        unused = [re.compile(pattern) for pattern in excluded_operators()]
+        items = [
+            (item.job_id, item.mutations[0])
+            for item in db.pending_work_items
+            if not any(p.match(item.mutations[0].operator_name) for p in unused)
+        ]
+        for item in db.pending_work_items:
+            if any(p.match(item.mutations[0].operator_name) for p in unused):
+                _skip(db, item.job_id, "operator not used")
         mutants = _keys(module, source, items)
         behaviour = [m for m in mutants if not m.in_annotation]
         sample = (
