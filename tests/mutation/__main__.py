@@ -231,7 +231,9 @@ def run_module(
     by_id = {m.job_id: m for m in mutants}
     with use_db(str(session)) as db:
         for item, result in db.completed_work_items:
-            mutant = by_id[item.job_id]
+            mutant = by_id.get(item.job_id)
+            if mutant is None:  # an operator left out (see excluded_operators)
+                continue
             if result.output == "equivalent":
                 equivalent += 1
             elif result.worker_outcome == WorkerOutcome.SKIPPED:
