@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class Config:
     """What a client is configured with; immutable, so copies can share it safely."""
 

@@ -4,8 +4,8 @@ Pure functions, shared by the sync and async clients. They raise ``TypeError``/`
 with a message naming the argument and what is allowed, so bad input never reaches the network.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: as strings, each annotation of ApiLogFilters
+# would be compiled by TypedDict at import.
 import datetime
 from collections.abc import Mapping
 from typing import Generic, Literal, TypedDict, TypeVar
@@ -60,7 +60,7 @@ class ApiLogFilters(TypedDict, total=False):
 _FILTER_NAMES = tuple(ApiLogFilters.__annotations__)
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class APICall(Generic[T]):
     """One request to make: method, path under the base URL, query, and the model to decode."""
 
