@@ -16,7 +16,7 @@ every path must accept exactly the same data; the tests hold them to it.
   :meth:`datetime.datetime.fromisoformat` reads as UTC, which the converter's hook returns
   unchanged; anything else goes to the hook, which has the final word.
 
-Filling an instance (:func:`filling`): a frozen attrs class refuses attribute assignment, so
+Filling an instance (:func:`fill`): a frozen attrs class refuses attribute assignment, so
 each field is written through its slot's own descriptor (the ``__set__`` of the member
 descriptor ``__slots__`` creates, as the data model documents it), which skips the frozen
 ``__init__``'s per-field ``object.__setattr__`` calls.
@@ -35,7 +35,7 @@ import attrs
 
 from meetbot_sdk._constants import INT64_MAX, INT64_MIN
 
-__all__ = ["compile_structure", "filling"]
+__all__ = ["compile_structure", "fill", "timestamp_lines"]
 
 _INLINE = (int, str)
 
@@ -48,7 +48,7 @@ def _can_fill_slots(cls: type) -> bool:
     )
 
 
-def _fill(
+def fill(
     cls: type, values: Sequence[str], target: str, namespace: dict[str, Any], tag: str
 ) -> list[str]:
     """Statements that set ``target`` to a ``cls`` instance from ``values`` (one expression
@@ -66,13 +66,6 @@ def _fill(
         namespace[f"set{tag}_{index}"] = slot.__set__
         lines.append(f"set{tag}_{index}({target}, {value})")
     return lines
-
-
-def filling(cls: type, values: Sequence[str], namespace: dict[str, Any]) -> list[str]:
-    """Source lines that return a ``cls`` instance from ``values``: one expression per attrs
-    field, in field order. Adds the names the lines use to ``namespace``."""
-    lines = _fill(cls, values, "instance", namespace, "")
-    return [*(f"    {line}" for line in lines), "    return instance"]
 
 
 def define(name: str, lines: list[str], namespace: dict[str, Any]) -> Callable[..., Any]:
@@ -114,10 +107,7 @@ class _Writer:
         self.wire_names = wire_names
         self.hook_for = hook_for
         self.lines: list[str] = []
-        self.namespace: dict[str, Any] = {
-            "fromisoformat": datetime.datetime.fromisoformat,
-            "UTC": datetime.timezone.utc,
-        }
+        self.namespace: dict[str, Any] = {}
         self._numbers = itertools.count()
 
     def emit(self, indent: int, *lines: str) -> None:
@@ -139,7 +129,7 @@ class _Writer:
         if ints:
             self.emit(indent, *_int64_check(ints, target))
         tag = str(next(self._numbers))
-        self.emit(indent, *_fill(cls, values, target, self.namespace, tag))
+        self.emit(indent, *fill(cls, values, target, self.namespace, tag))
 
     def value(
         self, var: str, tp: Any, indent: int, ints: list[tuple[str, bool]], outer: tuple[type, ...]
@@ -180,24 +170,7 @@ class _Writer:
     def timestamp(self, var: str, indent: int) -> None:
         """Replace ``var`` with its ``datetime``: inline for the usual UTC text, else by the
         converter's hook."""
-        hook_name, type_name = f"hook_{var}", f"type_{var}"
-        self.namespace[hook_name] = self.hook_for(datetime.datetime)
-        self.namespace[type_name] = datetime.datetime
-        parsed = f"{var}_parsed"
-        self.emit(
-            indent,
-            f"if {var}.__class__ is str and len({var}) >= 10:",
-            "    try:",
-            f"        {parsed} = fromisoformat({var})",
-            "    except ValueError:",
-            f"        {parsed} = None",
-            "else:",
-            f"    {parsed} = None",
-            f"if {parsed} is not None and {parsed}.tzinfo is UTC:",
-            f"    {var} = {parsed}",
-            "else:",
-            f"    {var} = {hook_name}({var}, {type_name})",
-        )
+        self.emit(indent, *timestamp_lines(var, self.hook_for, self.namespace))
 
     def models(self, var: str, cls: type, indent: int, outer: tuple[type, ...]) -> None:
         """Replace the list ``var`` with the list of ``cls`` its items hold."""
@@ -212,6 +185,31 @@ class _Writer:
         self.instance(cls, item, item, indent + 1, outer)
         self.emit(indent + 1, f"{append}({item})")
         self.emit(indent, f"{var} = {items}")
+
+
+def timestamp_lines(
+    var: str, hook_for: Callable[[Any], Callable[[Any, Any], Any]], namespace: dict[str, Any]
+) -> list[str]:
+    """Statements that replace ``var`` with its ``datetime``: parsed inline when it is text of
+    at least 10 characters that ``fromisoformat`` reads as UTC (what the converter's hook
+    returns for it unchanged), else by the hook, which has the final word. Adds the names
+    they use to ``namespace``."""
+    hook_name, type_name, parsed = f"hook_{var}", f"type_{var}", f"{var}_parsed"
+    namespace.update(fromisoformat=datetime.datetime.fromisoformat, UTC=datetime.timezone.utc)
+    namespace[hook_name], namespace[type_name] = hook_for(datetime.datetime), datetime.datetime
+    return [
+        f"if {var}.__class__ is str and len({var}) >= 10:",
+        "    try:",
+        f"        {parsed} = fromisoformat({var})",
+        "    except ValueError:",
+        f"        {parsed} = None",
+        "else:",
+        f"    {parsed} = None",
+        f"if {parsed} is not None and {parsed}.tzinfo is UTC:",
+        f"    {var} = {parsed}",
+        "else:",
+        f"    {var} = {hook_name}({var}, {type_name})",
+    ]
 
 
 def _int64_check(ints: list[tuple[str, bool]], target: str) -> list[str]:
