@@ -148,7 +148,7 @@ class _Writer:
             if inner in _INLINE:
                 self.emit(
                     indent,
-                    f"if {var} is not None and {var}.__class__ is not {inner.__name__}:",
+                    f"if {var}.__class__ is not {inner.__name__} and {var} is not None:",
                     f"    raise TypeError({var!r})",
                 )
                 if inner is int:
@@ -190,15 +190,19 @@ class _Writer:
 def timestamp_lines(
     var: str, hook_for: Callable[[Any], Callable[[Any, Any], Any]], namespace: dict[str, Any]
 ) -> list[str]:
-    """Statements that replace ``var`` with its ``datetime``: parsed inline when it is text of
-    at least 10 characters that ``fromisoformat`` reads as UTC (what the converter's hook
-    returns for it unchanged), else by the hook, which has the final word. Adds the names
-    they use to ``namespace``."""
+    """Statements that replace ``var`` with its ``datetime``: parsed inline when it is text
+    that ``fromisoformat`` reads as UTC (what the converter's hook returns for it unchanged),
+    else by the hook, which has the final word. Adds the names they use to ``namespace``.
+
+    The hook refuses text shorter than 10 characters; no such text reads as an aware
+    datetime (the shortest, such as ``2024W01T10Z``, has a date of 7 characters, a
+    separator, a two-digit hour and a zone: 11), so the inline path needs no length test.
+    """
     hook_name, type_name, parsed = f"hook_{var}", f"type_{var}", f"{var}_parsed"
     namespace.update(fromisoformat=datetime.datetime.fromisoformat, UTC=datetime.timezone.utc)
     namespace[hook_name], namespace[type_name] = hook_for(datetime.datetime), datetime.datetime
     return [
-        f"if {var}.__class__ is str and len({var}) >= 10:",
+        f"if {var}.__class__ is str:",
         "    try:",
         f"        {parsed} = fromisoformat({var})",
         "    except ValueError:",
