@@ -33,9 +33,7 @@ __all__ = [
 ]
 
 
-# Neither compared nor hashed, so attrs writes no __eq__/__hash__; the repr is written out
-# here, where it is byte-compiled, rather than compiled by attrs at every import.
-@attrs.frozen(eq=False, repr=False)
+@attrs.frozen(eq=False)  # never compared nor hashed: attrs need not write __eq__/__hash__
 class Config:
     """What a client is configured with; immutable, so copies can share it safely."""
 
@@ -46,10 +44,6 @@ class Config:
     max_retry_wait: float
     throttle: bool
     max_response_bytes: int
-
-    def __repr__(self) -> str:
-        shown = (f"{a.name}={getattr(self, a.name)!r}" for a in attrs.fields(Config) if a.repr)
-        return f"Config({', '.join(shown)})"
 
 
 _HEADER_VALUE = re.compile(r"[\x21-\x7e]+")  # visible ASCII: what a bearer token may hold

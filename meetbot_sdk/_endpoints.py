@@ -4,8 +4,8 @@ Pure functions, shared by the sync and async clients. They raise ``TypeError``/`
 with a message naming the argument and what is allowed, so bad input never reaches the network.
 """
 
-# No `from __future__ import annotations` here: as strings, each annotation of ApiLogFilters
-# would be compiled by TypedDict at import.
+from __future__ import annotations
+
 import datetime
 from collections.abc import Mapping
 from typing import Generic, Literal, TypedDict, TypeVar
