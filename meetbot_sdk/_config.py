@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)  # never compared nor hashed: attrs need not write __eq__/__hash__
 class Config:
     """What a client is configured with; immutable, so copies can share it safely."""
 

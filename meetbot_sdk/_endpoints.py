@@ -60,7 +60,7 @@ class ApiLogFilters(TypedDict, total=False):
 _FILTER_NAMES = tuple(ApiLogFilters.__annotations__)
 
 
-@attrs.frozen
+@attrs.frozen(eq=False, repr=False)  # never compared nor shown: attrs need not write them
 class APICall(Generic[T]):
     """One request to make: method, path under the base URL, query, and the model to decode."""
 

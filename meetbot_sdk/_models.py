@@ -8,14 +8,14 @@ tolerance of unknown fields live in :mod:`meetbot_sdk._decoding._converter`.
 """
 
 import datetime
+import operator
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from meetbot_sdk._decoding._converter import structure, unstructure, unstructure_json
-from meetbot_sdk._notebook import _repr
 
 if TYPE_CHECKING:
     import matplotlib.axes
@@ -43,8 +43,23 @@ __all__ = [
 ]
 
 
+def _values_of(cls: type) -> Callable[[Any], tuple[Any, ...]]:
+    """The function giving the values of an instance's fields, in field order, as a tuple."""
+    try:
+        return _VALUES[cls]
+    except KeyError:
+        names = [field.name for field in attrs.fields(cls)]
+        getter = operator.attrgetter(*names)
+        values = getter if len(names) > 1 else lambda instance: (getter(instance),)
+        return _VALUES.setdefault(cls, values)
+
+
+_VALUES: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+
+
 class _Model:
-    """Adds the JSON-ready round trip and the compact ``repr`` shared by every payload class.
+    """Adds the JSON-ready round trip, the compact ``repr``, equality and hashing shared by
+    every payload class.
 
     The ``repr`` summarises lists longer than a handful of items (see
     :mod:`meetbot_sdk._notebook._repr`); equality, hashing and :meth:`to_dict` see every value.
@@ -54,7 +69,22 @@ class _Model:
     # when a base has it).
     __slots__ = ("__weakref__",)
 
+    # Equality and hashing, once for every model, as attrs writes them (instances of the same
+    # class whose fields are equal, in order), so that attrs need not compile a pair for each
+    # model at import: the models are declared with ``eq=False`` and inherit these.
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        values = _values_of(self.__class__)
+        return values(self) == values(other)
+
+    def __hash__(self) -> int:
+        # a model holding a list is unhashable, as with attrs: hashing the list raises
+        return hash((self.__class__, *_values_of(self.__class__)(self)))
+
     def __repr__(self) -> str:
+        from meetbot_sdk._notebook import _repr  # import time: with the first repr
+
         return _repr.compact_repr(self)
 
     def to_dict(self, *, use_api_names: bool = True) -> dict[str, Any]:
@@ -97,7 +127,7 @@ class _Model:
         return structure(data, cls)
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class DailyCount(_Model):
     """A count for one calendar day (UTC)."""
 
@@ -107,7 +137,7 @@ class DailyCount(_Model):
     """How many there were on that day (API calls, or bots created)."""
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class ApiCallStats(_Model):
     """API calls made by the account.
 
@@ -126,7 +156,7 @@ class ApiCallStats(_Model):
     """API calls per UTC day of the requested period, oldest first."""
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class BotStats(_Model):
     """Meeting bots of the account.
 
@@ -148,7 +178,7 @@ class BotStats(_Model):
     """Bots created per UTC day of the requested period, oldest first."""
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class RecordingStats(_Model):
     """Recordings made by the account's bots, all time (not the requested period)."""
 
@@ -160,7 +190,7 @@ class RecordingStats(_Model):
     """Storage the recordings take now, in megabytes."""
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class TranscriptionStats(_Model):
     """Transcriptions of the account's recordings, all time (not the requested period)."""
 
@@ -170,7 +200,7 @@ class TranscriptionStats(_Model):
     """Minutes of audio transcribed, added up: all time."""
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class WebhookStats(_Model):
     """Webhook deliveries to the account's endpoints, all time (not the requested period)."""
 
@@ -184,7 +214,7 @@ class WebhookStats(_Model):
     milliseconds: all time."""
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Analytics(_Model):
     """Usage analytics of the account (``GET /users/me/analytics``).
 
@@ -248,7 +278,7 @@ class Analytics(_Model):
         return _html.analytics_html(self)
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class ApiLog(_Model):
     """One request made to the MeetBot API by the account.
 
@@ -283,7 +313,7 @@ class ApiLog(_Model):
         return _html.log_html(self)
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class ApiLogPage(_Model):
     """One page of request logs (``GET /users/me/api-logs``), newest first."""
 
@@ -330,7 +360,7 @@ class ApiLogPage(_Model):
         return _html.page_html(self)
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class RecentRequest(_Model):
     """A recent request made with an API key. ``created_at`` is timezone-aware, in UTC."""
 
@@ -344,7 +374,7 @@ class RecentRequest(_Model):
     """When the request was made: timezone-aware, in UTC."""
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class ApiKeyUsage(_Model):
     """Usage of one API key (``GET /api-keys/{key_id}/usage``)."""
 

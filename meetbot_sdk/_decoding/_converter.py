@@ -251,11 +251,12 @@ def _build(*, detailed: bool) -> JsonConverter:
         return _checked(mapping_structure_factory(type_, converter), Mapping, "an object")
 
     def structure_class(cls: type) -> Callable[[Any, Any], Any]:
-        names = _wire_names(cls)
         if not detailed:
             # Indexing a non-mapping fails anyway, and any failure is re-run in detail.
-            return compile_structure(cls, names, converter.get_structure_hook)
-        renames: dict[str, Any] = {name: override(rename=wire) for name, wire in names.items()}
+            return compile_structure(cls, _wire_names, converter.get_structure_hook)
+        renames: dict[str, Any] = {
+            name: override(rename=wire) for name, wire in _wire_names(cls).items()
+        }
         hook: Callable[[Any, Any], Any] = make_dict_structure_fn(cls, converter, **renames)
         return _checked(hook, Mapping, "an object")
 

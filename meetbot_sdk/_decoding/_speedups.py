@@ -4,8 +4,10 @@ For each model class the converter asks for, this module builds a *mirror*: a
 ``msgspec.Struct`` with the same fields under their wire names (given by the converter, which
 alone knows them), and a compiled function that turns a decoded mirror into the model.
 msgspec parses and type-checks the body in C, so what is left in Python is filling the model
-(see :func:`meetbot_sdk._decoding._fast_structure.filling`) and parsing timestamps, which the mirror
-keeps as strings so that they go through the converter's own hooks.
+and the models it holds, in one function (see :func:`meetbot_sdk._decoding._fast_structure.fill`),
+and parsing timestamps, which the mirror keeps as strings: the usual UTC text inline, any
+other through the converter's own hooks (see
+:func:`meetbot_sdk._decoding._fast_structure.timestamp_lines`).
 
 The mirror is never more lenient than the converter: msgspec refuses ``true`` and ``1.0``
 for an ``int`` (and an integer outside 64 bits, by a ``msgspec.Meta`` bound), anything but
@@ -20,6 +22,7 @@ extra as without it.
 from __future__ import annotations
 
 import datetime
+import itertools
 import types
 import typing
 from collections.abc import Callable
@@ -28,7 +31,7 @@ from typing import Any
 import attrs
 
 from meetbot_sdk._constants import INT64_MAX, INT64_MIN
-from meetbot_sdk._decoding._fast_structure import define, filling
+from meetbot_sdk._decoding._fast_structure import define, fill, timestamp_lines
 
 __all__ = ["NoMirrorError", "compile_decoder"]
 
@@ -57,54 +60,90 @@ def compile_decoder(
     Raises:
         NoMirrorError: A field of ``cls`` has a type the mirror cannot express.
     """
-    mirrors: dict[type, tuple[Any, Callable[[Any], Any]]] = {}
+    structs: dict[type, Any] = {}
     int64 = typing.Annotated[int, msgspec.Meta(ge=INT64_MIN, le=INT64_MAX)]
 
     def bounded(tp: Any) -> Any:
         return int64 if tp is int else tp
 
-    def mirror(model: type) -> tuple[Any, Callable[[Any], Any]]:
-        if model not in mirrors:
+    def mirror(model: type) -> Any:
+        if model not in structs:
             fields = attrs.fields(attrs.resolve_types(model))
-            namespace: dict[str, Any] = {}
-            specs, values = [], []
-            for index, field in enumerate(fields):
-                spec, value = _field(field.type, f"s.{field.name}", index, namespace)
-                specs.append((field.name, spec))
-                values.append(value)
-            struct = msgspec.defstruct(
+            specs = [(field.name, spec(field.type)) for field in fields]
+            structs[model] = msgspec.defstruct(
                 f"{model.__name__}Mirror", specs, rename=wire_names(model), gc=False
             )
-            lines = ["def structure(s):", *filling(model, values, namespace)]
-            mirrors[model] = (struct, define(f"mirror {model.__qualname__}", lines, namespace))
-        return mirrors[model]
+        return structs[model]
 
-    def _field(tp: Any, value: str, index: int, namespace: dict[str, Any]) -> tuple[Any, str]:
+    def spec(tp: Any) -> Any:
         if tp in _PLAIN:
-            return bounded(tp), value
+            return bounded(tp)
         if tp in _AS_TEXT:
-            namespace[f"hook{index}"], namespace[f"type{index}"] = hook_for(tp), tp
-            return str, f"hook{index}({value}, type{index})"
+            return str
         origin, args = typing.get_origin(tp), typing.get_args(tp)
         if origin in (typing.Union, types.UnionType) and args[1:] == (type(None),):
             if args[0] in _PLAIN:
-                return bounded(args[0]) | None, value
+                return bounded(args[0]) | None
         elif origin is dict and args[0] is str and args[1] in _PLAIN:
-            return dict[str, bounded(args[1])], value  # type: ignore[misc]
+            return dict[str, bounded(args[1])]  # type: ignore[misc]
         elif origin is list and attrs.has(args[0]):
-            struct, convert = mirror(args[0])
-            namespace[f"convert{index}"] = convert
-            return list[struct], f"[convert{index}(item) for item in {value}]"  # type: ignore[valid-type]
+            return list[mirror(args[0])]  # type: ignore[misc]
         elif attrs.has(tp):
-            struct, convert = mirror(tp)
-            namespace[f"convert{index}"] = convert
-            return struct, f"convert{index}({value})"
+            return mirror(tp)
         raise NoMirrorError(f"{tp!r} has no msgspec mirror")
 
-    struct, convert = mirror(cls)
+    struct = mirror(cls)
+    writer = _Writer(hook_for)
+    writer.instance(cls, "s", "instance", 1)
+    lines = ["def structure(s):", *writer.lines, "    return instance"]
+    convert = define(f"mirror {cls.__qualname__}", lines, writer.namespace)
     decode = msgspec.json.Decoder(struct).decode
 
     def decode_model(content: bytes) -> Any:
         return convert(decode(content))
 
     return decode_model
+
+
+class _Writer:
+    """Writes the statements that turn a decoded mirror, and the mirrors it holds, into the
+    model: msgspec has checked every value, so only timestamps, dates and models are left."""
+
+    def __init__(self, hook_for: Callable[[Any], Callable[[Any, Any], Any]]) -> None:
+        self.hook_for = hook_for
+        self.lines: list[str] = []
+        self.namespace: dict[str, Any] = {}
+        self._numbers = itertools.count()
+
+    def emit(self, indent: int, *lines: str) -> None:
+        self.lines.extend("    " * indent + line for line in lines)
+
+    def instance(self, model: type, source: str, target: str, indent: int) -> None:
+        """Set ``target`` to the ``model`` of the mirror ``source``."""
+        values = []
+        for field in attrs.fields(model):
+            var = f"v{next(self._numbers)}"
+            self.emit(indent, f"{var} = {source}.{field.name}")
+            self.value(var, field.type, indent)
+            values.append(var)
+        tag = str(next(self._numbers))
+        self.emit(indent, *fill(model, values, target, self.namespace, tag))
+
+    def value(self, var: str, tp: Any, indent: int) -> None:
+        """Replace ``var``, the mirror's value of a field of type ``tp``, with the model's."""
+        if tp is datetime.datetime:
+            self.emit(indent, *timestamp_lines(var, self.hook_for, self.namespace))
+        elif tp in _AS_TEXT:
+            hook_name, type_name = f"hook_{var}", f"type_{var}"
+            self.namespace[hook_name], self.namespace[type_name] = self.hook_for(tp), tp
+            self.emit(indent, f"{var} = {hook_name}({var}, {type_name})")
+        elif typing.get_origin(tp) is list and attrs.has(typing.get_args(tp)[0]):
+            items, item, append = f"{var}_items", f"{var}_item", f"{var}_append"
+            self.emit(
+                indent, f"{items} = []", f"{append} = {items}.append", f"for {item} in {var}:"
+            )
+            self.instance(typing.get_args(tp)[0], item, item, indent + 1)
+            self.emit(indent + 1, f"{append}({item})")
+            self.emit(indent, f"{var} = {items}")
+        elif attrs.has(tp):
+            self.instance(tp, var, var, indent)

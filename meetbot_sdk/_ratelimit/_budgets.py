@@ -19,7 +19,6 @@ from collections.abc import Awaitable, Callable
 from types import ModuleType
 from typing import TypeVar
 
-from meetbot_sdk._ratelimit._budget_record import MAX_RECORD_BYTES, dump, load
 from meetbot_sdk._ratelimit._throttle import StoreUnavailable, Window
 
 __all__ = ["FileBudget", "SharedBudget", "budget_key"]
@@ -172,6 +171,9 @@ class FileBudget(SharedBudget):
 
     def _try(self, key: str, change: Callable[[Window, float], _T]) -> tuple[bool, _T]:
         """One attempt under the file lock: ``(False, None)`` if another process holds it."""
+        # import time: only a FileBudget in use reads and writes budget records
+        from meetbot_sdk._ratelimit._budget_record import MAX_RECORD_BYTES, dump, load
+
         fcntl = _file_locks()
         if fcntl is None:  # pragma: no cover - __init__ refuses a budget without file locks
             raise StoreUnavailable("this platform has no POSIX file locks")

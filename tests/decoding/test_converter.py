@@ -299,6 +299,42 @@ def test_timestamps_that_are_no_instant_are_refused(text: str) -> None:
         ApiLog.from_dict({**LOG, "createdAt": text})
 
 
+@pytest.mark.parametrize(
+    ("ints", "refused"),
+    [
+        ({"id": -(2**63), "statusCode": 2**63 - 1, "apiKeyId": -1}, None),
+        ({"id": -1, "statusCode": 2**63, "apiKeyId": None}, "statusCode"),
+        ({"id": 1, "statusCode": 200, "apiKeyId": -(2**63) - 1}, "apiKeyId"),
+        ({"id": -(2**64), "statusCode": 200, "apiKeyId": 2**63 - 1}, "id"),
+    ],
+)
+def test_each_int_of_a_log_is_held_to_64_bits_whatever_the_others_hold(
+    ints: dict[str, int | None], refused: str | None
+) -> None:
+    # one in-range value must not let another, negative or too large, through
+    page = {"logs": [LOG, {**LOG, **ints}], "total": 2, "page": 1, "page_size": 2}
+    if refused is None:
+        assert mb.ApiLogPage.from_dict(page).logs[1].id == ints["id"]
+    else:
+        with pytest.raises(ValueError, match=rf"logs\[1\]\.{refused}: expected a 64-bit integer"):
+            mb.ApiLogPage.from_dict(page)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024-01-15T16:00:00+05:30",
+        "2024-01-15T10:30:00.123456+00:00",
+        "2024-01-15T10:30",
+        "2024W01T10Z",  # the shortest text that reads as an aware datetime
+        "20240115",
+    ],
+)
+def test_timestamps_in_a_page_decode_as_the_detailed_path_decodes_them(text: str) -> None:
+    page = {"logs": [{**LOG, "createdAt": text}], "total": 1, "page": 1, "page_size": 1}
+    assert _outcome(_fast, page, mb.ApiLogPage) == _outcome(_detailed, page, mb.ApiLogPage)
+
+
 # --- any JSON: a model or a DecodeError ----------------------------------------------------------
 
 

@@ -99,6 +99,26 @@ def test_timestamps_in_every_form_become_aware_utc(text: str, expected: datetime
     assert log.created_at.tzinfo is UTC
 
 
+@attrs.frozen(repr=False)
+class _OwnDay(DailyCount):  # a user's own subclass, with the same fields
+    pass
+
+
+def test_models_are_equal_and_hash_alike_by_class_and_every_field() -> None:
+    day = DailyCount(datetime.date(2024, 1, 15), 3)
+    assert day == DailyCount(datetime.date(2024, 1, 15), 3)
+    assert hash(day) == hash(DailyCount(datetime.date(2024, 1, 15), 3))
+    assert day != DailyCount(datetime.date(2024, 1, 15), 4)
+    assert day != DailyCount(datetime.date(2024, 1, 16), 3)
+    assert day != _OwnDay(datetime.date(2024, 1, 15), 3)
+    assert day != (datetime.date(2024, 1, 15), 3)
+    assert len({day, DailyCount(datetime.date(2024, 1, 15), 3), _OwnDay(day.date, 3)}) == 2
+    usage = ApiKeyUsage(1, 2, 3, [])
+    assert usage == ApiKeyUsage(1, 2, 3, [])
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(usage)  # it holds a list
+
+
 def test_nullable_fields_accept_null() -> None:
     nulls = {"apiKeyId": None, "apiKeyName": None, "ipAddress": None, "userAgent": None}
     log = ApiLog.from_dict({**LOG, **nulls})
