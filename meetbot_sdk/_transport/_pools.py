@@ -167,11 +167,10 @@ def async_transport_class(backend: Backend) -> type[httpx.AsyncHTTPTransport]:
         def __init__(self, *, trust_env: bool) -> None:
             ssl_context = lib.create_ssl_context(trust_env=trust_env)  # one for both pools
             super().__init__(verify=ssl_context, trust_env=trust_env)
-            limits = lib.Limits(max_connections=100, max_keepalive_connections=20)
-            self.connections = core.AsyncConnectionPool(  # the library's defaults
+            self.connections = core.AsyncConnectionPool(
                 ssl_context=ssl_context,
-                max_connections=limits.max_connections,
-                max_keepalive_connections=limits.max_keepalive_connections,
+                max_connections=100,  # the library's default limits
+                max_keepalive_connections=20,
                 keepalive_expiry=5.0,
                 network_backend=AsyncioBackend(core.AnyIOBackend(), core),
             )
