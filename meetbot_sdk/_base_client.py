@@ -59,7 +59,7 @@ from meetbot_sdk._transport._http import (
     why_chosen,
 )
 from meetbot_sdk._transport._http import logger as http_logger
-from meetbot_sdk._transport._pools import pool_classes
+from meetbot_sdk._transport._pools import new_pool
 from meetbot_sdk._transport._proxy import refuse_proxy_in_clear
 from meetbot_sdk._utils._checks import check_int
 from meetbot_sdk._utils._clock import CLOCK
@@ -164,11 +164,10 @@ class BaseClient(Generic[_HttpT]):
         loopback, and the token goes nowhere else.
         """
         plain = config.base_url.startswith("http://")
-        pool_class = pool_classes(backend)[cls._asynchronous]
-        return cast(
-            "_HttpT",
-            pool_class(timeout=config.timeout, follow_redirects=False, trust_env=not plain),
+        pool = new_pool(
+            backend, asynchronous=cls._asynchronous, timeout=config.timeout, trust_env=not plain
         )
+        return cast("_HttpT", pool)
 
     def _headers_of_pool(self) -> httpx.Headers:
         headers = self._backend.Headers(self._http.headers)

@@ -123,12 +123,35 @@ class Throttle:
         self._condition = threading.Condition(threading.Lock())
         self._generation = 0  # bumped by every release: a wait decided before it is stale
         self._waiters: set[asyncio.Future[None]] = set()
-        self.last_seen: RateLimit | None = None
+        self._sleepers = 0  # threads waiting on the condition: a release wakes them
+        # The budget the last response stated and when (wall clock), read into a RateLimit
+        # only when someone asks (see last_seen): most responses are never looked at.
+        self._last_budget: tuple[Budget, float] | None = None
+        self._last_seen: tuple[tuple[Budget, float], RateLimit] | None = None  # read from it
 
     @property
     def window(self) -> Window:
         """This process's own state (for tests and diagnostics; read it, do not change it)."""
         return self._window
+
+    @property
+    def last_seen(self) -> RateLimit | None:
+        """The rate-limit budget the last response stated (see :attr:`MeetBot.rate_limit`)."""
+        stated = self._last_budget
+        if stated is None:
+            return None
+        read = self._last_seen
+        if read is not None and read[0] is stated:
+            return read[1]
+        budget, wall = stated
+        reset = None
+        if budget.reset_after is not None:
+            reset = datetime.datetime.fromtimestamp(
+                wall + budget.reset_after, tz=datetime.timezone.utc
+            )
+        seen = RateLimit(limit=budget.limit, remaining=budget.remaining, reset=reset)
+        self._last_seen = (stated, seen)  # one assignment: threads see a pair or the other
+        return seen
 
     @property
     def store(self) -> Store | None:
@@ -237,7 +260,11 @@ class Throttle:
                 continue
             with self._condition:
                 if generation == self._generation:
-                    self._condition.wait(pause)
+                    self._sleepers += 1
+                    try:
+                        self._condition.wait(pause)
+                    finally:
+                        self._sleepers -= 1
 
     async def acquire_async(
         self, max_wait: float, on_wait: Callable[[Wait], None], *, lease_seconds: float = math.inf
@@ -328,11 +355,13 @@ class Throttle:
                 self._window.observe(self._clock(), *observed)
             if self._store is None:
                 self._generation += 1
-                self._condition.notify_all()
-                waiters = list(self._waiters)
+                if self._sleepers:
+                    self._condition.notify_all()
+                waiters = list(self._waiters) if self._waiters else None
         if self._store is None:
-            for waiter in waiters:
-                _wake(waiter)
+            if waiters:
+                for waiter in waiters:
+                    _wake(waiter)
             return None
 
         def change(window: Window, now: float) -> None:
@@ -346,7 +375,8 @@ class Throttle:
     def _wake_local(self) -> None:
         with self._condition:
             self._generation += 1
-            self._condition.notify_all()
+            if self._sleepers:
+                self._condition.notify_all()
             waiters = list(self._waiters)
         for waiter in waiters:
             _wake(waiter)
@@ -363,14 +393,9 @@ class Throttle:
         if headers and response.status_code in BLOCKING_STATUSES:
             wait = server_wait(response.status_code, headers, now=wall)
         if budget is not None:
-            reset = None
-            if budget.reset_after is not None:
-                reset = datetime.datetime.fromtimestamp(
-                    wall + budget.reset_after, tz=datetime.timezone.utc
-                )
-            self.last_seen = RateLimit(limit=budget.limit, remaining=budget.remaining, reset=reset)
+            self._last_budget = (budget, wall)
         elif response.status_code < 500 and response.status_code != 429:
-            self.last_seen = None
+            self._last_budget = None
         return response, budget, wait
 
 

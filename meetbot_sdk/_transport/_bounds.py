@@ -17,7 +17,11 @@ off. A part set to ``None`` (no limit for that phase) means no deadline either.
 The body is limited to ``max_response_bytes``, both as received and once decompressed: a
 ``Content-Length`` over it is refused before a byte of the body is read, and a body that
 grows past it stops being read at once. So a hostile answer costs at most the limit (twice,
-briefly, while the chunks are joined) before it is refused.
+briefly, while the chunks are joined) before it is refused. An async body whose
+``Content-Length`` is within the limit and that has no ``Content-Encoding`` is read without
+counting: the length frames it (httpcore's HTTP/1.1 reader stops there, its HTTP/2 one
+refuses more), so it cannot grow past the limit. A sync body is counted all the same, as
+its reader also looks at the deadline.
 """
 
 from __future__ import annotations
@@ -70,11 +74,23 @@ def attempt_deadline(timeout: httpx.Timeout) -> float | None:
     return float(sum(part for part in parts if part is not None))
 
 
-def _announced(response: httpx.Response) -> int | None:
-    length = response.headers.get("content-length")
-    if length is None or not length.isdigit() or len(length) > 20:
-        return None
-    return int(length)
+def _framing(response: httpx.Response) -> tuple[int | None, bool]:
+    """The body's ``Content-Length`` (``None``: absent, repeated or unreadable) and whether
+    it has a ``Content-Encoding``, in one pass over the headers."""
+    lengths: list[bytes] = []
+    encoded = False
+    for name, value in response.headers.raw:
+        lowered = name.lower()
+        if lowered == b"content-length":
+            lengths.append(value)
+        elif lowered == b"content-encoding":
+            encoded = True
+    if len(lengths) != 1:
+        return None, encoded
+    length = lengths[0]
+    if not length.isdigit() or len(length) > 20:
+        return None, encoded
+    return int(length), encoded
 
 
 @functools.cache
@@ -142,11 +158,11 @@ def read_body(
         httpx.RequestError: Reading failed.
     """
     try:
-        announced = _announced(response)
+        announced, encoded = _framing(response)
         if announced is not None and announced > limit:
             raise BodyTooLarge(announced)
         response.stream = _guards(backend)[0](response.stream, limit, deadline)
-        if "content-encoding" not in response.headers:
+        if not encoded:
             response.read()
             return response
         chunks, size = [], 0
@@ -166,13 +182,18 @@ def read_body(
 async def read_body_async(response: httpx.Response, limit: int, backend: Backend) -> httpx.Response:
     """:func:`read_body` for an async response; the deadline is :func:`within`'s."""
     try:
-        announced = _announced(response)
+        announced, encoded = _framing(response)
         if announced is not None and announced > limit:
             raise BodyTooLarge(announced)
-        response.stream = _guards(backend)[1](response.stream, limit)
-        if "content-encoding" not in response.headers:
+        if not encoded:
+            if announced is None:
+                response.stream = _guards(backend)[1](response.stream, limit)
+            # Else the length frames the body: httpcore reads no more than it (h11 stops
+            # there, h2 refuses more), so there is nothing to count; the deadline is
+            # within()'s.
             await response.aread()
             return response
+        response.stream = _guards(backend)[1](response.stream, limit)
         chunks, size = [], 0
         async for chunk in response.aiter_bytes():
             size += len(chunk)

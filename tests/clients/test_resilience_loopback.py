@@ -300,7 +300,9 @@ def test_ctrl_c_during_a_throttle_wait_stops_the_sync_client_at_once(
 
 
 def _pool(client: MeetBot | AsyncMeetBot) -> Any:
-    return client._http._transport._pool  # type: ignore[union-attr]
+    """The httpcore pool under the client's own transport (the SDK's, for async)."""
+    transport: Any = client._http._transport  # type: ignore[union-attr]
+    return transport.connections if isinstance(client, AsyncMeetBot) else transport._pool
 
 
 def test_no_connection_is_left_busy_after_retried_timeouts_and_5xx(

@@ -11,7 +11,8 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from meetbot_sdk import AsyncMeetBot, MeetBot
-from meetbot_sdk._transport._pools import AsyncPool, SyncPool
+from meetbot_sdk._transport._pools import AsyncPool, SyncPool, async_transport_class
+from meetbot_sdk.testing import FakeMeetBot
 from tests.support import API_KEY, BASE, USAGE
 
 
@@ -69,3 +70,34 @@ def test_a_closed_pool_raises_httpx_own_error(pool_class: type[SyncPool] | type[
         pool.close()
     with pytest.raises(RuntimeError, match="client has been closed"):
         _send(pool, httpx.Request("GET", f"{BASE}/users/me"))
+
+
+def test_the_async_pool_sends_through_the_sdks_transport_which_mocks_still_intercept(
+    httpx_mock: HTTPXMock,
+) -> None:
+    httpx_mock.add_response(url=f"{BASE}/api-keys/3/usage", json=USAGE)
+
+    async def main() -> int:
+        async with AsyncMeetBot(API_KEY) as client:
+            transport = client._http._transport  # type: ignore[attr-defined]
+            assert isinstance(transport, async_transport_class(client._backend))
+            usage = await client.api_keys.get_usage(3)
+            return usage.requests_total
+
+    assert asyncio.run(main()) == USAGE["requestsTotal"]
+
+
+@pytest.mark.httpx_mock(should_mock=lambda request: request.url.host != "127.0.0.1")
+def test_a_request_the_mock_hands_back_goes_out_through_the_library(
+    httpx_mock: HTTPXMock,
+) -> None:
+    fake = FakeMeetBot(seed=1, log_count=30, api_key=API_KEY)
+
+    async def main(base_url: str) -> int:
+        async with AsyncMeetBot(API_KEY, base_url=base_url) as client:
+            page = await client.api_logs.get_page(page_size=10)
+            return len(page.logs)
+
+    with fake.serve() as base_url:
+        assert asyncio.run(main(base_url)) == 10
+    assert len(fake.requests) == 1
