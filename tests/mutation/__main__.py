@@ -12,10 +12,11 @@ survivor.
 
 Usage::
 
-    python -m tests.mutation [MODULE ...] [--max N] [--seed S] [--keep DIR] [--list]
+    python -m tests.mutation [MODULE ...] [--max N] [--seed S] [--line N] [--keep DIR] [--list]
 
 ``MODULE`` is a core module's name (``_window``) or path under ``meetbot_sdk/``; none means all.
-``--max`` samples that many mutants per module (a fixed ``--seed`` gives the same sample).
+``--max`` samples that many mutants per module (a fixed ``--seed`` gives the same sample);
+``--line`` runs only the mutants of the lines it names (with one module: a survivor's new test).
 
 A mutant's key names it by the function or class around it (cosmic-ray's definition name) and
 the line before and after the change, not by a line number, so keys in the equivalents file hold
@@ -149,7 +150,14 @@ def _skip(db: WorkDB, job_id: str, why: str) -> None:
 
 
 def _filter(
-    session: Path, module: str, source: str, *, limit: int | None, seed: int, listed: dict[str, str]
+    session: Path,
+    module: str,
+    source: str,
+    *,
+    limit: int | None,
+    seed: int,
+    listed: dict[str, str],
+    lines: set[int] | None = None,
 ) -> tuple[list[Mutant], list[Mutant]]:
     """Mark as skipped, before anything runs, the mutants that change only annotations, those
     left out of a sample, and those listed as equivalent; return all mutants and those of
@@ -166,11 +174,9 @@ def _filter(
                 _skip(db, item.job_id, "operator not used")
         mutants = _keys(module, source, items)
         behaviour = [m for m in mutants if not m.in_annotation]
-        sample = (
-            behaviour
-            if limit is None
-            else random.Random(seed).sample(behaviour, min(limit, len(behaviour)))  # noqa: S311
-        )
+        sample = [m for m in behaviour if lines is None or m.line in lines]
+        if limit is not None:
+            sample = random.Random(seed).sample(sample, min(limit, len(sample)))  # noqa: S311
         chosen = {m.job_id for m in sample}
         for mutant in mutants:
             if mutant.in_annotation:
@@ -191,6 +197,7 @@ def run_module(
     *,
     server: str = "",
     dry: bool = False,
+    lines: set[int] | None = None,
 ) -> Score:
     module = Path(path).stem
     target = Path("meetbot_sdk") / path
@@ -214,7 +221,9 @@ def run_module(
 
     listed = equivalents()
     source = (scratch / target).read_text(encoding="utf-8")
-    mutants, behaviour = _filter(session, module, source, limit=limit, seed=seed, listed=listed)
+    mutants, behaviour = _filter(
+        session, module, source, limit=limit, seed=seed, listed=listed, lines=lines
+    )
     current = {m.key for m in mutants}
     for key in sorted(k for k in listed if k.startswith(f"{module}:") and k not in current):
         print(f"  stale equivalent (matches no mutant today): {key}", flush=True)
@@ -310,6 +319,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("modules", nargs="*", help="core modules (e.g. _window); default: all")
     parser.add_argument("--max", type=int, default=None, help="sample this many mutants per module")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--line",
+        type=int,
+        action="append",
+        help="run only the mutants of this line (repeatable): to check a survivor's new test",
+    )
     parser.add_argument("--list", action="store_true", help="list the mutants and run none")
     parser.add_argument(
         "--keep", type=Path, default=None, help="keep the scratch copy and sessions here"
@@ -339,7 +354,14 @@ def main(argv: list[str] | None = None) -> int:
         for path in chosen:
             print(f"== {path}", flush=True)
             score = run_module(
-                path, table[path], scratch, args.max, args.seed, server=server, dry=args.list
+                path,
+                table[path],
+                scratch,
+                args.max,
+                args.seed,
+                server=server,
+                dry=args.list,
+                lines=None if args.line is None else set(args.line),
             )
             scores.append(score)
             for mutant in score.survivors:
