@@ -90,7 +90,9 @@ class Mutant(NamedTuple):
     job_id: str
     key: str
     line: int
-    static_only: bool  # changes only what type checkers read (see _run_time_shape)
+    # Why it is not counted: it changes only what type checkers read (see _run_time_shape),
+    # or cosmic-ray cannot write it; None for a mutant of behaviour.
+    not_counted: str | None
 
 
 _NO_DEFAULT = ast.Name(id="<no default>")
@@ -143,12 +145,12 @@ def _keys(module: str, source: str, items: list[tuple[str, MutationSpec]]) -> li
             mutated = mutate_code(source, operator, spec.occurrence)
         except Exception:  # cosmic-ray fails on some syntax; its own run reports that mutant
             mutated = None
-        before, after, static_only = "?", "?", False
+        before, after = "?", "?"
+        not_counted = None if mutated is not None else "cosmic-ray cannot write it"
         if mutated is not None:
-            try:
-                static_only = _run_time_shape(mutated) == plain
-            except SyntaxError:
-                static_only = False
+            with contextlib.suppress(SyntaxError):
+                if _run_time_shape(mutated) == plain:
+                    not_counted = "static only"
             changed = difflib.SequenceMatcher(None, original, mutated.splitlines()).get_opcodes()
             for tag, i1, i2, j1, j2 in changed:
                 if tag != "equal":
@@ -158,7 +160,7 @@ def _keys(module: str, source: str, items: list[tuple[str, MutationSpec]]) -> li
         base = f"{module}:{spec.definition_name or '<module>'} {before!r} -> {after!r}"
         seen[base] += 1
         key = base if seen[base] == 1 else f"{base} (#{seen[base]})"
-        found.append(Mutant(job_id, key, spec.start_pos[0], static_only))
+        found.append(Mutant(job_id, key, spec.start_pos[0], not_counted))
     return found
 
 
@@ -204,14 +206,14 @@ def _filter(
             if any(p.match(item.mutations[0].operator_name) for p in unused):
                 _skip(db, item.job_id, "operator not used")
         mutants = _keys(module, source, items)
-        behaviour = [m for m in mutants if not m.static_only]
+        behaviour = [m for m in mutants if not m.not_counted]
         sample = [m for m in behaviour if lines is None or m.line in lines]
         if limit is not None:
             sample = random.Random(seed).sample(sample, min(limit, len(sample)))  # noqa: S311
         chosen = {m.job_id for m in sample}
         for mutant in mutants:
-            if mutant.static_only:
-                _skip(db, mutant.job_id, "static only")
+            if mutant.not_counted:
+                _skip(db, mutant.job_id, mutant.not_counted)
             elif mutant.job_id not in chosen:
                 _skip(db, mutant.job_id, "not sampled")
             elif mutant.key in listed:
@@ -274,11 +276,11 @@ def _score(module: str, session: Path, mutants: list[Mutant], listed: dict[str, 
     equivalent counts as such even if it ran (the list may be newer than the run), one that
     changes only what type checkers read not at all."""
     killed, equivalent, survivors = 0, 0, []
-    by_id = {m.job_id: m for m in mutants if not m.static_only}
+    by_id = {m.job_id: m for m in mutants if not m.not_counted}
     with use_db(str(session)) as db:
         for item, result in db.completed_work_items:
             mutant = by_id.get(item.job_id)
-            if mutant is None:  # an operator left out (see excluded_operators), static only
+            if mutant is None:  # an operator left out (see excluded_operators), not counted
                 continue
             if mutant.key in listed:
                 equivalent += 1
