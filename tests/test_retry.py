@@ -92,9 +92,9 @@ def test_retry_after(headers: dict[str, str], expected: float | None) -> None:
         # several quota policies: the first item is the one that binds now
         (
             {
-                "RateLimit-Limit": "10, 10;w=1, 500;w=3600",
-                "RateLimit-Remaining": "3, 3;w=1, 420;w=3600",
-                "RateLimit-Reset": "1, 1;w=1, 1800;w=3600",
+                "RateLimit-Limit": "10, 500;w=3600",
+                "RateLimit-Remaining": "3, 420;w=3600",
+                "RateLimit-Reset": "1, 1800;w=3600",
             },
             Budget(limit=10, remaining=3, reset_after=1.0),
         ),
