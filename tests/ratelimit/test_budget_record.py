@@ -12,6 +12,7 @@ import pytest
 from meetbot_sdk._ratelimit import _throttle
 from meetbot_sdk._ratelimit._budget_record import MAX_LEASE_SECONDS, dump, load
 from meetbot_sdk._ratelimit._throttle import Admit, Refuse, Wait, Window
+from meetbot_sdk._retry import Budget
 
 CAP = 60.0
 
@@ -159,3 +160,29 @@ def test_a_lease_lasts_the_clients_timeout() -> None:
     assert _throttle.lease_seconds(httpx.Timeout(30.0, connect=5.0)) == 36.0
     assert _throttle.lease_seconds(httpx.Timeout(None)) == 31.0
     assert _throttle.lease_seconds(httpx.Timeout(1e9)) == _throttle.MAX_LEASE_SECONDS
+
+
+def test_a_record_of_an_earlier_version_rolls_over_and_keeps_the_windows_apart() -> None:
+    # Earlier versions wrote neither the stated reset nor when the window opened (its length
+    # is unknown): the window still resets, and only an answer stated at its very reset is
+    # taken for the window before.
+    record = {"v": 1, "key": "k", "known": True, "unlimited": False, "limit": 3, "remaining": 0}
+    record |= {"reset_at": 100.0, "leases": {"old": 130.0}, "probe": None, "blocked": None}
+    window = load(json.dumps(record), "k", 99.75, where="test")
+    held = window.decide(99.75, CAP)
+    assert isinstance(held, Wait)
+    assert held.seconds == 0.25
+    # At the reset two go: the third place is held by the old window's request, still out.
+    first, second = window.decide(100.0, CAP), window.decide(100.0, CAP)
+    assert isinstance(first, Admit)
+    assert isinstance(second, Admit)
+    assert isinstance(window.decide(100.0, CAP), Wait)
+    window.release(first)
+    window.observe(100.0, httpx.Response(200), Budget(limit=3, remaining=2, reset_after=1.0), None)
+    # The old request answered at that instant: its "none left" is the old window's.
+    window.release(Admit(lease="old"))
+    window.observe(100.0, httpx.Response(200), Budget(limit=3, remaining=0, reset_after=0.0), None)
+    assert isinstance(window.decide(100.0, CAP), Admit)  # the new window's last place
+    last = window.decide(100.0, CAP)
+    assert isinstance(last, Wait)
+    assert last.seconds == 1.0
