@@ -12,6 +12,7 @@ import pytest
 from meetbot_sdk._ratelimit import _throttle
 from meetbot_sdk._ratelimit._budget_record import MAX_LEASE_SECONDS, dump, load
 from meetbot_sdk._ratelimit._throttle import Admit, Refuse, Wait, Window
+from meetbot_sdk._ratelimit._window import EARLY_MARGIN_SECONDS
 from meetbot_sdk._retry import Budget
 
 CAP = 60.0
@@ -74,6 +75,9 @@ def test_a_record_of_up_to_64_kib_is_read() -> None:
         ({"remaining": -1}, "expected an integer >= 0, got -1"),
         ({"limit": True}, "expected an integer >= 1, got True"),
         ({"limit": 0}, "expected an integer >= 1, got 0"),
+        ({"untold": -1}, "expected an integer >= 0, got -1"),
+        ({"length": 0}, "expected an integer >= 1, got 0"),
+        ({"span": 2 * 86400 + 1}, "a time 172801 s from now is not believable"),
         ({"known": "yes"}, "expected true or false, got 'yes'"),
         ({"leases": {"x": 10_000.0}}, "a time 9900 s from now is not believable"),  # hours away
         ({"leases": {"x": "soon"}}, "expected a time, got 'soon'"),
@@ -127,11 +131,14 @@ def test_a_record_at_its_bounds_is_believed() -> None:
     window = Window()
     window.leases["n" * 64] = 100.0 + MAX_LEASE_SECONDS  # the longest name, the longest lease
     window.reset_at = 100.0 + 2 * 86400  # a reset two days away, the furthest believed
+    window.rolled_span = 2 * 86400  # the window before lasted as long
+    window.window_seconds = 1  # the shortest window a whole-second reset can tell
     refusal = httpx.Response(429, text="x" * 2000, headers={"X-Request-Id": "r" * 200})
     window.observe(100.0, refusal, None, 2 * 86400)
     again = load(dump(window, "k"), "k", 100.0, where="test")
     assert again.leases == window.leases
     assert again.reset_at == window.reset_at
+    assert (again.rolled_span, again.window_seconds) == (2 * 86400, 1)
     assert again.blocked_until == 100.0 + 2 * 86400
     assert again.blocked_by is not None
     assert again.blocked_by.text == "x" * 2000
@@ -162,13 +169,18 @@ def test_a_lease_lasts_the_clients_timeout() -> None:
     assert _throttle.lease_seconds(httpx.Timeout(1e9)) == _throttle.MAX_LEASE_SECONDS
 
 
+def earlier_version_record(**fields: object) -> str:
+    """A record as the first version wrote it: none of the fields added since."""
+    record = {"v": 1, "key": "k", "known": True, "unlimited": False, "limit": 3, "remaining": 0}
+    record |= {"reset_at": 100.0, "leases": {}, "probe": None, "blocked": None}
+    return json.dumps(record | fields)
+
+
 def test_a_record_of_an_earlier_version_rolls_over_and_keeps_the_windows_apart() -> None:
     # Earlier versions wrote neither the stated reset nor when the window opened (its length
     # is unknown): the window still resets, and only an answer stated at its very reset is
     # taken for the window before.
-    record = {"v": 1, "key": "k", "known": True, "unlimited": False, "limit": 3, "remaining": 0}
-    record |= {"reset_at": 100.0, "leases": {"old": 130.0}, "probe": None, "blocked": None}
-    window = load(json.dumps(record), "k", 99.75, where="test")
+    window = load(earlier_version_record(leases={"old": 130.0}), "k", 99.75, where="test")
     held = window.decide(99.75, CAP)
     assert isinstance(held, Wait)
     assert held.seconds == 0.25
@@ -186,3 +198,29 @@ def test_a_record_of_an_earlier_version_rolls_over_and_keeps_the_windows_apart()
     last = window.decide(100.0, CAP)
     assert isinstance(last, Wait)
     assert last.seconds == 1.0
+
+
+def test_a_record_of_an_earlier_version_spends_every_place_it_states() -> None:
+    # Earlier versions did not count the answers without a budget (a 5xx): none are counted.
+    window = load(earlier_version_record(remaining=2, reset_at=150.0), "k", 100.0, where="test")
+    assert isinstance(window.decide(100.0, CAP), Admit)
+    assert isinstance(window.decide(100.0, CAP), Admit)
+    spent = window.decide(100.0, CAP)
+    assert isinstance(spent, Wait)
+    assert spent.seconds == 50.0  # the third waits for the reset
+
+
+@pytest.mark.parametrize("status", [200, 429])
+def test_a_record_of_an_earlier_version_reads_whole_second_resets(status: int) -> None:
+    # Earlier versions knew nothing of whole-second resets: a window read from their record
+    # reads them as a fresh one does, its first answer (even a 429) guessing nothing yet.
+    window = load(earlier_version_record(known=False, reset_at=None), "k", 100.5, where="test")
+    probe = window.decide(100.5, CAP)  # the window opens with this request
+    assert probe == Admit(probe=True, lease=probe.lease)
+    window.release(probe)
+    told = Budget(limit=10, remaining=0, reset_after=9.25, whole_seconds=True)  # at 110 s
+    window.observe(100.75, httpx.Response(status), told, None)
+    held = window.decide(100.75, CAP)
+    assert isinstance(held, Wait)
+    # a 9 s window, answered 0.25 s after it opened, most likely ends at 109.75 s, not 110 s
+    assert held.seconds == pytest.approx(9.0 + EARLY_MARGIN_SECONDS)

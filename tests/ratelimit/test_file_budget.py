@@ -4,10 +4,12 @@ bound and descriptor, the fork hook, one budget per API key, and its warnings' w
 from __future__ import annotations
 
 import asyncio
+import errno
 import fcntl
 import gc
 import logging
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -110,13 +112,24 @@ def test_the_budget_file_is_private_and_closed_with_its_budget(tmp_path: Path) -
         os.fstat(fd)  # no descriptor leaks with a budget that is dropped
 
 
-def test_a_record_of_the_largest_size_is_read_from_the_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("past_64_kib", "believed"), [(0, True), (1, False)])
+def test_a_budget_file_of_up_to_64_kib_is_read_and_a_larger_one_ignored(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, past_64_kib: int, believed: bool
+) -> None:
     path = tmp_path / "budget"
     known = Window()
     known.known = True
     record = (dump(known, "k")).encode()
-    path.write_bytes(b" " * (MAX_RECORD_BYTES - len(record)) + record)  # 64 KiB exactly
-    assert FileBudget(path).transact("k", lambda window, now: window.known) is True
+    # a record of 64 KiB exactly, then as many bytes more
+    path.write_bytes(b" " * (MAX_RECORD_BYTES - len(record)) + record + b" " * past_64_kib)
+    budget = FileBudget(path)
+    with caplog.at_level(logging.WARNING, "meetbot_sdk"):
+        assert budget.transact("k", lambda window, now: window.known) is believed
+    budget.close()
+    ignored = f"Ignoring the shared rate budget in file {str(path)!r}: larger than 65536 bytes"
+    assert [r.getMessage() for r in caplog.records] == (
+        [] if believed else [f"{ignored}; starting afresh"]
+    )
 
 
 def test_this_process_holding_the_budget_too_long_is_a_store_failure(
@@ -144,11 +157,20 @@ def test_budgets_of_different_keys_in_one_file_are_not_shared(
     budget.close()
 
 
+def test_a_budget_is_named_by_a_fingerprint_of_16_hex_digits() -> None:
+    # docs/fleets.rst: the Redis key is "<namespace>:rate-budget:<fingerprint>", 16 hex digits
+    # of a SHA-256 of the base URL and the API key, from which the key cannot be recovered
+    key = "mb_live_0123456789abcdef"
+    fingerprint = budget_key("https://api.meetbot.example/v1", key)
+    assert re.fullmatch("[0-9a-f]{16}", fingerprint)
+    assert fingerprint != budget_key("https://other.example/v1", key)
+
+
 def test_a_platform_without_file_locks_is_told_what_to_use_instead(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Windows has no fcntl: the budget refuses to be made, before anything is sent.
-    monkeypatch.setattr(_budgets, "_file_locks", lambda: None)
+    monkeypatch.setitem(sys.modules, "fcntl", None)  # importing it fails, as there
     with pytest.raises(RuntimeError) as refused:
         FileBudget(tmp_path / "budget")
     assert str(refused.value) == (
@@ -156,6 +178,27 @@ def test_a_platform_without_file_locks_is_told_what_to_use_instead(
         'share the budget through Redis instead (RedisBudget, pip install "meetbot-sdk[redis]"), '
         "or keep it per process (throttle=True)"
     )
+
+
+def test_a_budget_file_that_cannot_be_written_means_going_alone_and_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "budget"
+    budget = FileBudget(path)
+
+    def disk_full(fd: int, data: bytes, offset: int) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(_budgets.os, "pwrite", disk_full)
+    throttle = Throttle(store=budget, key="k")
+    with caplog.at_level(logging.WARNING, "meetbot_sdk"):
+        admit = throttle.acquire(CAP, no_waits, lease_seconds=30)  # the call goes on regardless
+    assert (admit.probe, admit.shared) == (True, False)  # counted by this process alone
+    assert [r.getMessage() for r in caplog.records] == [
+        f"The shared rate budget file {str(path)!r} is unavailable (No space left on device);"
+        " this process keeps its own count until it is back"
+    ]
+    budget.close()
 
 
 # --- hostile files ------------------------------------------------------------------------------
