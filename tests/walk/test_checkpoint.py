@@ -444,6 +444,10 @@ def _in_flight_document(**changes: Any) -> dict[str, Any]:
             INVALID + KEY + "got ['2026-01-02T00:00:00Z', 9223372036854775808]",
         ),
         (
+            json.dumps(_in_flight_document(cursor=["2026-01-02T00:00:00Z", -1])),
+            INVALID + KEY + "got ['2026-01-02T00:00:00Z', -1]",
+        ),
+        (
             json.dumps(_in_flight_document(offset=2**63)),
             INVALID + "'offset' must be an int from 0 to 2**63 - 1, got 9223372036854775808",
         ),
