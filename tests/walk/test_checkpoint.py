@@ -119,6 +119,8 @@ FOREIGN = "not a walk checkpoint: expected a JSON object with format 'meetbot_sd
         (_document(cursor=["2026-01-04T00:00:00Z", 5]), INVALID + "'cursor' is above 'top'"),
         (_document(finished=True), INVALID + FINISHED),
         (_document(finished=True, cursor=None, offset=0), INVALID + FINISHED),  # a top alone
+        (_document(finished=True, top=None, offset=0), INVALID + FINISHED),  # a cursor alone
+        (_document(finished=True, top=None, cursor=None), INVALID + FINISHED),  # an offset alone
         (_document(watermark=["2026-01-05T00:00:00Z", 1]), INVALID + NOT_ABOVE),
         (_document(watermark=["2026-01-02T12:00:00Z", 1]), INVALID + NOT_ABOVE),  # above the cursor
         (
@@ -384,6 +386,10 @@ def test_a_chain_over_loopback_through_faults_and_arrivals(kind: str) -> None:
 # --- hostile or foreign checkpoints -------------------------------------------------------------
 
 
+LONGEST_TIME = "2026-01-02T00:00:00." + "0" * 43 + "Z"  # 64 characters, the most read
+LONGEST_URL = "http://127.0.0.1:8000/" + "v" * (2048 - 22)  # 2048 characters, the most read
+
+
 def _in_flight_document(**changes: Any) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(_document())
     document.update(changes)
@@ -417,9 +423,29 @@ def _in_flight_document(**changes: Any) -> dict[str, Any]:
             json.dumps(_in_flight_document(top=["9999-12-31T23:59:59Z", 9])),
             INVALID + KEY.replace("cursor", "top") + "got ['9999-12-31T23:59:59Z', 9]",
         ),
+        (  # just before 1970
+            json.dumps(_in_flight_document(watermark=["1969-12-31T23:59:59.999999Z", 1])),
+            INVALID + KEY.replace("cursor", "watermark") + "got ['1969-12-31T23:59:59.999999Z', 1]",
+        ),
+        (  # just after 9998
+            json.dumps(_in_flight_document(top=["9999-01-01T00:00:00Z", 9])),
+            INVALID + KEY.replace("cursor", "top") + "got ['9999-01-01T00:00:00Z', 9]",
+        ),
+        (  # a valid timestamp, but longer than 64 characters
+            json.dumps(_in_flight_document(cursor=[LONGEST_TIME[:-1] + "0Z", 5])),
+            INVALID + KEY + "got ['2026-01-02T00:00:00." + "0" * 35 + "...",
+        ),
+        (
+            json.dumps(_in_flight_document(base_url=LONGEST_URL + "x")),
+            INVALID + "'base_url' must be null or a URL, got '" + LONGEST_URL[:60] + "...'",
+        ),
         (
             json.dumps(_in_flight_document(cursor=["2026-01-02T00:00:00Z", 2**63])),
             INVALID + KEY + "got ['2026-01-02T00:00:00Z', 9223372036854775808]",
+        ),
+        (
+            json.dumps(_in_flight_document(cursor=["2026-01-02T00:00:00Z", -1])),
+            INVALID + KEY + "got ['2026-01-02T00:00:00Z', -1]",
         ),
         (
             json.dumps(_in_flight_document(offset=2**63)),
@@ -450,6 +476,34 @@ def test_a_hostile_checkpoint_is_the_documented_short_value_error(
     assert len(str(caught.value)) < 300
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "read"),
+    [
+        (
+            "watermark",
+            ["1970-01-01T00:00:00Z", 0],
+            (datetime.datetime(1970, 1, 1, tzinfo=UTC), 0),
+        ),
+        (
+            "top",
+            ["9998-12-31T23:59:59.999999Z", 2**63 - 1],
+            (datetime.datetime(9998, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), 2**63 - 1),
+        ),
+        ("cursor", [LONGEST_TIME, 5], (datetime.datetime(2026, 1, 2, tzinfo=UTC), 5)),
+        ("offset", 2**63 - 1, 2**63 - 1),
+        ("base_url", LONGEST_URL, LONGEST_URL),
+    ],
+    ids=["earliest-time-and-id", "latest-time-and-id", "longest-time", "largest-offset", "url"],
+)
+def test_a_checkpoint_at_the_edge_of_each_documented_range_is_read(
+    name: str, value: object, read: object
+) -> None:
+    # The ranges the refusals state are inclusive: from 1970, to 9998, ids from 0 to 2**63 - 1.
+    checkpoint = WalkCheckpoint.from_json(json.dumps(_in_flight_document(**{name: value})))
+    assert getattr(checkpoint, name) == read
+    assert WalkCheckpoint.from_json(checkpoint.to_json()) == checkpoint
+
+
 def test_a_year_one_watermark_made_by_hand_resumes_without_overflow() -> None:
     fake = FakeMeetBot(log_count=30)
     first = datetime.datetime(1, 1, 1, tzinfo=UTC)
@@ -477,6 +531,20 @@ def test_an_offset_past_the_end_walks_again_from_the_head_and_loses_nothing(
     assert saved(walk).watermark == keys[0]
     pages = [request["page"] for request in page_requests(fake)]
     assert pages[:2] == ["1001", "1"]
+
+
+def test_a_walk_by_one_log_pages_goes_back_from_an_offset_of_one_past_the_end() -> None:
+    # A walk by pages of one log yielded log 5 and saved offset 1; then the list shrank to
+    # log 4 alone: page 2 is past the end, and log 4 (now on page 1) is still to yield.
+    checkpoint = WalkCheckpoint(filters=(), top=log_key(log(5)), cursor=log_key(log(5)), offset=1)
+    walk = resumed_walk(checkpoint, 1, None)
+    assert walk.fetch_page == 2
+    assert walk.take(ApiLogPage(logs=[], total=1, page=2, page_size=1), fetched_ahead=False)
+    assert not walk.finished
+    assert walk.fetch_page == 1
+    walk.take(ApiLogPage(logs=[log(4)], total=1, page=1, page_size=1), fetched_ahead=False)
+    assert drain(walk) == [4]
+    assert walk.done
 
 
 # --- the API and account a checkpoint belongs to -----------------------------------------------

@@ -371,3 +371,48 @@ def test_a_walk_stops_above_its_floor(floor: int, expected: list[int], pages: in
     assert ids == expected
     assert fetched == pages
     assert walk.exhausted
+
+
+# --- a walk resumed at an offset ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("count", "start", "cursor", "expire", "pages", "repeated", "expected"),
+    [
+        (60, 3, 41, 0, [3, 4, 5, 6], [0, 0, 0, 0], range(40, 0, -1)),
+        (60, 1, 56, 0, [1, 2, 3, 4, 5, 6], [5, 0, 0, 0, 0, 0], range(55, 0, -1)),
+        (0, 1, 56, 0, [1], [0], range(0)),
+        (8, 2, 6, 0, [2, 1], [0, 3], range(5, 0, -1)),
+        (40, 3, 21, 10, [3, 4], [0, 0], range(20, 10, -1)),
+    ],
+    ids=["on-its-page", "mid-first-page", "list-emptied", "list-shrank", "tail-expired-later"],
+)
+def test_a_resumed_walk_asks_for_each_page_once_and_goes_back_only_from_past_the_end(  # noqa: PLR0917 (table)
+    count: int,
+    start: int,
+    cursor: int,
+    expire: int,
+    pages: list[int],
+    repeated: list[int],
+    expected: range,
+) -> None:
+    # A walk resumed from a checkpoint whose cursor is log ``cursor``, at the page holding
+    # its offset; the list may have shrunk below that offset since (``count`` logs left), or
+    # lose its ``expire`` oldest logs after the first page (expiry takes the oldest).
+    server = Server(count)
+    walk = Walk(10, start, None, ceiling=log_key(log(cursor)), rewind_past_end=True)
+    asked: list[int] = []
+    began_with: list[int] = []
+    ids: list[int] = []
+    while not walk.finished:
+        asked.append(walk.fetch_page)
+        # Going back to page 1 is not "fetch this page again": take() accepts the answer.
+        assert walk.take(server.page(walk.fetch_page, 10), fetched_ahead=False)
+        began_with.append(walk.repeated)
+        ids += drain(walk)
+        if expire:
+            del server.ids[-expire:]
+            expire = 0
+    assert ids == list(expected)
+    assert asked == pages
+    assert began_with == repeated
