@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import re
+import select
 import socket
 import ssl
 import struct
@@ -204,6 +205,35 @@ def test_reading_pauses_above_the_limit_and_resumes_once_read(core: ModuleType) 
     _run(main())
 
 
+def test_reading_stops_just_above_256_kib_unread_and_starts_again_at_256_kib(
+    core: ModuleType,
+) -> None:
+    limit = 256 * 1024  # the bound the module documents (memory held per connection)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"x" * limit)
+        await reader.readexactly(1)
+        writer.write(b"!")  # one byte more, once the client has the first 256 KiB
+        await reader.read()
+
+    async def main() -> None:
+        async with serving(handle) as server:
+            stream = await _backend(core).connect_tcp("127.0.0.1", server.port)
+            transport, protocol = stream._transport, stream._protocol
+            await until(lambda: len(protocol.buffer) >= limit or not transport.is_reading())
+            assert (len(protocol.buffer), transport.is_reading()) == (limit, True)
+            await stream.write(b"?")
+            await until(lambda: len(protocol.buffer) > limit)
+            assert (len(protocol.buffer), transport.is_reading()) == (limit + 1, False)
+            assert await stream.read(1) == b"x"  # back to exactly 256 KiB unread: reading
+            assert (len(protocol.buffer), transport.is_reading()) == (limit, True)
+            received = await stream.read(limit)
+            assert received == b"x" * (limit - 1) + b"!"
+            await stream.aclose()
+
+    _run(main())
+
+
 def test_no_answer_within_the_read_timeout_is_a_read_timeout(core: ModuleType) -> None:
     async def main() -> None:
         async with serving(silent) as server, _pool(core) as pool:
@@ -280,6 +310,66 @@ def test_bytes_the_loop_has_not_read_yet_make_the_connection_readable(core: Modu
             assert stream.get_extra_info("is_readable") is True  # closed: never reused
 
     _run(main())
+
+
+def test_bytes_the_loop_read_that_no_one_asked_for_make_the_connection_readable(
+    core: ModuleType,
+) -> None:
+    async def main() -> None:
+        async def unasked(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            writer.write(b"!")  # on an idle connection: no request can be answered on it
+            await reader.read()
+
+        async with serving(unasked) as server:
+            stream = await _backend(core).connect_tcp("127.0.0.1", server.port)
+            await until(lambda: bool(stream._protocol.buffer))
+            assert not _aio_network._socket_readable(stream.get_extra_info("socket"))
+            assert stream.get_extra_info("is_readable") is True
+            await stream.aclose()
+
+    _run(main())
+
+
+@pytest.mark.parametrize("asked_of", ["poll", "select"])
+def test_asking_whether_a_connection_is_readable_never_waits(
+    core: ModuleType, monkeypatch: pytest.MonkeyPatch, asked_of: str
+) -> None:
+    # httpcore asks it of each idle connection it takes from the pool, on the event loop:
+    # a wait there would stall every task. The waits asked for are recorded.
+    waits: list[float] = []
+    if asked_of == "poll":
+        poll = select.poll
+
+        class Poller:
+            def __init__(self) -> None:
+                self.poller = poll()
+
+            def register(self, fd: int, events: int) -> None:
+                self.poller.register(fd, events)
+
+            def poll(self, timeout: float) -> list[tuple[int, int]]:
+                waits.append(timeout)
+                return self.poller.poll(timeout)
+
+        monkeypatch.setattr(select, "poll", Poller)
+    else:
+        monkeypatch.delattr("select.poll")  # as on Windows
+        select_ = select.select
+
+        def recording(*lists_and_timeout: Any) -> Any:
+            waits.append(lists_and_timeout[3])
+            return select_(*lists_and_timeout)
+
+        monkeypatch.setattr(select, "select", recording)
+
+    async def main() -> None:
+        async with serving(silent) as server:
+            stream = await _backend(core).connect_tcp("127.0.0.1", server.port)
+            assert stream.get_extra_info("is_readable") is False
+            await stream.aclose()
+
+    _run(main())
+    assert waits == [0]
 
 
 def test_without_poll_readability_is_asked_of_select(
@@ -526,6 +616,28 @@ def test_a_certificate_the_client_does_not_trust_is_a_connect_error(core: Module
     with warnings.catch_warnings():  # asyncio's own server reports the failed handshake
         warnings.simplefilter("ignore", ResourceWarning)
         _run(main(), server_errors=True)
+
+
+def test_a_tls_connection_the_server_closed_is_readable_once_a_read_returned_its_end(
+    core: ModuleType,
+) -> None:
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readexactly(1)  # then closed: TLS's close_notify, then (once the
+        # client's close_notify comes back) the socket
+
+    async def main() -> None:
+        async with serving(hang_up, tls=_server_tls()) as server:
+            stream = await _backend(core).connect_tcp("127.0.0.1", server.port)
+            stream = await stream.start_tls(_client_tls(), "127.0.0.1", timeout=5)
+            await stream.write(b"?")
+            assert await stream.read(1024, timeout=5) == b""  # waiting when the end came
+            # The socket itself is still open, with nothing to read: the end is known all the
+            # same, and the connection is never taken for an idle one.
+            assert not _aio_network._socket_readable(stream.get_extra_info("socket"))
+            assert stream.get_extra_info("is_readable") is True
+            await stream.aclose()
+
+    _run(main())
 
 
 def test_a_server_that_never_starts_tls_is_a_connect_timeout(core: ModuleType) -> None:
