@@ -304,7 +304,12 @@ def report(path: str, scratch: Path) -> Score:
     """Score a module's finished session in ``scratch`` (a ``--keep`` folder) again, with
     today's equivalents and rules, running nothing."""
     module = Path(path).stem
-    source = (scratch / "meetbot_sdk" / path).read_text(encoding="utf-8")
+    # The module as it was before any mutant (the file itself may hold one, mid-run).
+    coverage_map = scratch / f"{module}.select.json"
+    if coverage_map.exists():
+        source = json.loads(coverage_map.read_text(encoding="utf-8"))["original"]
+    else:
+        source = (scratch / "meetbot_sdk" / path).read_text(encoding="utf-8")
     unused = [re.compile(pattern) for pattern in excluded_operators()]
     with use_db(str(scratch / f"{module}.sqlite")) as db:
         items = [
