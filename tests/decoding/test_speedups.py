@@ -361,6 +361,20 @@ def test_without_msgspec_the_standard_library_parses(monkeypatch: pytest.MonkeyP
     assert _decode(ApiKeyUsage, EDGES[0])[0] == "ok"
 
 
+def test_the_json_library_is_chosen_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    # msgspec installed while the process runs (a notebook's `pip install`) is not taken up
+    # half-way: json_library() keeps naming what decodes every model, old and new.
+    installed = needs_extra("msgspec")
+    monkeypatch.setitem(sys.modules, "msgspec", None)  # as if not installed
+    _use_speedups(monkeypatch, on=True)
+    assert _converter.json_library() == "json"
+    monkeypatch.setitem(sys.modules, "msgspec", installed)  # now importable
+    assert _converter.json_library() == "json"
+    assert (
+        _converter.structure_json(b'{"total": 1, "totalMinutes": 2.5}', TranscriptionStats) is None
+    )
+
+
 @pytest.mark.parametrize("text", ["2024-13-45T00:00:00Z", "2024-01-15T25:00:00.5Z", "not a time"])
 def test_a_bad_timestamp_is_named(text: str) -> None:
     body = {"method": "GET", "path": "/p", "statusCode": 200, "createdAt": text}
