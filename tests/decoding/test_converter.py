@@ -123,6 +123,11 @@ _LOG = {
 _CREATED = datetime.datetime(2024, 1, 15, 10, 30, tzinfo=datetime.timezone.utc)
 
 
+@attrs.frozen(repr=False)
+class _KeywordTagged(mb.DailyCount):  # a field added after the base's must often be keyword-only
+    tag: str = attrs.field(kw_only=True)
+
+
 @attrs.frozen(weakref_slot=True)
 class _OwnWeakref:  # a __weakref__ slot of its own: CPython refuses the class switch
     count: int
@@ -142,10 +147,21 @@ class _NoSlots:
             {**_LOG, "tag": "t"},
             _TaggedLog(1, "GET", "/p", 200, 5, None, None, None, None, _CREATED, "t"),
         ),
+        (
+            _KeywordTagged,
+            {"count": 4, "date": "2024-01-15", "tag": "t"},
+            _KeywordTagged(datetime.date(2024, 1, 15), 4, tag="t"),
+        ),
         (_OwnWeakref, {"count": 2}, _OwnWeakref(2)),
         (_NoSlots, {"count": 3}, _NoSlots(3)),
     ],
-    ids=["frozen base", "a subclass of ApiLog", "own weakref slot", "no slots"],
+    ids=[
+        "frozen base",
+        "a subclass of ApiLog",
+        "a keyword-only field",
+        "own weakref slot",
+        "no slots",
+    ],
 )
 def test_a_class_the_fast_fill_does_not_fit_still_decodes(
     cls: type, data: dict[str, Any], expected: object
