@@ -107,6 +107,11 @@ EDGES = [
     + (_REQUEST % "200").replace('"/p"', '"x\\u0000\\ud83d\\ude00"').encode()
     + b"]}",
     b'  {"requestsToday": 1, "requestsThisMonth": 2, "requestsTotal": 3, "recentRequests": []}\n',
+    b'{"requestsToday": 1, "requestsThisMonth": 2, "requestsTotal": 3, "recentRequests": ['
+    + (_REQUEST % "200").encode()
+    + b", "
+    + (_REQUEST % "404").encode()
+    + b"]}",  # every item of a list, not only the last
 ]
 FLOATS = st.floats(allow_nan=False, allow_infinity=False) | st.integers(
     min_value=-(2**80), max_value=2**80
