@@ -241,6 +241,14 @@ def test_python_names_keep_the_keys_of_breakdowns_and_nest() -> None:
     assert '"createdAt":"' in log.to_json()
 
 
+def test_to_json_is_compact_and_keeps_characters_as_they_are() -> None:
+    log = ApiLog.from_dict({**LOG, "path": "/café/☕", "userAgent": "Bot ü"})
+    for use_api_names in (True, False):
+        text = log.to_json(use_api_names=use_api_names)
+        assert '"path":"/café/☕"' in text
+        assert "\\u" not in text
+
+
 @pytest.mark.parametrize("value", [None, 0, "false"])
 def test_use_api_names_must_be_a_bool(value: Any) -> None:
     with pytest.raises(TypeError, match="use_api_names must be True or False"):

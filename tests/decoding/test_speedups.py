@@ -107,6 +107,11 @@ EDGES = [
     + (_REQUEST % "200").replace('"/p"', '"x\\u0000\\ud83d\\ude00"').encode()
     + b"]}",
     b'  {"requestsToday": 1, "requestsThisMonth": 2, "requestsTotal": 3, "recentRequests": []}\n',
+    b'{"requestsToday": 1, "requestsThisMonth": 2, "requestsTotal": 3, "recentRequests": ['
+    + (_REQUEST % "200").encode()
+    + b", "
+    + (_REQUEST % "404").encode()
+    + b"]}",  # every item of a list, not only the last
 ]
 FLOATS = st.floats(allow_nan=False, allow_infinity=False) | st.integers(
     min_value=-(2**80), max_value=2**80
@@ -359,6 +364,20 @@ def test_without_msgspec_the_standard_library_parses(monkeypatch: pytest.MonkeyP
     _use_speedups(monkeypatch, on=True)
     assert _converter.json_library() == "json"
     assert _decode(ApiKeyUsage, EDGES[0])[0] == "ok"
+
+
+def test_the_json_library_is_chosen_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    # msgspec installed while the process runs (a notebook's `pip install`) is not taken up
+    # half-way: json_library() keeps naming what decodes every model, old and new.
+    installed = needs_extra("msgspec")
+    monkeypatch.setitem(sys.modules, "msgspec", None)  # as if not installed
+    _use_speedups(monkeypatch, on=True)
+    assert _converter.json_library() == "json"
+    monkeypatch.setitem(sys.modules, "msgspec", installed)  # now importable
+    assert _converter.json_library() == "json"
+    assert (
+        _converter.structure_json(b'{"total": 1, "totalMinutes": 2.5}', TranscriptionStats) is None
+    )
 
 
 @pytest.mark.parametrize("text", ["2024-13-45T00:00:00Z", "2024-01-15T25:00:00.5Z", "not a time"])
