@@ -57,7 +57,10 @@ def fill(
     fields = attrs.fields(cls)
     namespace[f"cls{tag}"] = cls
     if not _can_fill_slots(cls):
-        return [f"{target} = cls{tag}({', '.join(values)})"]
+        # By keyword (a user's field may be keyword-only), and only what __init__ takes.
+        given = zip(fields, values, strict=True)
+        arguments = ", ".join(f"{field.alias}={value}" for field, value in given if field.init)
+        return [f"{target} = cls{tag}({arguments})"]
     namespace["new"] = object.__new__
     lines = [f"{target} = new(cls{tag})"]
     for index, (field, value) in enumerate(zip(fields, values, strict=True)):

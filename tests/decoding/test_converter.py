@@ -128,6 +128,17 @@ class _KeywordTagged(mb.DailyCount):  # a field added after the base's must ofte
     tag: str = attrs.field(kw_only=True)
 
 
+@attrs.frozen(repr=False)
+class _KeywordConverted(mb.DailyCount):  # keyword-only, and a converter: built by __init__
+    tag: str = attrs.field(kw_only=True, converter=str.upper)
+
+
+@attrs.frozen(slots=False)
+class _KeywordNoSlots:
+    count: int
+    tag: str = attrs.field(kw_only=True)
+
+
 @attrs.frozen(weakref_slot=True)
 class _OwnWeakref:  # a __weakref__ slot of its own: CPython refuses the class switch
     count: int
@@ -152,6 +163,12 @@ class _NoSlots:
             {"count": 4, "date": "2024-01-15", "tag": "t"},
             _KeywordTagged(datetime.date(2024, 1, 15), 4, tag="t"),
         ),
+        (
+            _KeywordConverted,
+            {"count": 5, "date": "2024-01-15", "tag": "t"},
+            _KeywordConverted(datetime.date(2024, 1, 15), 5, tag="T"),
+        ),
+        (_KeywordNoSlots, {"count": 6, "tag": "t"}, _KeywordNoSlots(6, tag="t")),
         (_OwnWeakref, {"count": 2}, _OwnWeakref(2)),
         (_NoSlots, {"count": 3}, _NoSlots(3)),
     ],
@@ -159,6 +176,8 @@ class _NoSlots:
         "frozen base",
         "a subclass of ApiLog",
         "a keyword-only field",
+        "a keyword-only field with a converter",
+        "a keyword-only field, no slots",
         "own weakref slot",
         "no slots",
     ],
