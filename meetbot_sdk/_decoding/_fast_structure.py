@@ -35,7 +35,7 @@ import attrs
 
 from meetbot_sdk._constants import INT64_MAX, INT64_MIN
 
-__all__ = ["compile_structure", "fill", "timestamp_lines"]
+__all__ = ["CodeWriter", "compile_structure", "fill", "timestamp_lines"]
 
 _INLINE = (int, str)
 
@@ -99,15 +99,11 @@ def compile_structure(
     return define(f"structure {cls.__qualname__}", lines, writer.namespace)
 
 
-class _Writer:
-    """Writes the statements that build one class, and the classes it holds, from JSON."""
+class CodeWriter:
+    """The lines of a compiled function being written, the names they use, and a counter for
+    the names of its variables (shared by this module's and the speedups' writers)."""
 
-    def __init__(
-        self,
-        wire_names: Callable[[type], dict[str, str]],
-        hook_for: Callable[[Any], Callable[[Any, Any], Any]],
-    ) -> None:
-        self.wire_names = wire_names
+    def __init__(self, hook_for: Callable[[Any], Callable[[Any, Any], Any]]) -> None:
         self.hook_for = hook_for
         self.lines: list[str] = []
         self.namespace: dict[str, Any] = {}
@@ -115,6 +111,18 @@ class _Writer:
 
     def emit(self, indent: int, *lines: str) -> None:
         self.lines.extend("    " * indent + line for line in lines)
+
+
+class _Writer(CodeWriter):
+    """Writes the statements that build one class, and the classes it holds, from JSON."""
+
+    def __init__(
+        self,
+        wire_names: Callable[[type], dict[str, str]],
+        hook_for: Callable[[Any], Callable[[Any, Any], Any]],
+    ) -> None:
+        super().__init__(hook_for)
+        self.wire_names = wire_names
 
     def instance(
         self, cls: type, source: str, target: str, indent: int, outer: tuple[type, ...]

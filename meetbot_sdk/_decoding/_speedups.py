@@ -22,7 +22,6 @@ extra as without it.
 from __future__ import annotations
 
 import datetime
-import itertools
 import types
 import typing
 from collections.abc import Callable
@@ -31,7 +30,7 @@ from typing import Any
 import attrs
 
 from meetbot_sdk._constants import INT64_MAX, INT64_MIN
-from meetbot_sdk._decoding._fast_structure import define, fill, timestamp_lines
+from meetbot_sdk._decoding._fast_structure import CodeWriter, define, fill, timestamp_lines
 
 __all__ = ["NoMirrorError", "compile_decoder"]
 
@@ -105,18 +104,9 @@ def compile_decoder(
     return decode_model
 
 
-class _Writer:
+class _Writer(CodeWriter):
     """Writes the statements that turn a decoded mirror, and the mirrors it holds, into the
     model: msgspec has checked every value, so only timestamps, dates and models are left."""
-
-    def __init__(self, hook_for: Callable[[Any], Callable[[Any, Any], Any]]) -> None:
-        self.hook_for = hook_for
-        self.lines: list[str] = []
-        self.namespace: dict[str, Any] = {}
-        self._numbers = itertools.count()
-
-    def emit(self, indent: int, *lines: str) -> None:
-        self.lines.extend("    " * indent + line for line in lines)
 
     def instance(self, model: type, source: str, target: str, indent: int) -> None:
         """Set ``target`` to the ``model`` of the mirror ``source``."""
