@@ -225,6 +225,32 @@ def test_a_timed_wait_ends_by_itself() -> None:
     assert [w.seconds for w in waits] == [pytest.approx(0.01, abs=0.005)]
 
 
+def test_a_thread_held_after_another_waited_goes_when_the_probe_answers() -> None:
+    # A thread that slept and woke leaves no trace behind: the next one to sleep is woken
+    # by the release as the first would have been.
+    throttle = Throttle()
+    probe = throttle.acquire(CAP, on_wait=lambda wait: None)
+    assert isinstance(probe, Admit)
+    throttle.release(probe, response(429, retry_after_ms="10"))
+    probe = throttle.acquire(CAP, on_wait=lambda wait: None)  # slept the 10 ms, then asks
+    assert probe == Admit(probe=True)
+    waits: list[Wait] = []
+    results: list[Admit | Refuse] = []
+    thread = threading.Thread(
+        target=lambda: results.append(throttle.acquire(CAP, waits.append)), daemon=True
+    )
+    thread.start()
+    sleeping = throttle._condition._waiters  # type: ignore[attr-defined]
+    for _ in range(5000):  # until it sleeps: a release before that would not need to wake it
+        if sleeping:
+            break
+        time.sleep(0.001)
+    throttle.release(probe, httpx.Response(200))
+    thread.join(5)
+    assert results == [Admit()]
+    assert math.isinf(waits[0].seconds)
+
+
 def test_a_long_block_is_refused_at_once() -> None:
     throttle = Throttle()
     probe = throttle.acquire(CAP, on_wait=lambda wait: None)
@@ -284,6 +310,54 @@ def test_outside_instant_waits_a_thread_really_waits_until_stopped() -> None:
     throttle.wake_all()
     thread.join(5)
     assert results == [Abandoned]  # it was still waiting for the reset an hour away
+
+
+def in_a_thread(work: Any) -> list[object]:
+    """Run ``work`` in a thread for at most 5 s; what it returned or raised (nothing if it
+    is still waiting then)."""
+    results: list[object] = []
+
+    def run() -> None:
+        try:
+            results.append(work())
+        except Abandoned:
+            results.append(Abandoned)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(5)
+    return results
+
+
+def test_a_stop_set_just_before_a_thread_sleeps_is_seen() -> None:
+    # The stop and wake_all come after the thread decided to wait, before it sleeps: it
+    # must not sleep through them until the reset an hour away.
+    throttle = Throttle()
+    spent_for_an_hour(throttle)
+    stop = threading.Event()
+
+    def stopped(wait: Wait) -> None:
+        stop.set()
+        throttle.wake_all()
+
+    assert in_a_thread(lambda: throttle.acquire(7200.0, stopped, stop)) == [Abandoned]
+
+
+def test_a_release_just_before_a_thread_sleeps_cuts_its_wait_short() -> None:
+    # The probe answers after the thread decided to wait for it, before it sleeps: no
+    # answer slips between deciding and waiting.
+    throttle = Throttle()
+    probe = throttle.acquire(CAP, on_wait=lambda wait: None)
+    assert isinstance(probe, Admit)
+    waits: list[Wait] = []
+
+    def answered(wait: Wait) -> None:
+        waits.append(wait)
+        throttle.release(probe, httpx.Response(200))
+
+    assert in_a_thread(lambda: throttle.acquire(CAP, answered)) == [Admit()]
+    assert len(waits) == 1
+    assert math.isinf(waits[0].seconds)
 
 
 def test_a_thread_waiting_for_the_budget_sleeps_rather_than_deciding_again() -> None:
