@@ -53,6 +53,7 @@ def response(
         (599, mb.InternalServerError),
         (405, mb.APIStatusError),
         (418, mb.APIStatusError),
+        (499, mb.APIStatusError),
     ],
 )
 def test_each_status_has_its_class(status: int, cls: type[mb.APIStatusError]) -> None:
@@ -163,6 +164,9 @@ def test_connection_errors_name_the_host_the_port_and_the_attempts() -> None:
         httpx.ConnectError("refused"), request=ipv6, secret=Secret(""), attempts=2
     )
     assert "could not connect to [::1]:8080 after 2 attempts" in str(local)
+    plain = httpx.Request("GET", "http://127.0.0.1/v1/users/me/analytics")  # no port given
+    default = connection_error(httpx.ConnectError("refused"), request=plain, secret=Secret(""))
+    assert "could not connect to 127.0.0.1:80 after 1 attempt" in str(default)
 
 
 def test_the_library_error_is_kept_as_cause_not_chained() -> None:
@@ -529,6 +533,9 @@ def test_a_secret_shows_nowhere_but_redacts_every_form() -> None:
     assert f"{secret}" == "Secret('[redacted]')"
     text = "a mb/live+key 1 b mb%2Flive%2Bkey%201 c mb%2Flive%2Bkey+1"
     assert secret.redact(text) == "a [redacted] b [redacted] c [redacted]"
+    # Encoded, a key ending in "%" starts with the key itself: the whole form is redacted.
+    percent = Secret("mb_live_key%")
+    assert percent.redact("?key=mb_live_key%25&x=1") == "?key=[redacted]&x=1"
 
 
 @pytest.mark.parametrize(

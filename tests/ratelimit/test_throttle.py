@@ -15,6 +15,7 @@ import pytest
 
 from meetbot_sdk._ratelimit._throttle import Abandoned, Admit, Refuse, Throttle, Wait, Window
 from meetbot_sdk._retry import Budget
+from meetbot_sdk.testing import instant_waits
 
 CAP = 60.0
 
@@ -189,13 +190,24 @@ def test_the_last_budget_seen_is_visible_with_its_reset_time() -> None:
     assert seen.reset.tzinfo is datetime.timezone.utc
     assert 29 <= (seen.reset - before).total_seconds() <= 31
 
+    assert throttle.last_seen is seen  # one object until a response states another budget
+
     throttle.release(None, httpx.Response(502))  # a proxy's page: nothing learnt
-    assert throttle.last_seen == seen
+    assert throttle.last_seen is seen
     throttle.release(None, httpx.Response(500))  # nor from any 5xx without the headers
-    assert throttle.last_seen == seen
+    assert throttle.last_seen is seen
     throttle.release(None, httpx.Response(429))  # a 429 without them: still limited
-    assert throttle.last_seen == seen
+    assert throttle.last_seen is seen
     throttle.release(None, httpx.Response(200))  # no headers: no known limit
+    assert throttle.last_seen is None
+
+
+@pytest.mark.parametrize("status", [200, 404, 499])
+def test_an_answer_below_500_without_rate_headers_means_no_known_limit(status: int) -> None:
+    throttle = Throttle()
+    throttle.release(None, response(x_ratelimit_limit="60", x_ratelimit_remaining="59"))
+    assert throttle.last_seen is not None
+    throttle.release(None, httpx.Response(status))
     assert throttle.last_seen is None
 
 
@@ -249,6 +261,21 @@ def test_a_thread_held_after_another_waited_goes_when_the_probe_answers() -> Non
     thread.join(5)
     assert results == [Admit()]
     assert math.isinf(waits[0].seconds)
+
+
+def test_under_instant_waits_a_thread_held_for_an_answer_skips_no_time() -> None:
+    # Waiting for another request's answer is no wait of time: the answer ends it, and the
+    # SDK's clock does not move on for it.
+    throttle = Throttle()
+    probe = throttle.acquire(CAP, on_wait=lambda wait: None)
+    assert isinstance(probe, Admit)
+
+    def answered(wait: Wait) -> None:
+        throttle.release(probe, httpx.Response(200))
+
+    with instant_waits() as waits:
+        assert throttle.acquire(CAP, answered) == Admit()
+    assert waits == []
 
 
 def test_a_long_block_is_refused_at_once() -> None:
