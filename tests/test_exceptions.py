@@ -277,6 +277,14 @@ def test_a_tag_cut_by_the_summary_window_is_not_shown() -> None:
     assert status_error(response(502, page), secret=Secret("")).message == ""
 
 
+@pytest.mark.parametrize(("size", "shown"), [(16_384, "a < b"), (16_385, "a")])
+def test_a_body_of_the_summary_windows_length_is_read_whole(size: int, shown: str) -> None:
+    # Up to 16 KB nothing is cut: a "<" near the end is text. Beyond, the window ends
+    # inside "< b", which is dropped as a tag cut in two.
+    page = b" " * (size - 5) + b"a < b"
+    assert status_error(response(502, page), secret=Secret("")).message == shown
+
+
 @pytest.mark.parametrize(("length", "shown"), [(200, 200), (201, 200)], ids=["200", "201"])
 def test_a_redirect_location_is_cut_beyond_200_characters(length: int, shown: int) -> None:
     location = "https://elsewhere.example/" + "x" * (length - 26)
