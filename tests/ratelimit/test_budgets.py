@@ -21,7 +21,7 @@ from meetbot_sdk import FileBudget, MeetBot
 from meetbot_sdk._ratelimit import _budgets, _throttle
 from meetbot_sdk._ratelimit._budget_record import load
 from meetbot_sdk._ratelimit._throttle import Admit, StoreUnavailable, Throttle, Wait, Window
-from meetbot_sdk.testing import FakeMeetBot, Fault
+from meetbot_sdk.testing import FakeMeetBot, Fault, instant_waits
 from tests.support.budgets import LockClock
 from tests.support.fleet import killed_in_flight, run_fleet
 
@@ -296,6 +296,28 @@ def test_a_task_waiting_for_a_shared_reset_goes_when_a_release_brings_the_budget
         assert decision.shared
 
     asyncio.run(main())
+
+
+def test_a_request_held_for_another_process_answer_looks_again_every_20_ms() -> None:
+    # That answer wakes nobody here: the held request reads the shared budget again every
+    # 20 ms (on the SDK's clock, which instant waits move on instead of waiting).
+    store = FlakyStore()
+    other, here = Throttle(store=store, key="k"), Throttle(store=store, key="k")
+    probe = other.acquire(CAP, no_waits, lease_seconds=30)
+    transact, answered = store.transact, []
+
+    def looking(key: str, change: Callable[[Window, float], _T]) -> _T:
+        if store.calls == 3 and not answered:  # looked twice more: the other one answers
+            answered.append(True)
+            other.release(probe, rate(remaining=5))
+        return transact(key, change)
+
+    store.transact = looking  # type: ignore[method-assign]
+    with instant_waits() as waits:
+        decision = here.acquire(CAP, lambda wait: None, lease_seconds=30)
+    assert isinstance(decision, Admit)
+    assert decision.shared
+    assert waits == [pytest.approx(0.02), pytest.approx(0.02)]
 
 
 # --- processes --------------------------------------------------------------------------------
