@@ -53,6 +53,7 @@ def response(
         (599, mb.InternalServerError),
         (405, mb.APIStatusError),
         (418, mb.APIStatusError),
+        (499, mb.APIStatusError),
     ],
 )
 def test_each_status_has_its_class(status: int, cls: type[mb.APIStatusError]) -> None:
@@ -163,6 +164,9 @@ def test_connection_errors_name_the_host_the_port_and_the_attempts() -> None:
         httpx.ConnectError("refused"), request=ipv6, secret=Secret(""), attempts=2
     )
     assert "could not connect to [::1]:8080 after 2 attempts" in str(local)
+    plain = httpx.Request("GET", "http://127.0.0.1/v1/users/me/analytics")  # no port given
+    default = connection_error(httpx.ConnectError("refused"), request=plain, secret=Secret(""))
+    assert "could not connect to 127.0.0.1:80 after 1 attempt" in str(default)
 
 
 def test_the_library_error_is_kept_as_cause_not_chained() -> None:
@@ -271,6 +275,14 @@ def test_a_tag_cut_by_the_summary_window_is_not_shown() -> None:
     # A page whose first tag runs past the 16 KB looked at (an inline image, say).
     page = b'<img src="data:' + b"A" * 20_000 + b'"> real text'
     assert status_error(response(502, page), secret=Secret("")).message == ""
+
+
+@pytest.mark.parametrize(("size", "shown"), [(16_384, "a < b"), (16_385, "a")])
+def test_a_body_of_the_summary_windows_length_is_read_whole(size: int, shown: str) -> None:
+    # Up to 16 KB nothing is cut: a "<" near the end is text. Beyond, the window ends
+    # inside "< b", which is dropped as a tag cut in two.
+    page = b" " * (size - 5) + b"a < b"
+    assert status_error(response(502, page), secret=Secret("")).message == shown
 
 
 @pytest.mark.parametrize(("length", "shown"), [(200, 200), (201, 200)], ids=["200", "201"])
@@ -529,6 +541,9 @@ def test_a_secret_shows_nowhere_but_redacts_every_form() -> None:
     assert f"{secret}" == "Secret('[redacted]')"
     text = "a mb/live+key 1 b mb%2Flive%2Bkey%201 c mb%2Flive%2Bkey+1"
     assert secret.redact(text) == "a [redacted] b [redacted] c [redacted]"
+    # Encoded, a key ending in "%" starts with the key itself: the whole form is redacted.
+    percent = Secret("mb_live_key%")
+    assert percent.redact("?key=mb_live_key%25&x=1") == "?key=[redacted]&x=1"
 
 
 @pytest.mark.parametrize(

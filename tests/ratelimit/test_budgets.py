@@ -8,6 +8,7 @@ import fcntl
 import logging
 import math
 import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +21,7 @@ from meetbot_sdk import FileBudget, MeetBot
 from meetbot_sdk._ratelimit import _budgets, _throttle
 from meetbot_sdk._ratelimit._budget_record import load
 from meetbot_sdk._ratelimit._throttle import Admit, StoreUnavailable, Throttle, Wait, Window
-from meetbot_sdk.testing import FakeMeetBot, Fault
+from meetbot_sdk.testing import FakeMeetBot, Fault, instant_waits
 from tests.support.budgets import LockClock
 from tests.support.fleet import killed_in_flight, run_fleet
 
@@ -244,6 +245,79 @@ def test_a_process_alone_tries_the_store_again_a_second_later(
         ),
         ("INFO", "The shared rate budget flaky answers again; rejoined it"),
     ]
+
+
+@pytest.mark.parametrize("when", ["while it sleeps", "just before it sleeps"])
+def test_a_thread_waiting_for_a_shared_reset_goes_when_a_release_brings_the_budget_back(
+    when: str,
+) -> None:
+    # The budget is spent for 30 s; then an answer to another request of this process says
+    # a new window has opened. The waiting thread goes at once, asleep or about to sleep.
+    throttle = Throttle(store=FlakyStore(), key="k")
+    admit = throttle.acquire(CAP, no_waits, lease_seconds=30)
+    throttle.release(admit, rate(remaining=0, reset="30"))
+    waits: list[Wait] = []
+
+    def on_wait(wait: Wait) -> None:
+        waits.append(wait)
+        if when == "just before it sleeps":
+            throttle.release(None, rate(remaining=5, reset="90"))
+
+    results: list[object] = []
+    thread = threading.Thread(
+        target=lambda: results.append(throttle.acquire(CAP, on_wait, lease_seconds=30)),
+        daemon=True,
+    )
+    thread.start()
+    if when == "while it sleeps":
+        sleeping = throttle._condition._waiters  # type: ignore[attr-defined]
+        for _ in range(5000):
+            if sleeping:
+                break
+            time.sleep(0.001)
+        throttle.release(None, rate(remaining=5, reset="90"))  # the next window
+    thread.join(5)
+    assert [(type(r), getattr(r, "shared", None)) for r in results] == [(Admit, True)]
+    assert [round(wait.seconds) for wait in waits] == [30]
+
+
+def test_a_task_waiting_for_a_shared_reset_goes_when_a_release_brings_the_budget_back() -> None:
+    async def main() -> None:
+        throttle = Throttle(store=FlakyStore(), key="k")
+        admit = await throttle.acquire_async(CAP, no_waits, lease_seconds=30)
+        await throttle.release_async(admit, rate(remaining=0, reset="30"))
+        waits: list[Wait] = []
+        task = asyncio.create_task(throttle.acquire_async(CAP, waits.append, lease_seconds=30))
+        await asyncio.sleep(0)
+        assert [round(wait.seconds) for wait in waits] == [30]
+        await throttle.release_async(None, rate(remaining=5, reset="90"))  # the next window
+        decision = await asyncio.wait_for(task, 5)
+        assert isinstance(decision, Admit)
+        assert decision.shared
+
+    asyncio.run(main())
+
+
+def test_a_request_held_for_another_process_answer_looks_again_every_20_ms() -> None:
+    # That answer wakes nobody here: the held request reads the shared budget again every
+    # 20 ms (on the SDK's clock, which instant waits move on instead of waiting).
+    store = FlakyStore()
+    other, here = Throttle(store=store, key="k"), Throttle(store=store, key="k")
+    probe = other.acquire(CAP, no_waits, lease_seconds=30)
+    transact, answered = store.transact, []
+
+    def looking(key: str, change: Callable[[Window, float], _T]) -> _T:
+        if store.calls == 3 and not answered:  # looked twice more: the other one answers
+            answered.append(True)
+            other.release(probe, rate(remaining=5))
+        return transact(key, change)
+
+    store.transact = looking  # type: ignore[method-assign]
+    with instant_waits() as waits:
+        decision = here.acquire(CAP, lambda wait: None, lease_seconds=30)
+    assert isinstance(decision, Admit)
+    assert decision.shared
+    assert waits == [pytest.approx(0.02), pytest.approx(0.02)]
 
 
 # --- processes --------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import pytest
 
 from meetbot_sdk._ratelimit._throttle import Abandoned, Admit, Refuse, Throttle, Wait, Window
 from meetbot_sdk._retry import Budget
+from meetbot_sdk.testing import instant_waits
 
 CAP = 60.0
 
@@ -189,13 +190,24 @@ def test_the_last_budget_seen_is_visible_with_its_reset_time() -> None:
     assert seen.reset.tzinfo is datetime.timezone.utc
     assert 29 <= (seen.reset - before).total_seconds() <= 31
 
+    assert throttle.last_seen is seen  # one object until a response states another budget
+
     throttle.release(None, httpx.Response(502))  # a proxy's page: nothing learnt
-    assert throttle.last_seen == seen
+    assert throttle.last_seen is seen
     throttle.release(None, httpx.Response(500))  # nor from any 5xx without the headers
-    assert throttle.last_seen == seen
+    assert throttle.last_seen is seen
     throttle.release(None, httpx.Response(429))  # a 429 without them: still limited
-    assert throttle.last_seen == seen
+    assert throttle.last_seen is seen
     throttle.release(None, httpx.Response(200))  # no headers: no known limit
+    assert throttle.last_seen is None
+
+
+@pytest.mark.parametrize("status", [200, 404, 499])
+def test_an_answer_below_500_without_rate_headers_means_no_known_limit(status: int) -> None:
+    throttle = Throttle()
+    throttle.release(None, response(x_ratelimit_limit="60", x_ratelimit_remaining="59"))
+    assert throttle.last_seen is not None
+    throttle.release(None, httpx.Response(status))
     assert throttle.last_seen is None
 
 
@@ -223,6 +235,47 @@ def test_a_timed_wait_ends_by_itself() -> None:
     waits: list[Wait] = []
     assert throttle.acquire(CAP, waits.append) == Admit(probe=True)
     assert [w.seconds for w in waits] == [pytest.approx(0.01, abs=0.005)]
+
+
+def test_a_thread_held_after_another_waited_goes_when_the_probe_answers() -> None:
+    # A thread that slept and woke leaves no trace behind: the next one to sleep is woken
+    # by the release as the first would have been.
+    throttle = Throttle()
+    probe = throttle.acquire(CAP, on_wait=lambda wait: None)
+    assert isinstance(probe, Admit)
+    throttle.release(probe, response(429, retry_after_ms="10"))
+    probe = throttle.acquire(CAP, on_wait=lambda wait: None)  # slept the 10 ms, then asks
+    assert probe == Admit(probe=True)
+    waits: list[Wait] = []
+    results: list[Admit | Refuse] = []
+    thread = threading.Thread(
+        target=lambda: results.append(throttle.acquire(CAP, waits.append)), daemon=True
+    )
+    thread.start()
+    sleeping = throttle._condition._waiters  # type: ignore[attr-defined]
+    for _ in range(5000):  # until it sleeps: a release before that would not need to wake it
+        if sleeping:
+            break
+        time.sleep(0.001)
+    throttle.release(probe, httpx.Response(200))
+    thread.join(5)
+    assert results == [Admit()]
+    assert math.isinf(waits[0].seconds)
+
+
+def test_under_instant_waits_a_thread_held_for_an_answer_skips_no_time() -> None:
+    # Waiting for another request's answer is no wait of time: the answer ends it, and the
+    # SDK's clock does not move on for it.
+    throttle = Throttle()
+    probe = throttle.acquire(CAP, on_wait=lambda wait: None)
+    assert isinstance(probe, Admit)
+
+    def answered(wait: Wait) -> None:
+        throttle.release(probe, httpx.Response(200))
+
+    with instant_waits() as waits:
+        assert throttle.acquire(CAP, answered) == Admit()
+    assert waits == []
 
 
 def test_a_long_block_is_refused_at_once() -> None:
@@ -284,6 +337,54 @@ def test_outside_instant_waits_a_thread_really_waits_until_stopped() -> None:
     throttle.wake_all()
     thread.join(5)
     assert results == [Abandoned]  # it was still waiting for the reset an hour away
+
+
+def in_a_thread(work: Any) -> list[object]:
+    """Run ``work`` in a thread for at most 5 s; what it returned or raised (nothing if it
+    is still waiting then)."""
+    results: list[object] = []
+
+    def run() -> None:
+        try:
+            results.append(work())
+        except Abandoned:
+            results.append(Abandoned)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(5)
+    return results
+
+
+def test_a_stop_set_just_before_a_thread_sleeps_is_seen() -> None:
+    # The stop and wake_all come after the thread decided to wait, before it sleeps: it
+    # must not sleep through them until the reset an hour away.
+    throttle = Throttle()
+    spent_for_an_hour(throttle)
+    stop = threading.Event()
+
+    def stopped(wait: Wait) -> None:
+        stop.set()
+        throttle.wake_all()
+
+    assert in_a_thread(lambda: throttle.acquire(7200.0, stopped, stop)) == [Abandoned]
+
+
+def test_a_release_just_before_a_thread_sleeps_cuts_its_wait_short() -> None:
+    # The probe answers after the thread decided to wait for it, before it sleeps: no
+    # answer slips between deciding and waiting.
+    throttle = Throttle()
+    probe = throttle.acquire(CAP, on_wait=lambda wait: None)
+    assert isinstance(probe, Admit)
+    waits: list[Wait] = []
+
+    def answered(wait: Wait) -> None:
+        waits.append(wait)
+        throttle.release(probe, httpx.Response(200))
+
+    assert in_a_thread(lambda: throttle.acquire(CAP, answered)) == [Admit()]
+    assert len(waits) == 1
+    assert math.isinf(waits[0].seconds)
 
 
 def test_a_thread_waiting_for_the_budget_sleeps_rather_than_deciding_again() -> None:
