@@ -108,7 +108,8 @@ def _run_time_shape(code: str) -> str:
       the package passes them as the signature asks, and a call the marker would refuse is a
       type error under ``mypy --strict``; the core modules are private;
     - ``if TYPE_CHECKING:`` made ``if not TYPE_CHECKING:`` over a block of imports only: the
-      imports, of names used only in annotations, then also run.
+      imports, of names used only in annotations, then also run; and any change inside an
+      ``if TYPE_CHECKING:`` block, which never runs.
     """
     tree = ast.parse(code)
     for node in ast.walk(tree):
@@ -128,8 +129,11 @@ def _run_time_shape(code: str) -> str:
             if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
                 test = test.operand
             imports_only = all(isinstance(n, (ast.Import, ast.ImportFrom)) for n in node.body)
-            if isinstance(test, ast.Name) and test.id == "TYPE_CHECKING" and imports_only:
-                node.test = test
+            if isinstance(test, ast.Name) and test.id == "TYPE_CHECKING":
+                if node.test is test:  # the block itself never runs
+                    node.body = [ast.Pass()]
+                elif imports_only:
+                    node.test = test
     return ast.dump(tree)
 
 

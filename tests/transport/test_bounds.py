@@ -124,6 +124,23 @@ def test_an_announced_length_over_the_limit_is_refused_before_reading(twin: Twin
     assert len(accepted) == 1  # never retried: it would be as large again
 
 
+@pytest.mark.parametrize(
+    ("limit", "shown"),
+    [
+        (512, "512 bytes"),
+        (1024, "1 KiB"),
+        (1536, "1.5 KiB"),
+        (2 * 1024 * 1024, "2 MiB"),
+        (3 << 30, "3 GiB"),
+    ],
+)
+def test_the_limit_is_named_in_the_largest_unit_it_fills(limit: int, shown: str) -> None:
+    with raw_server(announced(limit + 1)) as (base_url, _):
+        with pytest.raises(mb.APIResponseValidationError) as info:
+            Twin("sync").run(get_usage, base_url=base_url, max_response_bytes=limit)
+    assert f"over max_response_bytes={limit} ({shown});" in str(info.value)
+
+
 def test_an_endless_body_stops_being_read_at_the_limit(twin: Twin) -> None:
     limit = 1024 * 1024
     with raw_server(endless_chunked()) as (base_url, accepted):
