@@ -5,8 +5,6 @@ test_frames_missing.py.)"""
 from __future__ import annotations
 
 import datetime
-import gc
-import weakref
 from typing import Any
 
 import pytest
@@ -15,7 +13,14 @@ from meetbot_sdk import ApiLog, InternalServerError
 from meetbot_sdk._notebook import _frames as frames_module
 from meetbot_sdk.testing import FakeMeetBot, Fault
 from tests.support import needs_extra
-from tests.support.frames import LOG_COLUMNS, analytics_of, call, expected_rows
+from tests.support.frames import (
+    LOG_COLUMNS,
+    analytics_of,
+    built_holding_a_page_at_most,
+    call,
+    expected_rows,
+    page_usage_and_analytics,
+)
 
 KINDS = ["sync", "async"]
 
@@ -95,24 +100,9 @@ def test_rows_are_the_same_across_batches(monkeypatch: pytest.MonkeyPatch) -> No
 def test_the_walk_holds_no_more_than_a_page_of_logs_at_a_time(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    alive: list[int] = []
-    seen: weakref.WeakSet[ApiLog] = weakref.WeakSet()
-    add_page = frames_module.LogFrameBuilder.add_page
-
-    def counting(self: Any, page: Any) -> None:
-        seen.update(page.logs)
-        add_page(self, page)
-        del page
-        gc.collect()
-        alive.append(len(seen))
-
-    monkeypatch.setattr(frames_module.LogFrameBuilder, "add_page", counting)
-    fake = FakeMeetBot(log_count=1_000)
-    gc.freeze()  # what the suite made before cannot hold a log: spare the collections above
-    try:
-        table = call(fake, "sync", "in-process", lambda c: c.api_logs.list(page_size=50).to_arrow())
-    finally:
-        gc.unfreeze()
+    table, alive = built_holding_a_page_at_most(
+        monkeypatch, lambda c: c.api_logs.list(page_size=50).to_arrow()
+    )
     assert table.num_rows == 1_000
     assert len(alive) == 20
     assert max(alive) <= 50
@@ -145,23 +135,7 @@ def test_a_page_a_usage_and_analytics(kind: str) -> None:
     pa = needs_extra("pyarrow")
     fake = FakeMeetBot(log_count=400)
 
-    async def fetch_async(client: Any) -> tuple[Any, ...]:
-        return (
-            await client.api_logs.get_page(page=2, page_size=30),
-            await client.api_keys.get_usage(2),
-            await client.analytics.get(period="90d"),
-        )
-
-    def fetch(client: Any) -> Any:
-        if kind == "async":
-            return fetch_async(client)
-        return (
-            client.api_logs.get_page(page=2, page_size=30),
-            client.api_keys.get_usage(2),
-            client.analytics.get(period="90d"),
-        )
-
-    page, usage, analytics = call(fake, kind, "in-process", fetch)
+    page, usage, analytics = call(fake, kind, "in-process", page_usage_and_analytics(kind))
     page_table = page.to_arrow()
     check_log_schema(page_table)
     assert page_table.to_pylist() == expected_rows(fake.logs[30:60])

@@ -4,8 +4,6 @@ in-process and over loopback. (The missing-extra messages are in test_frames_mis
 from __future__ import annotations
 
 import datetime
-import gc
-import weakref
 from typing import Any
 
 import pytest
@@ -14,7 +12,16 @@ from meetbot_sdk import ApiKeyUsage, ApiLog, APIResponseValidationError, RecentR
 from meetbot_sdk._notebook import _frames as frames_module
 from meetbot_sdk.testing import FakeMeetBot, Fault
 from tests.support import needs_extra
-from tests.support.frames import LOG_COLUMNS, analytics_of, call, expected_rows, parse_time, rows_of
+from tests.support.frames import (
+    LOG_COLUMNS,
+    analytics_of,
+    built_holding_a_page_at_most,
+    call,
+    expected_rows,
+    page_usage_and_analytics,
+    parse_time,
+    rows_of,
+)
 
 KINDS = ["sync", "async"]
 LINKS = ["in-process", "loopback"]
@@ -126,28 +133,9 @@ def test_the_walk_holds_no_more_than_a_page_of_logs_at_a_time(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     needs_extra("pandas")
-    alive: list[int] = []
-    seen: weakref.WeakSet[ApiLog] = weakref.WeakSet()  # every log handed over, while alive
-    add_page = frames_module.LogFrameBuilder.add_page
-
-    def counting(self: Any, page: Any) -> None:
-        seen.update(page.logs)
-        add_page(self, page)
-        del page
-        gc.collect()
-        alive.append(len(seen))
-
-    monkeypatch.setattr(frames_module.LogFrameBuilder, "add_page", counting)
-    fake = FakeMeetBot(log_count=1_000)
-    # What the suite made before this test cannot hold a log of it: kept out of the collections
-    # above, which would otherwise walk every object alive in the process each time.
-    gc.freeze()
-    try:
-        frame = call(
-            fake, "sync", "in-process", lambda c: c.api_logs.list(page_size=50).to_pandas()
-        )
-    finally:
-        gc.unfreeze()
+    frame, alive = built_holding_a_page_at_most(
+        monkeypatch, lambda c: c.api_logs.list(page_size=50).to_pandas()
+    )
     assert len(frame) == 1_000
     assert len(alive) == 20
     assert max(alive) <= 50  # the page being added, at most; never the walk so far
@@ -165,23 +153,7 @@ def test_a_page_a_usage_and_analytics_from_either_client(
     needs_extra(library)
     fake = FakeMeetBot(log_count=400)
 
-    async def fetch_async(client: Any) -> tuple[Any, ...]:
-        return (
-            await client.api_logs.get_page(page=2, page_size=30),
-            await client.api_keys.get_usage(2),
-            await client.analytics.get(period="90d"),
-        )
-
-    def fetch(client: Any) -> Any:
-        if kind == "async":
-            return fetch_async(client)
-        return (
-            client.api_logs.get_page(page=2, page_size=30),
-            client.api_keys.get_usage(2),
-            client.analytics.get(period="90d"),
-        )
-
-    page, usage, analytics = call(fake, kind, link, fetch)
+    page, usage, analytics = call(fake, kind, link, page_usage_and_analytics(kind))
     page_frame = getattr(page, f"to_{library}")()
     check_log_dtypes(page_frame, library)
     assert rows_of(page_frame) == expected_rows(fake.logs[30:60])

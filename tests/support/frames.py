@@ -6,13 +6,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import gc
 import inspect
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 
 from meetbot_sdk import Analytics, ApiKeyUsage, ApiLogPage, AsyncMeetBot, MeetBot
+from meetbot_sdk._notebook import _frames as frames_module
 from meetbot_sdk.testing import FakeMeetBot
 
 LOG_COLUMNS = [
@@ -153,3 +156,54 @@ def analytics_of(calls: dict[str, int], bots: dict[str, int]) -> Analytics:
         "webhooks": {"totalDeliveries": 0, "successRate": 0.0, "avgResponseTimeMs": 0.0},
     }
     return Analytics.from_dict(data)
+
+
+def page_usage_and_analytics(kind: str) -> Callable[[Any], Any]:
+    """For :func:`call`: page 2 of 30 logs, key 2's usage and 90 days of analytics, from a
+    client of ``kind`` (``"sync"`` or ``"async"``: then a coroutine)."""
+
+    async def fetch_async(client: Any) -> tuple[Any, ...]:
+        return (
+            await client.api_logs.get_page(page=2, page_size=30),
+            await client.api_keys.get_usage(2),
+            await client.analytics.get(period="90d"),
+        )
+
+    def fetch(client: Any) -> Any:
+        if kind == "async":
+            return fetch_async(client)
+        return (
+            client.api_logs.get_page(page=2, page_size=30),
+            client.api_keys.get_usage(2),
+            client.analytics.get(period="90d"),
+        )
+
+    return fetch
+
+
+def built_holding_a_page_at_most(
+    monkeypatch: Any, build: Callable[[Any], Any], log_count: int = 1_000
+) -> tuple[Any, list[int]]:
+    """Run ``build`` (given a sync client of a fake with ``log_count`` logs) and count, after
+    each page the frame builder adds, the logs still alive: what it built, and the counts."""
+    alive: list[int] = []
+    seen: weakref.WeakSet[Any] = weakref.WeakSet()  # every log handed over, while alive
+    add_page = frames_module.LogFrameBuilder.add_page
+
+    def counting(self: Any, page: Any) -> None:
+        seen.update(page.logs)
+        add_page(self, page)
+        del page
+        gc.collect()
+        alive.append(len(seen))
+
+    monkeypatch.setattr(frames_module.LogFrameBuilder, "add_page", counting)
+    fake = FakeMeetBot(log_count=log_count)
+    # What the suite made before this test cannot hold a log of it: kept out of the collections
+    # above, which would otherwise walk every object alive in the process each time.
+    gc.freeze()
+    try:
+        built = call(fake, "sync", "in-process", build)
+    finally:
+        gc.unfreeze()
+    return built, alive
